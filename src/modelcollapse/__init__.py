@@ -1,0 +1,57 @@
+"""modelcollapse: simulate, predict and prevent model collapse in recursive training.
+
+The public API is short:
+
+- :func:`simulate` runs a batched recursion and returns a :class:`SimulationResult`;
+- families: :class:`Gaussian`, :class:`MultivariateGaussian` (:mod:`modelcollapse.families`);
+- schedules and weight rules: :mod:`modelcollapse.schedules`;
+- closed forms: :mod:`modelcollapse.theory`.
+"""
+
+from __future__ import annotations
+
+from . import metrics, schedules, theory
+from ._validation import InvalidArgumentError
+from .engine import ENGINES, simulate
+from .families import Gaussian, MultivariateGaussian, make_family
+from .regimes import Replace, make_regime
+from .results import SimulationResult
+from .schedules import (
+    Constant,
+    ConstantWeight,
+    Explicit,
+    Exponential,
+    FromCallable,
+    Linear,
+    Power,
+    Proportional,
+    TLog,
+    parse_schedule,
+    parse_weight,
+)
+
+__all__ = [
+    "ENGINES",
+    "Constant",
+    "ConstantWeight",
+    "Explicit",
+    "Exponential",
+    "FromCallable",
+    "Gaussian",
+    "InvalidArgumentError",
+    "Linear",
+    "MultivariateGaussian",
+    "Power",
+    "Proportional",
+    "Replace",
+    "SimulationResult",
+    "TLog",
+    "make_family",
+    "make_regime",
+    "metrics",
+    "parse_schedule",
+    "parse_weight",
+    "schedules",
+    "simulate",
+    "theory",
+]

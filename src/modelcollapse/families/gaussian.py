@@ -1,0 +1,407 @@
+"""Gaussian families: 1-D ``N(mu, sigma2)`` and d-dimensional ``N(mean, cov)``.
+
+Sufficient statistics of ``n`` points are the count, the sample mean and the scatter
+``S = sum (x_i - xbar)(x_i - xbar)^T``. By Cochran's theorem, given the model
+``N(mu, Sigma)``, the mean is ``N(mu, Sigma/n)``, the scatter is ``Wishart(n - 1, Sigma)``
+(``sigma2 * chi2(n - 1)`` in 1-D), and the two are independent: the ``exact`` engine draws
+exactly these, at a cost independent of ``n``.
+
+Estimators. Each source ``j`` (fresh real data, synthetic data, ...) gives a mean ``xbar_j`` and a
+covariance estimate ``V_j = S_j / (n_j - 1)`` (``variance="unbiased"``) or ``S_j / n_j``
+(``variance="mle"``). With source weights ``w_j`` summing to one:
+
+- mean: ``mu_hat = sum_j w_j xbar_j``;
+- ``combine="convex"`` (paper 2's convention): ``Sigma_hat = sum_j w_j V_j``;
+- ``combine="pooled"``: ``Sigma_hat = sum_j w_j [V_j + (xbar_j - mu_hat)(xbar_j - mu_hat)^T]``,
+  which with ``variance="mle"`` is the weighted maximum-likelihood estimate on the pooled data.
+
+With a single source both conventions reduce to the plain estimator ``V``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._linalg import cholesky_psd
+from .._validation import InvalidArgumentError, check_choice, check_finite, check_real, fail
+from ..random import BLOCK_SIZE, ReplicationRandom
+
+__all__ = ["Gaussian", "GaussianParams", "GaussianStats", "MultivariateGaussian"]
+
+#: Largest number of normal draws per block that the sample engine holds at once. Fixed, so the
+#: order in which random numbers are consumed depends only on the sample size.
+_SAMPLE_PIECE = 2**22
+
+VARIANCE_ESTIMATORS = ("unbiased", "mle")
+COMBINE_RULES = ("convex", "pooled")
+
+
+@dataclass(frozen=True)
+class GaussianParams:
+    """Gaussian parameters: ``mean`` of shape ``(...,)`` or ``(..., d)``, ``cov`` of shape
+    ``(...,)`` (the variance, 1-D) or ``(..., d, d)``."""
+
+    mean: np.ndarray
+    cov: np.ndarray
+
+
+@dataclass(frozen=True)
+class GaussianStats:
+    """Sufficient statistics of ``count`` points: sample mean and scatter matrix."""
+
+    count: int
+    mean: np.ndarray
+    scatter: np.ndarray
+
+
+class _GaussianBase(ABC):
+    """Shared estimator logic; subclasses supply the 1-D or d-D array algebra."""
+
+    name = "gaussian"
+    engines = ("exact", "sample")
+    dim: int
+    min_sample_size: int
+    param_labels: tuple[str, ...]
+
+    def __init__(self, variance: str, combine: str) -> None:
+        self.variance = check_choice("variance", variance, VARIANCE_ESTIMATORS)
+        self.combine = check_choice("combine", combine, COMBINE_RULES)
+
+    # -- array algebra supplied by subclasses -------------------------------------------
+    @staticmethod
+    @abstractmethod
+    def _outer(x: np.ndarray) -> np.ndarray:
+        ...
+
+    @abstractmethod
+    def _draw_exact(self, p: GaussianParams, n: int, rng: ReplicationRandom) -> GaussianStats:
+        ...
+
+    @abstractmethod
+    def _draw_piece(
+        self, p: GaussianParams, factor: np.ndarray, m: int, rng: ReplicationRandom
+    ) -> GaussianStats:
+        ...
+
+    @abstractmethod
+    def _factor(self, cov: np.ndarray) -> np.ndarray:
+        ...
+
+    def _piece_columns(self) -> int:
+        return max(1, _SAMPLE_PIECE // (BLOCK_SIZE * self.dim))
+
+    # -- protocol ----------------------------------------------------------------------
+    def broadcast(self, params: GaussianParams, size: int) -> GaussianParams:
+        mean = np.broadcast_to(params.mean, (size, *np.shape(params.mean))).copy()
+        cov = np.broadcast_to(params.cov, (size, *np.shape(params.cov))).copy()
+        return GaussianParams(mean, cov)
+
+    def draw(
+        self, params: GaussianParams, n: int, rng: ReplicationRandom, engine: str
+    ) -> GaussianStats:
+        """Statistics of ``n`` points from ``params`` (see the module docstring)."""
+        if engine == "exact":
+            return self._draw_exact(params, int(n), rng)
+        if engine == "sample":
+            factor = self._factor(params.cov)
+            columns = self._piece_columns()
+            stats: GaussianStats | None = None
+            done = 0
+            while done < n:
+                m = min(columns, n - done)
+                piece = self._draw_piece(params, factor, m, rng)
+                stats = piece if stats is None else self.pool(stats, piece)
+                done += m
+            assert stats is not None
+            return stats
+        raise fail("engine", f"must be one of {', '.join(self.engines)}", engine)
+
+    def pool(self, a: GaussianStats, b: GaussianStats) -> GaussianStats:
+        """Statistics of the union of two samples (Chan et al.'s parallel update)."""
+        n = a.count + b.count
+        delta = b.mean - a.mean
+        mean = a.mean + delta * (b.count / n)
+        scatter = a.scatter + b.scatter + self._outer(delta) * (a.count * b.count / n)
+        return GaussianStats(n, mean, scatter)
+
+    def fit(self, sources: Sequence[GaussianStats], weights: Sequence[float]) -> GaussianParams:
+        """Weighted estimate; sources with weight zero are ignored."""
+        used = [(s, float(w)) for s, w in zip(sources, weights) if w > 0.0]
+        if not used:
+            raise InvalidArgumentError("weights: at least one source needs a positive weight")
+        shift = 1 if self.variance == "unbiased" else 0
+        mean = sum(w * s.mean for s, w in used)
+        cov = sum(w * (s.scatter / (s.count - shift)) for s, w in used)
+        if self.combine == "pooled" and len(used) > 1:
+            cov = cov + sum(w * self._outer(s.mean - mean) for s, w in used)
+        return GaussianParams(np.asarray(mean), np.asarray(cov))
+
+    def mean(self, params: GaussianParams) -> np.ndarray:
+        """The distribution mean."""
+        return params.mean
+
+    def covariance(self, params: GaussianParams) -> np.ndarray:
+        """The variance (1-D) or covariance matrix."""
+        return params.cov
+
+
+class Gaussian(_GaussianBase):
+    """One-dimensional Gaussian ``N(mu, sigma2)`` with mean and variance estimated.
+
+    Parameters
+    ----------
+    mu : float
+        True mean.
+    sigma2 : float
+        True variance (``> 0``).
+    variance : {"unbiased", "mle"}
+        Variance estimator: ``S/(n-1)`` or ``S/n``.
+    combine : {"convex", "pooled"}
+        How several weighted sources are combined (see the module docstring).
+
+    Examples
+    --------
+    >>> import modelcollapse as mc
+    >>> fam = mc.Gaussian(mu=0.0, sigma2=1.0, variance="mle")
+    >>> fam.param_labels
+    ('mu', 'sigma2')
+    """
+
+    dim = 1
+    min_sample_size = 2
+    param_labels = ("mu", "sigma2")
+
+    def __init__(
+        self,
+        mu: float = 0.0,
+        sigma2: float = 1.0,
+        variance: str = "unbiased",
+        combine: str = "convex",
+    ) -> None:
+        super().__init__(variance, combine)
+        self.mu = check_real("mu", mu)
+        self.sigma2 = check_real("sigma2", sigma2, lower=0.0, lower_open=True)
+
+    def __repr__(self) -> str:
+        return (
+            f"Gaussian(mu={self.mu:g}, sigma2={self.sigma2:g}, variance={self.variance!r}, "
+            f"combine={self.combine!r})"
+        )
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "family": self.name,
+            "dim": 1,
+            "mu": self.mu,
+            "sigma2": self.sigma2,
+            "variance": self.variance,
+            "combine": self.combine,
+        }
+
+    def truth(self) -> GaussianParams:
+        return GaussianParams(np.float64(self.mu), np.float64(self.sigma2))
+
+    @staticmethod
+    def _outer(x: np.ndarray) -> np.ndarray:
+        return x * x
+
+    def _factor(self, cov: np.ndarray) -> np.ndarray:
+        return np.sqrt(cov)
+
+    def _draw_exact(self, p: GaussianParams, n: int, rng: ReplicationRandom) -> GaussianStats:
+        z = rng.standard_normal()
+        chi2 = rng.chisquare(n - 1)
+        mean = p.mean + np.sqrt(p.cov / n) * z
+        return GaussianStats(n, mean, p.cov * chi2)
+
+    def _draw_piece(
+        self, p: GaussianParams, factor: np.ndarray, m: int, rng: ReplicationRandom
+    ) -> GaussianStats:
+        x = rng.standard_normal((m,))
+        x *= factor[:, None]
+        x += p.mean[:, None]
+        mean = x.mean(axis=1)
+        x -= mean[:, None]
+        return GaussianStats(m, mean, np.einsum("ij,ij->i", x, x))
+
+    def flatten(self, params: GaussianParams) -> np.ndarray:
+        return np.stack([params.mean, params.cov], axis=-1)
+
+    def unflatten(self, flat: np.ndarray) -> GaussianParams:
+        return GaussianParams(flat[..., 0], flat[..., 1])
+
+    def scale(self, params: GaussianParams) -> np.ndarray:
+        """The variance ``sigma2``."""
+        return params.cov
+
+    def kl(self, truth: GaussianParams, params: GaussianParams) -> np.ndarray:
+        """``KL(truth || model)``; ``inf`` where the model variance has collapsed to zero."""
+        v = params.cov
+        positive = v > 0
+        safe = np.where(positive, v, 1.0)
+        value = 0.5 * (
+            np.log(safe / truth.cov) + (truth.cov + (params.mean - truth.mean) ** 2) / safe - 1.0
+        )
+        return np.where(positive, value, np.inf)
+
+    def entropy(self, params: GaussianParams) -> np.ndarray:
+        """Differential entropy ``0.5 log(2 pi e sigma2)``."""
+        return 0.5 * np.log(2.0 * np.pi * np.e * params.cov)
+
+    def cross_entropy(self, truth: GaussianParams, params: GaussianParams) -> np.ndarray:
+        """Population risk ``E_truth[-log p_model(X)] = KL(truth || model) + H(truth)``."""
+        return self.kl(truth, params) + self.entropy(truth)
+
+
+class MultivariateGaussian(_GaussianBase):
+    """d-dimensional Gaussian ``N(mean, cov)`` with mean and covariance estimated.
+
+    Parameters
+    ----------
+    mean : array_like, shape (d,)
+        True mean.
+    cov : array_like, shape (d, d)
+        True covariance, symmetric positive definite.
+    variance : {"unbiased", "mle"}
+        Per-source covariance estimator: ``S/(n-1)`` or ``S/n``.
+    combine : {"convex", "pooled"}
+        ``"convex"``: per-source covariances combined convexly (paper 2's convention);
+        ``"pooled"``: adds the between-source term (weighted MLE with ``variance="mle"``).
+    """
+
+    def __init__(
+        self,
+        mean: Any,
+        cov: Any,
+        variance: str = "unbiased",
+        combine: str = "convex",
+    ) -> None:
+        super().__init__(variance, combine)
+        mean_arr = check_finite("mean", mean)
+        if mean_arr.ndim != 1 or mean_arr.size < 1:
+            raise fail("mean", "must be a vector of length d >= 1", mean)
+        d = mean_arr.size
+        cov_arr = check_finite("cov", cov)
+        if cov_arr.shape != (d, d):
+            raise fail("cov", f"must be a {d}x{d} matrix to match mean", cov)
+        if not np.allclose(cov_arr, cov_arr.T, rtol=1e-12, atol=1e-12):
+            raise fail("cov", "must be symmetric", cov)
+        if np.linalg.eigvalsh(cov_arr).min() <= 0:
+            raise fail("cov", "must be positive definite", cov)
+        self.mean_ = mean_arr
+        self.cov_ = 0.5 * (cov_arr + cov_arr.T)
+        self.dim = d
+        self.min_sample_size = d + 1
+        self._triu = np.triu_indices(d)
+        self.param_labels = (
+            *(f"mu[{i}]" for i in range(d)),
+            *(f"cov[{i},{j}]" for i, j in zip(*self._triu)),
+        )
+
+    @classmethod
+    def isotropic(
+        cls, dim: int, mu: float = 0.0, sigma2: float = 1.0, **options: Any
+    ) -> MultivariateGaussian:
+        """``N(mu 1_d, sigma2 I_d)``."""
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
+            raise fail("dim", "must be an integer >= 1", dim)
+        check_real("sigma2", sigma2, lower=0.0, lower_open=True)
+        return cls(np.full(dim, float(mu)), float(sigma2) * np.eye(dim), **options)
+
+    def __repr__(self) -> str:
+        return (
+            f"MultivariateGaussian(d={self.dim}, variance={self.variance!r}, "
+            f"combine={self.combine!r})"
+        )
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "family": self.name,
+            "dim": self.dim,
+            "mean": self.mean_.tolist(),
+            "cov": self.cov_.tolist(),
+            "variance": self.variance,
+            "combine": self.combine,
+        }
+
+    def truth(self) -> GaussianParams:
+        return GaussianParams(self.mean_.copy(), self.cov_.copy())
+
+    @staticmethod
+    def _outer(x: np.ndarray) -> np.ndarray:
+        return x[..., :, None] * x[..., None, :]
+
+    def _factor(self, cov: np.ndarray) -> np.ndarray:
+        return cholesky_psd(cov)[0]
+
+    def _draw_exact(self, p: GaussianParams, n: int, rng: ReplicationRandom) -> GaussianStats:
+        d = self.dim
+        factor = self._factor(p.cov)
+        z = rng.standard_normal((d,))
+        below = rng.standard_normal((d * (d - 1) // 2,))
+        chi2 = rng.chisquare(float(n - 1) - np.arange(d), (d,))
+        mean = p.mean + np.einsum("rij,rj->ri", factor, z) / np.sqrt(n)
+        # Bartlett decomposition: S = F A A^T F^T with A lower triangular, A_ii^2 ~ chi2(n-1-i),
+        # A_ij ~ N(0, 1) below the diagonal; valid for any square root F of the covariance.
+        bartlett = np.zeros_like(p.cov)
+        rows, cols = np.tril_indices(d, -1)
+        bartlett[:, rows, cols] = below
+        bartlett[:, np.arange(d), np.arange(d)] = np.sqrt(chi2)
+        fa = factor @ bartlett
+        return GaussianStats(n, mean, fa @ fa.transpose(0, 2, 1))
+
+    def _draw_piece(
+        self, p: GaussianParams, factor: np.ndarray, m: int, rng: ReplicationRandom
+    ) -> GaussianStats:
+        x = rng.standard_normal((m, self.dim)) @ factor.transpose(0, 2, 1)
+        x += p.mean[:, None, :]
+        mean = x.mean(axis=1)
+        x -= mean[:, None, :]
+        return GaussianStats(m, mean, x.transpose(0, 2, 1) @ x)
+
+    def flatten(self, params: GaussianParams) -> np.ndarray:
+        rows, cols = self._triu
+        return np.concatenate([params.mean, params.cov[..., rows, cols]], axis=-1)
+
+    def unflatten(self, flat: np.ndarray) -> GaussianParams:
+        d = self.dim
+        rows, cols = self._triu
+        cov = np.zeros((*flat.shape[:-1], d, d))
+        cov[..., rows, cols] = flat[..., d:]
+        cov[..., cols, rows] = flat[..., d:]
+        return GaussianParams(flat[..., :d].copy(), cov)
+
+    def scale(self, params: GaussianParams) -> np.ndarray:
+        """The mean variance ``tr(cov) / d`` (``sigma2`` when ``d = 1``)."""
+        return np.trace(params.cov, axis1=-2, axis2=-1) / self.dim
+
+    def kl(self, truth: GaussianParams, params: GaussianParams) -> np.ndarray:
+        """``KL(truth || model)``; ``inf`` where the model covariance is singular."""
+        d = self.dim
+        factor, full_rank = cholesky_psd(params.cov)
+        safe = np.where(full_rank[..., None, None], factor, np.eye(d))
+        true_factor = np.linalg.cholesky(truth.cov)
+        diff = (truth.mean - params.mean)[..., :, None]
+        rhs = np.concatenate(
+            [np.broadcast_to(true_factor, (*diff.shape[:-2], d, d)), diff], axis=-1
+        )
+        solved = np.linalg.solve(safe, rhs)
+        trace_quad = np.sum(solved**2, axis=(-2, -1))
+        logdet_model = 2.0 * np.sum(np.log(np.diagonal(safe, axis1=-2, axis2=-1)), axis=-1)
+        logdet_true = 2.0 * np.sum(np.log(np.diag(true_factor)))
+        value = 0.5 * (trace_quad - d + logdet_model - logdet_true)
+        return np.where(full_rank, value, np.inf)
+
+    def entropy(self, params: GaussianParams) -> np.ndarray:
+        """Differential entropy ``0.5 log det(2 pi e cov)``."""
+        _, logdet = np.linalg.slogdet(params.cov)
+        return 0.5 * (self.dim * np.log(2.0 * np.pi * np.e) + logdet)
+
+    def cross_entropy(self, truth: GaussianParams, params: GaussianParams) -> np.ndarray:
+        """Population risk ``E_truth[-log p_model(X)] = KL(truth || model) + H(truth)``."""
+        return self.kl(truth, params) + self.entropy(truth)

@@ -1,0 +1,114 @@
+"""Metrics: errors of the fitted models against the truth.
+
+A metric is a function of a family, the true parameters, the fitted parameters (any leading
+batch shape, typically ``(replications, generations)``) and the collapse threshold ``eps``. A
+metric is offered for a family exactly when the family has the hook the metric needs.
+
+=================  ==============================================  =================
+name               value                                            family hook
+=================  ==============================================  =================
+``mean_error``     ``|mean - mean*|^2``                             ``mean``
+``cov_error``      ``(sigma2 - sigma2*)^2``, Frobenius ``|.|^2``    ``covariance``
+``kl``             ``KL(truth || model)``                           ``kl``
+``risk``           population risk ``E_truth[-log p_model(X)]``     ``cross_entropy``
+``sigma2``         variance (1-D) or ``tr(cov)/d``                  ``scale``
+``collapsed``      1 where ``sigma2 <= eps``, else 0                ``scale``
+=================  ==============================================  =================
+
+A collapsed variance (exactly zero after underflow) gives ``kl = risk = inf`` deliberately;
+no metric returns NaN for a finite fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._validation import fail
+from .families.base import Family
+
+__all__ = ["METRICS", "Metric", "available_metrics", "compute_metrics"]
+
+
+def _sum_trailing(x: np.ndarray, ndim: int) -> np.ndarray:
+    return x if ndim == 0 else np.sum(x, axis=tuple(range(-ndim, 0)))
+
+
+def _mean_error(family: Any, truth: Any, params: Any, eps: float) -> np.ndarray:
+    true_mean = np.asarray(family.mean(truth))
+    return _sum_trailing((family.mean(params) - true_mean) ** 2, true_mean.ndim)
+
+
+def _cov_error(family: Any, truth: Any, params: Any, eps: float) -> np.ndarray:
+    true_cov = np.asarray(family.covariance(truth))
+    return _sum_trailing((family.covariance(params) - true_cov) ** 2, true_cov.ndim)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A named metric with the family hook it needs."""
+
+    name: str
+    description: str
+    hook: str
+    func: Callable[[Any, Any, Any, float], np.ndarray]
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("mean_error", "squared error of the mean", "mean", _mean_error),
+        Metric("cov_error", "squared (Frobenius) error of the (co)variance", "covariance",
+               _cov_error),
+        Metric("kl", "KL(truth || model)", "kl", lambda f, t, p, e: f.kl(t, p)),
+        Metric("risk", "population risk E_truth[-log p_model(X)]", "cross_entropy",
+               lambda f, t, p, e: f.cross_entropy(t, p)),
+        Metric("sigma2", "variance (mean variance tr(cov)/d in d dimensions)", "scale",
+               lambda f, t, p, e: f.scale(p)),
+        Metric("collapsed", "1 if sigma2 <= eps else 0", "scale",
+               lambda f, t, p, e: (f.scale(p) <= e).astype(float)),
+    )
+}
+
+
+def available_metrics(family: Family) -> tuple[str, ...]:
+    """Names of the metrics the family supports, in the table's order."""
+    return tuple(name for name, m in METRICS.items() if hasattr(family, m.hook))
+
+
+def compute_metrics(
+    family: Family,
+    params: Any,
+    names: Sequence[str] | None = None,
+    eps: float = 0.05,
+) -> dict[str, np.ndarray]:
+    """Evaluate metrics of fitted ``params`` (any batch shape) against the family's truth.
+
+    Parameters
+    ----------
+    family : Family
+        The family that produced ``params``.
+    params : parameter record
+        Arrays with leading batch axes, e.g. ``(replications, generations)``.
+    names : sequence of str, optional
+        Metric names; default: every metric the family supports.
+    eps : float
+        Collapse threshold for ``collapsed``.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        One array of the batch shape per metric.
+    """
+    supported = available_metrics(family)
+    chosen = supported if names is None else tuple(names)
+    for name in chosen:
+        if name not in supported:
+            raise fail("metrics", f"must be among {', '.join(supported)} for this family", name)
+    truth = family.truth()
+    with np.errstate(divide="ignore", over="ignore"):
+        return {name: np.asarray(METRICS[name].func(family, truth, params, eps), dtype=float)
+                for name in chosen}

@@ -1,0 +1,382 @@
+"""Sample-size schedules and weight rules.
+
+A :class:`Schedule` gives an integer sample size for every generation ``t = 1, 2, ...``: the
+synthetic size ``n_synth(t)`` or the fresh real size ``n_real(t)``. A :class:`WeightRule` gives
+the total weight ``w(t)`` on the real data of generation ``t``. Both are evaluated once for the
+whole horizon, before any simulation, so the engine only sees arrays.
+
+Every schedule has a text form, used by the command line and by configuration files:
+
+==========================  =============================  ==========================
+text                        ``n(t)``                       class
+==========================  =============================  ==========================
+``constant:n=100``          ``n``                          :class:`Constant`
+``linear:n=100``            ``n t``                        :class:`Linear`
+``power:n0=100,s=0.5``      ``n0 t^(1+s)``                 :class:`Power`
+``exp:n0=100,c=2``          ``n0 c^t``                     :class:`Exponential`
+``tlog:n0=100,a=2``         ``n0 t log(t+1)^a``            :class:`TLog`
+``list:100,200,400``        the listed sizes, in order     :class:`Explicit`
+``100``                     short for ``constant:n=100``   :class:`Constant`
+==========================  =============================  ==========================
+
+Non-integer values are rounded to the nearest integer (halves up). A size beyond the 64-bit
+integer range is an error, never a wrapped integer.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._validation import InvalidArgumentError, check_int, check_probability, check_real, fail
+
+__all__ = [
+    "Constant",
+    "ConstantWeight",
+    "Explicit",
+    "Exponential",
+    "FromCallable",
+    "Linear",
+    "Power",
+    "Proportional",
+    "Schedule",
+    "TLog",
+    "WeightFunction",
+    "WeightRule",
+    "parse_schedule",
+    "parse_weight",
+]
+
+_INT64_LIMIT = 2.0**63
+
+
+class Schedule(ABC):
+    """A rule giving an integer sample size for each generation ``t >= 1``."""
+
+    @abstractmethod
+    def _values(self, t: np.ndarray) -> np.ndarray:
+        """Real-valued sizes at generations ``t`` (float array), before rounding."""
+
+    @abstractmethod
+    def __str__(self) -> str:
+        """The text form, parseable by :func:`parse_schedule` where one exists."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self}>"
+
+    def sizes(self, generations: int) -> np.ndarray:
+        """Sizes for generations ``1..generations`` as an ``int64`` array.
+
+        Parameters
+        ----------
+        generations : int
+            Number of recursive generations ``T`` (``>= 0``).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(generations,)``; entry ``t - 1`` is the size at generation ``t``.
+
+        Raises
+        ------
+        InvalidArgumentError
+            If a size is negative, not finite, or does not fit in a 64-bit integer.
+        """
+        generations = check_int("generations", generations, minimum=0)
+        t = np.arange(1, generations + 1, dtype=float)
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = np.floor(np.asarray(self._values(t), dtype=float) + 0.5)
+        bad = ~np.isfinite(values) | (values >= _INT64_LIMIT)
+        if np.any(bad):
+            first = int(np.argmax(bad)) + 1
+            raise InvalidArgumentError(
+                f"schedule: {self} gives a size beyond the 64-bit integer limit at generation "
+                f"t={first} (got {values[first - 1]:.3g}); use fewer generations or slower growth"
+            )
+        if np.any(values < 0):
+            first = int(np.argmax(values < 0)) + 1
+            raise InvalidArgumentError(
+                f"schedule: {self} gives a negative size at generation t={first} "
+                f"(got {values[first - 1]:g})"
+            )
+        return values.astype(np.int64)
+
+
+def _size(name: str, value: Any, minimum: int = 1) -> int:
+    return check_int(name, value, minimum=minimum)
+
+
+class Constant(Schedule):
+    """``n(t) = n``. ``n = 0`` is allowed (no data of that kind, e.g. no fresh real data)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = _size("n", n, minimum=0)
+
+    def _values(self, t: np.ndarray) -> np.ndarray:
+        return np.full_like(t, float(self.n))
+
+    def __str__(self) -> str:
+        return f"constant:n={self.n}"
+
+
+class Linear(Schedule):
+    """``n(t) = n t``: harmonic ``sum 1/n(t)``, collapses slowly."""
+
+    def __init__(self, n: int) -> None:
+        self.n = _size("n", n)
+
+    def _values(self, t: np.ndarray) -> np.ndarray:
+        return self.n * t
+
+    def __str__(self) -> str:
+        return f"linear:n={self.n}"
+
+
+class Power(Schedule):
+    """``n(t) = n0 t^(1+s)``: superlinear growth for ``s > 0``."""
+
+    def __init__(self, n0: int, s: float) -> None:
+        self.n0 = _size("n0", n0)
+        self.s = check_real("s", s, lower=-1.0)
+
+    def _values(self, t: np.ndarray) -> np.ndarray:
+        return self.n0 * np.power(t, 1.0 + self.s)
+
+    def __str__(self) -> str:
+        return f"power:n0={self.n0},s={self.s:g}"
+
+
+class Exponential(Schedule):
+    """``n(t) = n0 c^t`` with ``c >= 1``."""
+
+    def __init__(self, n0: int, c: float) -> None:
+        self.n0 = _size("n0", n0)
+        self.c = check_real("c", c, lower=1.0)
+
+    def _values(self, t: np.ndarray) -> np.ndarray:
+        return np.exp(math.log(self.n0) + t * math.log(self.c))
+
+    def __str__(self) -> str:
+        return f"exp:n0={self.n0},c={self.c:g}"
+
+
+class TLog(Schedule):
+    """``n(t) = n0 t log(t+1)^a``: ``a = 1`` still collapses, ``a = 2`` does not."""
+
+    def __init__(self, n0: int, a: float) -> None:
+        self.n0 = _size("n0", n0)
+        self.a = check_real("a", a, lower=0.0)
+
+    def _values(self, t: np.ndarray) -> np.ndarray:
+        return self.n0 * t * np.power(np.log(t + 1.0), self.a)
+
+    def __str__(self) -> str:
+        return f"tlog:n0={self.n0},a={self.a:g}"
+
+
+class Explicit(Schedule):
+    """The listed sizes: ``n(t) = sizes[t - 1]``."""
+
+    def __init__(self, sizes: Sequence[int]) -> None:
+        values = list(sizes)
+        if not values:
+            raise fail("sizes", "must list at least one size", sizes)
+        self.values = tuple(_size(f"sizes[{i}]", v, minimum=0) for i, v in enumerate(values))
+
+    def _values(self, t: np.ndarray) -> np.ndarray:
+        if len(t) > len(self.values):
+            raise InvalidArgumentError(
+                f"schedule: {self} lists {len(self.values)} sizes but {len(t)} generations "
+                f"were asked for (got generations={len(t)})"
+            )
+        return np.asarray(self.values[: len(t)], dtype=float)
+
+    def __str__(self) -> str:
+        return "list:" + ",".join(str(v) for v in self.values)
+
+
+class FromCallable(Schedule):
+    """Sizes from a Python function ``func(t) -> int``, called once per generation."""
+
+    def __init__(self, func: Callable[[int], float], name: str | None = None) -> None:
+        if not callable(func):
+            raise fail("func", "must be callable", func)
+        self.func = func
+        self.name = name or getattr(func, "__name__", "callable")
+
+    def _values(self, t: np.ndarray) -> np.ndarray:
+        return np.array([float(self.func(int(ti))) for ti in t], dtype=float)
+
+    def __str__(self) -> str:
+        return f"callable:{self.name}"
+
+
+_SCHEDULE_KINDS: dict[str, tuple[type[Schedule], tuple[str, ...]]] = {
+    "constant": (Constant, ("n",)),
+    "linear": (Linear, ("n",)),
+    "power": (Power, ("n0", "s")),
+    "exp": (Exponential, ("n0", "c")),
+    "exponential": (Exponential, ("n0", "c")),
+    "tlog": (TLog, ("n0", "a")),
+}
+
+
+def _number(name: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise fail(name, "must be a number", text) from None
+
+
+def parse_schedule(text: str | int | Schedule, name: str = "schedule") -> Schedule:
+    """Build a schedule from its text form (see the module docstring).
+
+    Parameters
+    ----------
+    text : str, int or Schedule
+        ``"constant:n=100"``, ``"power:n0=100,s=0.5"``, ..., a bare integer, or a schedule,
+        which is returned unchanged.
+    name : str
+        The argument name used in error messages (e.g. ``"--schedule"``).
+
+    Examples
+    --------
+    >>> parse_schedule("power:n0=100,s=1").sizes(3)
+    array([100, 400, 900])
+    """
+    if isinstance(text, Schedule):
+        return text
+    if isinstance(text, (int, np.integer)) and not isinstance(text, bool):
+        return Constant(int(text))
+    if not isinstance(text, str):
+        raise fail(name, "must be a schedule or its text form such as 'constant:n=100'", text)
+    body = text.strip()
+    kinds = ", ".join([*sorted(_SCHEDULE_KINDS), "list"])
+    if ":" not in body:
+        try:
+            return Constant(check_int(name, _number(name, body), minimum=0))
+        except InvalidArgumentError:
+            raise fail(
+                name, f"must be an integer or KIND:KEY=VALUE,... with KIND one of {kinds}", text
+            ) from None
+    kind, _, rest = body.partition(":")
+    kind = kind.strip().lower()
+    try:
+        if kind == "list":
+            items = [s for s in rest.split(",") if s.strip()]
+            return Explicit([check_int(name, _number(name, s), minimum=0) for s in items])
+        if kind not in _SCHEDULE_KINDS:
+            raise fail(name, f"unknown schedule kind {kind!r}; allowed: {kinds}", text)
+        cls, keys = _SCHEDULE_KINDS[kind]
+        args: dict[str, float] = {}
+        for item in (s for s in rest.split(",") if s.strip()):
+            key, eq, value = item.partition("=")
+            key = key.strip()
+            if not eq or key not in keys:
+                raise fail(name, f"{kind} takes {', '.join(k + '=...' for k in keys)}", text)
+            args[key] = _number(name, value.strip())
+        missing = [k for k in keys if k not in args]
+        if missing:
+            raise fail(name, f"{kind} needs {', '.join(k + '=...' for k in keys)}", text)
+        return cls(**args)
+    except InvalidArgumentError as err:
+        message = str(err)
+        if message.startswith(f"{name}:"):
+            raise
+        raise InvalidArgumentError(f"{name}: {message}") from None
+
+
+class WeightRule(ABC):
+    """A rule giving the total weight ``w(t)`` on fresh real data at each generation."""
+
+    @abstractmethod
+    def weights(self, n_real: np.ndarray, n_synth: np.ndarray) -> np.ndarray:
+        """Weights for generations ``1..T`` given the sizes of those generations.
+
+        Parameters
+        ----------
+        n_real, n_synth : numpy.ndarray
+            Integer sizes of shape ``(T,)``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Float array of shape ``(T,)`` with values in ``[0, 1]``.
+        """
+
+    @abstractmethod
+    def __str__(self) -> str:
+        """The text form."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self}>"
+
+
+class ConstantWeight(WeightRule):
+    """The same weight ``w`` on real data at every generation."""
+
+    def __init__(self, w: float) -> None:
+        self.w = check_probability("w", w)
+
+    def weights(self, n_real: np.ndarray, n_synth: np.ndarray) -> np.ndarray:
+        return np.full(len(n_real), self.w)
+
+    def __str__(self) -> str:
+        return f"{self.w:g}"
+
+
+class Proportional(WeightRule):
+    """Unweighted pooling: every point weighs the same, ``w(t) = n_real / (n_real + n_synth)``."""
+
+    def weights(self, n_real: np.ndarray, n_synth: np.ndarray) -> np.ndarray:
+        total = np.asarray(n_real, dtype=float) + np.asarray(n_synth, dtype=float)
+        return np.divide(n_real, total, out=np.zeros(len(total)), where=total > 0)
+
+    def __str__(self) -> str:
+        return "proportional"
+
+
+class WeightFunction(WeightRule):
+    """Weights from a Python function ``func(t, n_real, n_synth) -> w``."""
+
+    def __init__(self, func: Callable[[int, int, int], float], name: str | None = None) -> None:
+        if not callable(func):
+            raise fail("func", "must be callable", func)
+        self.func = func
+        self.name = name or getattr(func, "__name__", "callable")
+
+    def weights(self, n_real: np.ndarray, n_synth: np.ndarray) -> np.ndarray:
+        out = np.array(
+            [float(self.func(t + 1, int(a), int(b))) for t, (a, b) in enumerate(zip(n_real, n_synth))],
+            dtype=float,
+        )
+        for t, w in enumerate(out, start=1):
+            check_probability(f"weight at generation t={t}", w)
+        return out
+
+    def __str__(self) -> str:
+        return f"callable:{self.name}"
+
+
+def parse_weight(text: str | float | WeightRule, name: str = "weight") -> WeightRule:
+    """Build a weight rule from a number in ``[0, 1]``, ``"proportional"``, or a rule."""
+    if isinstance(text, WeightRule):
+        return text
+    if isinstance(text, str):
+        body = text.strip().lower()
+        if body == "proportional":
+            return Proportional()
+        try:
+            value: Any = float(body)
+        except ValueError:
+            raise fail(name, "must be a number in [0, 1] or 'proportional'", text) from None
+    else:
+        value = text
+    try:
+        return ConstantWeight(value)
+    except InvalidArgumentError:
+        raise fail(name, "must be a number in [0, 1] or 'proportional'", text) from None

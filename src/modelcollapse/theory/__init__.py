@@ -1,0 +1,28 @@
+"""Closed forms of the two papers, as pure vectorised functions.
+
+The theory layer knows nothing about simulation; it uses the same parameter names (``n0``,
+``n_synth``, ``n_real``, ``w``, ``variance``) so that a simulation and its prediction line up.
+
+- :mod:`modelcollapse.theory.paper1`: fully synthetic recursion (Xu, He & Cheng).
+- :mod:`modelcollapse.theory.paper2`: fresh real data plus weighted synthetic data (He, Xu &
+  Cheng).
+"""
+
+from . import paper1, paper2
+from .paper1 import (
+    gaussian_log_variance_moments,
+    gaussian_mean_variance,
+    gaussian_variance_moments,
+    harmonic_sum,
+)
+from .paper2 import gaussian_mean_error
+
+__all__ = [
+    "gaussian_log_variance_moments",
+    "gaussian_mean_error",
+    "gaussian_mean_variance",
+    "gaussian_variance_moments",
+    "harmonic_sum",
+    "paper1",
+    "paper2",
+]
