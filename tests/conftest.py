@@ -9,8 +9,9 @@ import modelcollapse as mc
 #: Family factories for the conformance suite; later families add themselves here.
 FAMILY_CASES = {
     "gaussian-unbiased": lambda: mc.Gaussian(mu=0.5, sigma2=2.0, variance="unbiased"),
-    "gaussian-mle-pooled": lambda: mc.Gaussian(mu=-1.0, sigma2=0.5, variance="mle",
-                                               combine="pooled"),
+    "gaussian-mle-pooled": lambda: mc.Gaussian(
+        mu=-1.0, sigma2=0.5, variance="mle", combine="pooled"
+    ),
     "mvgaussian-2": lambda: mc.MultivariateGaussian(
         [0.0, 1.0], [[1.0, 0.3], [0.3, 0.5]], variance="unbiased"
     ),
@@ -23,5 +24,3 @@ FAMILY_CASES = {
 @pytest.fixture(params=sorted(FAMILY_CASES))
 def family(request):
     return FAMILY_CASES[request.param]()
-
-

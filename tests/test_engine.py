@@ -2,13 +2,12 @@
 
 import numpy as np
 import pytest
+from _stats import z_within
 from scipy import stats
 
 import modelcollapse as mc
 from modelcollapse import theory
 from modelcollapse.random import BLOCK_SIZE
-
-from _stats import z_within
 
 SIGMA2 = 2.0
 
@@ -41,18 +40,25 @@ def test_variance_mean_and_mean_variance_against_theory(variance, schedule):
 
 def test_second_moment_of_variance_against_theory():
     R, T = 40000, 10
-    res = mc.simulate(mc.Gaussian(sigma2=SIGMA2), n0=30, schedule=30, generations=T,
-                      replications=R, seed=5)
+    res = mc.simulate(
+        mc.Gaussian(sigma2=SIGMA2), n0=30, schedule=30, generations=T, replications=R, seed=5
+    )
     err = _final(res, "cov_error")
     mean, var = theory.gaussian_variance_moments(30, [30] * T, "unbiased", SIGMA2)
-    assert z_within(err.mean(), var[-1] + (mean[-1] - SIGMA2) ** 2,
-                    err.std(ddof=1) / np.sqrt(R))
+    assert z_within(err.mean(), var[-1] + (mean[-1] - SIGMA2) ** 2, err.std(ddof=1) / np.sqrt(R))
 
 
 def test_log_variance_is_a_random_walk_with_the_predicted_drift():
     R, T = 20000, 200
-    res = mc.simulate(mc.Gaussian(variance="mle"), n0=20, schedule=20, generations=T,
-                      replications=R, seed=6, record="final")
+    res = mc.simulate(
+        mc.Gaussian(variance="mle"),
+        n0=20,
+        schedule=20,
+        generations=T,
+        replications=R,
+        seed=6,
+        record="final",
+    )
     log_s2 = np.log(_final(res, "sigma2"))
     mean, var = theory.gaussian_log_variance_moments(20, [20] * T, "mle")
     assert z_within(log_s2.mean(), mean[-1], np.sqrt(var[-1] / R))
@@ -64,8 +70,7 @@ def test_multivariate_traces_against_theory(variance):
     R, T, d = 10000, 15, 3
     cov = np.array([[1.0, 0.2, 0.0], [0.2, 0.5, 0.1], [0.0, 0.1, 2.0]])
     fam = mc.MultivariateGaussian(np.zeros(d), cov, variance=variance)
-    res = mc.simulate(fam, n0=12, schedule="linear:n=6", generations=T, replications=R,
-                      seed=8)
+    res = mc.simulate(fam, n0=12, schedule="linear:n=6", generations=T, replications=R, seed=8)
     sizes = mc.Linear(6).sizes(T)
     tr = np.trace(cov)
     e_tr, _ = theory.gaussian_variance_moments(12, sizes, variance, tr)
@@ -78,14 +83,21 @@ def test_multivariate_traces_against_theory(variance):
 
 @pytest.mark.parametrize(
     "family",
-    [mc.Gaussian(sigma2=SIGMA2, variance="unbiased"),
-     mc.MultivariateGaussian.isotropic(2, variance="mle")],
+    [
+        mc.Gaussian(sigma2=SIGMA2, variance="unbiased"),
+        mc.MultivariateGaussian.isotropic(2, variance="mle"),
+    ],
     ids=["1d", "2d"],
 )
 def test_exact_and_sample_engines_agree_in_distribution(family):
     R, T = 4000, 20
-    common = {"n0": 10, "schedule": "list:" + ",".join(["10", "25"] * 10), "generations": T,
-              "replications": R, "record": "final"}
+    common = {
+        "n0": 10,
+        "schedule": "list:" + ",".join(["10", "25"] * 10),
+        "generations": T,
+        "replications": R,
+        "record": "final",
+    }
     exact = mc.simulate(family, engine="exact", seed=1, **common)
     sample = mc.simulate(family, engine="sample", seed=2, **common)
     for name in ("sigma2", "mean_error", "kl"):
@@ -102,8 +114,17 @@ def test_exact_and_sample_engines_agree_in_distribution(family):
 def test_fresh_data_mean_error_against_theory(engine, w):
     R, T = 8000, 12
     fam = mc.Gaussian(sigma2=SIGMA2)
-    res = mc.simulate(fam, n0=20, schedule=20, n_real=10, weight=w, generations=T,
-                      replications=R, seed=3, engine=engine)
+    res = mc.simulate(
+        fam,
+        n0=20,
+        schedule=20,
+        n_real=10,
+        weight=w,
+        generations=T,
+        replications=R,
+        seed=3,
+        engine=engine,
+    )
     expected = theory.gaussian_mean_error(20, [10] * T, [20] * T, w, SIGMA2)
     err = _final(res, "mean_error")
     assert z_within(err.mean(), expected[-1], err.std(ddof=1) / np.sqrt(R))
@@ -111,8 +132,9 @@ def test_fresh_data_mean_error_against_theory(engine, w):
 
 
 def test_default_weight_is_unweighted_pooling():
-    res = mc.simulate(mc.Gaussian(), n0=10, schedule=30, n_real=10, generations=3,
-                      replications=5, seed=0)
+    res = mc.simulate(
+        mc.Gaussian(), n0=10, schedule=30, n_real=10, generations=3, replications=5, seed=0
+    )
     assert res.weights.tolist() == [1.0, 0.25, 0.25, 0.25]
     assert res.n_real.tolist() == [10, 10, 10, 10]
     assert res.n_synth.tolist() == [0, 30, 30, 30]
@@ -123,8 +145,16 @@ def test_default_weight_is_unweighted_pooling():
 def test_same_seed_same_result_whatever_the_chunk_size(engine):
     family = mc.MultivariateGaussian.isotropic(2)
     R = 2 * BLOCK_SIZE + 100
-    common = {"n0": 5, "schedule": 5, "n_real": 5, "weight": 0.4, "generations": 6,
-              "replications": R, "seed": 99, "engine": engine}
+    common = {
+        "n0": 5,
+        "schedule": 5,
+        "n_real": 5,
+        "weight": 0.4,
+        "generations": 6,
+        "replications": R,
+        "seed": 99,
+        "engine": engine,
+    }
     base = mc.simulate(family, chunk_size=1, **common).flat_params
     for chunk in (BLOCK_SIZE + 1, 3 * BLOCK_SIZE, None):
         again = mc.simulate(family, chunk_size=chunk, **common).flat_params
@@ -137,8 +167,9 @@ def test_rerun_reproduces_and_seedless_runs_record_their_seed():
     res = mc.simulate(mc.Gaussian(), n0=10, schedule=10, generations=5, replications=50)
     assert np.array_equal(res.rerun().flat_params, res.flat_params)
     entropy = res.config["seed"]["entropy"]
-    again = mc.simulate(mc.Gaussian(), n0=10, schedule=10, generations=5, replications=50,
-                        seed=entropy)
+    again = mc.simulate(
+        mc.Gaussian(), n0=10, schedule=10, generations=5, replications=50, seed=entropy
+    )
     assert np.array_equal(again.flat_params, res.flat_params)
 
 
@@ -151,8 +182,9 @@ def test_record_options():
     np.testing.assert_array_equal(part.flat_params, full.flat_params[:, [0, 5, 20]])
     final = mc.simulate(mc.Gaussian(), record="final", **common)
     assert final.generations.tolist() == [20]
-    big = mc.simulate(mc.Gaussian(), n0=10, schedule=10, generations=2000, replications=1100,
-                      seed=0)
+    big = mc.simulate(
+        mc.Gaussian(), n0=10, schedule=10, generations=2000, replications=1100, seed=0
+    )
     assert big.generations[0] == 0 and big.generations[-1] == 2000
     assert big.generations.size == 101
 
@@ -167,23 +199,32 @@ def test_zero_generations_and_one_replication():
 
 
 def test_huge_sample_sizes_in_the_exact_engine():
-    res = mc.simulate(mc.Gaussian(), n0=10**15, schedule=10**15, generations=50,
-                      replications=2000, seed=0)
+    res = mc.simulate(
+        mc.Gaussian(), n0=10**15, schedule=10**15, generations=50, replications=2000, seed=0
+    )
     s2 = res.values("sigma2")
     assert np.all(np.isfinite(s2))
     assert np.abs(s2 - 1).max() < 1e-5
-    mv = mc.simulate(mc.MultivariateGaussian.isotropic(2), n0=10**15, schedule=10**15,
-                     generations=5, replications=100, seed=0)
+    mv = mc.simulate(
+        mc.MultivariateGaussian.isotropic(2),
+        n0=10**15,
+        schedule=10**15,
+        generations=5,
+        replications=100,
+        seed=0,
+    )
     assert np.abs(mv.values("sigma2") - 1).max() < 1e-5
 
 
 @pytest.mark.parametrize(
-    "family", [mc.Gaussian(variance="mle"), mc.MultivariateGaussian.isotropic(2, variance="mle")],
+    "family",
+    [mc.Gaussian(variance="mle"), mc.MultivariateGaussian.isotropic(2, variance="mle")],
     ids=["1d", "2d"],
 )
 def test_variance_underflow_is_collapse_not_nan(family):
-    res = mc.simulate(family, n0=3, schedule=3, generations=3000, replications=64, seed=1,
-                      record="final")
+    res = mc.simulate(
+        family, n0=3, schedule=3, generations=3000, replications=64, seed=1, record="final"
+    )
     s2 = _final(res, "sigma2")
     assert np.all(s2 == 0.0)
     assert np.all(_final(res, "collapsed") == 1.0)

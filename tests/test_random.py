@@ -8,9 +8,9 @@ def test_blocks_match_spawned_children():
     root = np.random.SeedSequence(7)
     children = np.random.SeedSequence(7).spawn(3)
     for b in range(3):
-        assert block_seed(root, b).generate_state(4).tolist() == children[b].generate_state(
-            4
-        ).tolist()
+        assert (
+            block_seed(root, b).generate_state(4).tolist() == children[b].generate_state(4).tolist()
+        )
 
 
 def test_draws_do_not_depend_on_chunking():
@@ -19,8 +19,9 @@ def test_draws_do_not_depend_on_chunking():
     whole = ReplicationRandom(root, 0, total)
     a = whole.standard_normal((4,))
     g = whole.chisquare(9.0)
-    parts = [ReplicationRandom(root, s, min(BLOCK_SIZE, total - s))
-             for s in range(0, total, BLOCK_SIZE)]
+    parts = [
+        ReplicationRandom(root, s, min(BLOCK_SIZE, total - s)) for s in range(0, total, BLOCK_SIZE)
+    ]
     a2 = np.concatenate([p.standard_normal((4,)) for p in parts])
     g2 = np.concatenate([p.chisquare(9.0) for p in parts])
     assert np.array_equal(a, a2)

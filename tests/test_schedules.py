@@ -61,8 +61,14 @@ def test_parse_schedule(text, expected):
 
 
 def test_text_form_round_trips():
-    for schedule in [Constant(5), Linear(3), Power(100, 0.5), Exponential(10, 1.5),
-                     TLog(50, 2.0), Explicit([1, 2, 3])]:
+    for schedule in [
+        Constant(5),
+        Linear(3),
+        Power(100, 0.5),
+        Exponential(10, 1.5),
+        TLog(50, 2.0),
+        Explicit([1, 2, 3]),
+    ]:
         again = parse_schedule(str(schedule))
         assert type(again) is type(schedule)
         assert again.sizes(3).tolist() == schedule.sizes(3).tolist()

@@ -59,55 +59,121 @@ def _add_simulate(sub: Any) -> None:
         ),
     )
     model = p.add_argument_group("model")
-    model.add_argument("--family", default="gaussian", choices=FAMILY_NAMES,
-                       help="statistical family (default: %(default)s)")
-    model.add_argument("--dim", type=int, default=1,
-                       help="dimension d of the Gaussian N(mu 1_d, sigma2 I_d) (default: 1)")
+    model.add_argument(
+        "--family",
+        default="gaussian",
+        choices=FAMILY_NAMES,
+        help="statistical family (default: %(default)s)",
+    )
+    model.add_argument(
+        "--dim",
+        type=int,
+        default=1,
+        help="dimension d of the Gaussian N(mu 1_d, sigma2 I_d) (default: 1)",
+    )
     model.add_argument("--mu", type=float, default=0.0, help="true mean (default: 0)")
     model.add_argument("--sigma2", type=float, default=1.0, help="true variance (default: 1)")
-    model.add_argument("--variance", default="unbiased", choices=VARIANCE_ESTIMATORS,
-                       help="variance estimator: S/(n-1) or S/n (default: %(default)s)")
-    model.add_argument("--combine", default="convex", choices=COMBINE_RULES,
-                       help="how weighted sources combine: convex combination of per-source "
-                            "covariances, or pooled with the between-source term "
-                            "(default: %(default)s)")
+    model.add_argument(
+        "--variance",
+        default="unbiased",
+        choices=VARIANCE_ESTIMATORS,
+        help="variance estimator: S/(n-1) or S/n (default: %(default)s)",
+    )
+    model.add_argument(
+        "--combine",
+        default="convex",
+        choices=COMBINE_RULES,
+        help="how weighted sources combine: convex combination of per-source "
+        "covariances, or pooled with the between-source term "
+        "(default: %(default)s)",
+    )
     rec = p.add_argument_group("recursion")
-    rec.add_argument("--n0", type=int, default=100,
-                     help="real sample size at generation 0 (default: %(default)s)")
-    rec.add_argument("--schedule", default="constant:n=100",
-                     help="synthetic sample size n_synth(t) (default: %(default)s)")
-    rec.add_argument("--n-real", default="0",
-                     help="fresh real sample size n_real(t) for t >= 1, a schedule; 0 is fully "
-                          "synthetic (default: 0)")
-    rec.add_argument("--weight", default=None,
-                     help="weight w on fresh real data, in [0, 1], or 'proportional' "
-                          "(default: proportional, i.e. unweighted pooling)")
-    rec.add_argument("--regime", default="replace", choices=REGIME_NAMES,
-                     help="how a generation's training set is formed (default: %(default)s)")
-    rec.add_argument("--generations", type=int, default=100,
-                     help="recursive generations T after generation 0 (default: %(default)s)")
+    rec.add_argument(
+        "--n0",
+        type=int,
+        default=100,
+        help="real sample size at generation 0 (default: %(default)s)",
+    )
+    rec.add_argument(
+        "--schedule",
+        default="constant:n=100",
+        help="synthetic sample size n_synth(t) (default: %(default)s)",
+    )
+    rec.add_argument(
+        "--n-real",
+        default="0",
+        help="fresh real sample size n_real(t) for t >= 1, a schedule; 0 is fully "
+        "synthetic (default: 0)",
+    )
+    rec.add_argument(
+        "--weight",
+        default=None,
+        help="weight w on fresh real data, in [0, 1], or 'proportional' "
+        "(default: proportional, i.e. unweighted pooling)",
+    )
+    rec.add_argument(
+        "--regime",
+        default="replace",
+        choices=REGIME_NAMES,
+        help="how a generation's training set is formed (default: %(default)s)",
+    )
+    rec.add_argument(
+        "--generations",
+        type=int,
+        default=100,
+        help="recursive generations T after generation 0 (default: %(default)s)",
+    )
     run = p.add_argument_group("run")
-    run.add_argument("--replications", type=int, default=1000,
-                     help="independent replications R (default: %(default)s)")
-    run.add_argument("--seed", type=int, default=None,
-                     help="root seed; the header shows the seed used when none is given")
-    run.add_argument("--engine", default="exact", choices=ENGINES,
-                     help="exact: draw sufficient statistics (cost independent of n); sample: "
-                          "draw the data (default: %(default)s)")
-    run.add_argument("--eps", type=float, default=0.05,
-                     help="collapse threshold: a replication has collapsed when sigma2 <= eps "
-                          "(default: %(default)s)")
-    run.add_argument("--record", default="auto",
-                     help="generations to record: auto, all, final or a comma list "
-                          "(default: %(default)s)")
+    run.add_argument(
+        "--replications",
+        type=int,
+        default=1000,
+        help="independent replications R (default: %(default)s)",
+    )
+    run.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="root seed; the header shows the seed used when none is given",
+    )
+    run.add_argument(
+        "--engine",
+        default="exact",
+        choices=ENGINES,
+        help="exact: draw sufficient statistics (cost independent of n); sample: "
+        "draw the data (default: %(default)s)",
+    )
+    run.add_argument(
+        "--eps",
+        type=float,
+        default=0.05,
+        help="collapse threshold: a replication has collapsed when sigma2 <= eps "
+        "(default: %(default)s)",
+    )
+    run.add_argument(
+        "--record",
+        default="auto",
+        help="generations to record: auto, all, final or a comma list (default: %(default)s)",
+    )
     out = p.add_argument_group("output")
-    out.add_argument("--rows", type=int, default=11,
-                     help="generations shown in the table, evenly spaced (default: %(default)s)")
-    out.add_argument("--format", default="table", choices=("table", "json"),
-                     help="stdout format: a readable table, or the summary as JSON "
-                          "(default: %(default)s)")
-    out.add_argument("--out", default=None, metavar="FILE",
-                     help="write the tidy per-replication table to FILE (.csv or .parquet)")
+    out.add_argument(
+        "--rows",
+        type=int,
+        default=11,
+        help="generations shown in the table, evenly spaced (default: %(default)s)",
+    )
+    out.add_argument(
+        "--format",
+        default="table",
+        choices=("table", "json"),
+        help="stdout format: a readable table, or the summary as JSON (default: %(default)s)",
+    )
+    out.add_argument(
+        "--out",
+        default=None,
+        metavar="FILE",
+        help="write the tidy per-replication table to FILE (.csv or .parquet)",
+    )
     p.set_defaults(handler=_run_simulate)
 
 
@@ -214,8 +280,12 @@ def _jsonable(value: Any) -> Any:
 def _run_simulate(args: argparse.Namespace) -> int:
     target = _check_out(args.out) if args.out else None
     family = make_family(
-        args.family, dim=args.dim, mu=args.mu, sigma2=args.sigma2,
-        variance=args.variance, combine=args.combine,
+        args.family,
+        dim=args.dim,
+        mu=args.mu,
+        sigma2=args.sigma2,
+        variance=args.variance,
+        combine=args.combine,
     )
     result = simulate(
         family,

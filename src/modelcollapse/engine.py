@@ -61,14 +61,17 @@ def _record_generations(record: Any, generations: int, replications: int) -> np.
     try:
         gens = np.unique(np.asarray(list(record), dtype=float))
     except (TypeError, ValueError):
-        raise fail("record", "must be 'auto', 'all', 'final' or a list of generations", record)
+        raise fail(
+            "record", "must be 'auto', 'all', 'final' or a list of generations", record
+        ) from None
     if gens.size == 0 or np.any(gens != np.round(gens)) or gens[0] < 0 or gens[-1] > generations:
         raise fail("record", f"generations must be integers in [0, {generations}]", record)
     return gens.astype(int)
 
 
-def _check_sizes(label: str, schedule: Schedule, sizes: np.ndarray, minimum: int,
-                 allow_zero: bool) -> None:
+def _check_sizes(
+    label: str, schedule: Schedule, sizes: np.ndarray, minimum: int, allow_zero: bool
+) -> None:
     bad = (sizes < minimum) & ~((sizes == 0) & allow_zero)
     if np.any(bad):
         t = int(np.argmax(bad)) + 1
@@ -227,10 +230,19 @@ def simulate(
         "version": _package_version(),
     }
     call = {
-        "family": family, "n0": n0, "schedule": synth_schedule, "generations": generations,
-        "replications": replications, "seed": root, "engine": engine, "n_real": real_schedule,
-        "weight": weight, "regime": regime_obj, "record": record_at.tolist(),
-        "metrics": metric_names, "eps": eps,
+        "family": family,
+        "n0": n0,
+        "schedule": synth_schedule,
+        "generations": generations,
+        "replications": replications,
+        "seed": root,
+        "engine": engine,
+        "n_real": real_schedule,
+        "weight": weight,
+        "regime": regime_obj,
+        "record": record_at.tolist(),
+        "metrics": metric_names,
+        "eps": eps,
     }
     return SimulationResult(
         family=family,

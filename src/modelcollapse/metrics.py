@@ -61,15 +61,28 @@ METRICS: dict[str, Metric] = {
     m.name: m
     for m in (
         Metric("mean_error", "squared error of the mean", "mean", _mean_error),
-        Metric("cov_error", "squared (Frobenius) error of the (co)variance", "covariance",
-               _cov_error),
+        Metric(
+            "cov_error", "squared (Frobenius) error of the (co)variance", "covariance", _cov_error
+        ),
         Metric("kl", "KL(truth || model)", "kl", lambda f, t, p, e: f.kl(t, p)),
-        Metric("risk", "population risk E_truth[-log p_model(X)]", "cross_entropy",
-               lambda f, t, p, e: f.cross_entropy(t, p)),
-        Metric("sigma2", "variance (mean variance tr(cov)/d in d dimensions)", "scale",
-               lambda f, t, p, e: f.scale(p)),
-        Metric("collapsed", "1 if sigma2 <= eps else 0", "scale",
-               lambda f, t, p, e: (f.scale(p) <= e).astype(float)),
+        Metric(
+            "risk",
+            "population risk E_truth[-log p_model(X)]",
+            "cross_entropy",
+            lambda f, t, p, e: f.cross_entropy(t, p),
+        ),
+        Metric(
+            "sigma2",
+            "variance (mean variance tr(cov)/d in d dimensions)",
+            "scale",
+            lambda f, t, p, e: f.scale(p),
+        ),
+        Metric(
+            "collapsed",
+            "1 if sigma2 <= eps else 0",
+            "scale",
+            lambda f, t, p, e: (f.scale(p) <= e).astype(float),
+        ),
     )
 }
 
@@ -110,5 +123,7 @@ def compute_metrics(
             raise fail("metrics", f"must be among {', '.join(supported)} for this family", name)
     truth = family.truth()
     with np.errstate(divide="ignore", over="ignore"):
-        return {name: np.asarray(METRICS[name].func(family, truth, params, eps), dtype=float)
-                for name in chosen}
+        return {
+            name: np.asarray(METRICS[name].func(family, truth, params, eps), dtype=float)
+            for name in chosen
+        }

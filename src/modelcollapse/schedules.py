@@ -350,10 +350,8 @@ class WeightFunction(WeightRule):
         self.name = name or getattr(func, "__name__", "callable")
 
     def weights(self, n_real: np.ndarray, n_synth: np.ndarray) -> np.ndarray:
-        out = np.array(
-            [float(self.func(t + 1, int(a), int(b))) for t, (a, b) in enumerate(zip(n_real, n_synth))],
-            dtype=float,
-        )
+        pairs = enumerate(zip(n_real, n_synth, strict=True), start=1)
+        out = np.array([float(self.func(t, int(a), int(b))) for t, (a, b) in pairs], dtype=float)
         for t, w in enumerate(out, start=1):
             check_probability(f"weight at generation t={t}", w)
         return out

@@ -75,22 +75,18 @@ class _GaussianBase(ABC):
     # -- array algebra supplied by subclasses -------------------------------------------
     @staticmethod
     @abstractmethod
-    def _outer(x: np.ndarray) -> np.ndarray:
-        ...
+    def _outer(x: np.ndarray) -> np.ndarray: ...
 
     @abstractmethod
-    def _draw_exact(self, p: GaussianParams, n: int, rng: ReplicationRandom) -> GaussianStats:
-        ...
+    def _draw_exact(self, p: GaussianParams, n: int, rng: ReplicationRandom) -> GaussianStats: ...
 
     @abstractmethod
     def _draw_piece(
         self, p: GaussianParams, factor: np.ndarray, m: int, rng: ReplicationRandom
-    ) -> GaussianStats:
-        ...
+    ) -> GaussianStats: ...
 
     @abstractmethod
-    def _factor(self, cov: np.ndarray) -> np.ndarray:
-        ...
+    def _factor(self, cov: np.ndarray) -> np.ndarray: ...
 
     def _piece_columns(self) -> int:
         return max(1, _SAMPLE_PIECE // (BLOCK_SIZE * self.dim))
@@ -131,10 +127,13 @@ class _GaussianBase(ABC):
 
     def fit(self, sources: Sequence[GaussianStats], weights: Sequence[float]) -> GaussianParams:
         """Weighted estimate; sources with weight zero are ignored."""
-        used = [(s, float(w)) for s, w in zip(sources, weights) if w > 0.0]
+        used = [(s, float(w)) for s, w in zip(sources, weights, strict=True) if w > 0.0]
         if not used:
             raise InvalidArgumentError("weights: at least one source needs a positive weight")
         shift = 1 if self.variance == "unbiased" else 0
+        if len(used) == 1:  # one source carries all the weight: the plain estimator
+            only = used[0][0]
+            return GaussianParams(only.mean, only.scatter / (only.count - shift))
         mean = sum(w * s.mean for s, w in used)
         cov = sum(w * (s.scatter / (s.count - shift)) for s, w in used)
         if self.combine == "pooled" and len(used) > 1:
@@ -215,9 +214,11 @@ class Gaussian(_GaussianBase):
 
     def _draw_exact(self, p: GaussianParams, n: int, rng: ReplicationRandom) -> GaussianStats:
         z = rng.standard_normal()
-        chi2 = rng.chisquare(n - 1)
-        mean = p.mean + np.sqrt(p.cov / n) * z
-        return GaussianStats(n, mean, p.cov * chi2)
+        gamma = rng.standard_gamma((n - 1) / 2)  # chi2(n - 1) / 2
+        z *= np.sqrt(p.cov / n)
+        z += p.mean
+        gamma *= 2.0 * p.cov
+        return GaussianStats(n, z, gamma)
 
     def _draw_piece(
         self, p: GaussianParams, factor: np.ndarray, m: int, rng: ReplicationRandom
@@ -300,7 +301,7 @@ class MultivariateGaussian(_GaussianBase):
         self._triu = np.triu_indices(d)
         self.param_labels = (
             *(f"mu[{i}]" for i in range(d)),
-            *(f"cov[{i},{j}]" for i, j in zip(*self._triu)),
+            *(f"cov[{i},{j}]" for i, j in zip(*self._triu, strict=True)),
         )
 
     @classmethod
