@@ -165,11 +165,7 @@ def main() -> None:
     if args.no_write:
         return
     path = ROOT / "BENCHMARKS.md"
-    text = (
-        path.read_text()
-        if path.exists()
-        else HEADER
-    )
+    text = path.read_text() if path.exists() else HEADER
     if START in text:
         text = re.sub(
             re.escape(START) + r".*?" + re.escape(END), lambda _: section, text, flags=re.S
