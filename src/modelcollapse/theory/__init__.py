@@ -10,19 +10,33 @@ The theory layer knows nothing about simulation; it uses the same parameter name
 
 from . import paper1, paper2
 from .paper1 import (
+    collapse_probability,
+    collapse_verdict,
     gaussian_log_variance_moments,
     gaussian_mean_variance,
     gaussian_variance_moments,
+    harmonic_limit,
     harmonic_sum,
+    risk_inflation,
+    win_probability_exact,
+    win_probability_independent,
+    win_probability_plugin,
 )
 from .paper2 import gaussian_mean_error
 
 __all__ = [
+    "collapse_probability",
+    "collapse_verdict",
     "gaussian_log_variance_moments",
     "gaussian_mean_error",
     "gaussian_mean_variance",
     "gaussian_variance_moments",
+    "harmonic_limit",
     "harmonic_sum",
     "paper1",
     "paper2",
+    "risk_inflation",
+    "win_probability_exact",
+    "win_probability_independent",
+    "win_probability_plugin",
 ]
