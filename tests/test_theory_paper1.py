@@ -199,3 +199,30 @@ def test_win_probability_exact_against_simulation():
     # Under collapse the plug-in underestimates: later steps shrink with the variance.
     plug = theory.win_probability_plugin(n0, [10] * T)
     assert exact[T] > plug[T] + 4 * se[T]
+
+
+@pytest.mark.parametrize("variance", ["unbiased", "mle"])
+def test_expected_kl_against_simulation(variance):
+    R, T = 100_000, 10
+    res = mc.simulate(
+        mc.Gaussian(mu=3.0, sigma2=0.5, variance=variance),
+        n0=20,
+        schedule="list:15,30,15,30,15,30,15,30,15,30",
+        generations=T,
+        replications=R,
+        seed=13,
+        record=[0, 1, 5, 10],
+    )
+    sizes = [15, 30] * 5
+    expected = theory.gaussian_expected_kl(20, sizes, variance)[[0, 1, 5, 10]]
+    kl = res.values("kl")
+    for j in range(4):
+        assert z_within(kl[:, j].mean(), expected[j], kl[:, j].std(ddof=1) / math.sqrt(R))
+    risk = res.values("risk")[:, -1].mean()
+    entropy = 0.5 * math.log(2 * math.pi * math.e * 0.5)
+    assert z_within(risk, expected[-1] + entropy, res.values("risk")[:, -1].std() / math.sqrt(R))
+
+
+def test_expected_kl_is_infinite_for_tiny_samples():
+    assert np.isinf(theory.gaussian_expected_kl(10, [3, 10])[1:]).all()
+    assert np.isfinite(theory.gaussian_expected_kl(10, [3, 10])[0])

@@ -187,7 +187,254 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     _add_simulate(sub)
+    _add_experiments(sub)
+    _add_theory(sub)
     return parser
+
+
+def _add_experiments(sub: Any) -> None:
+    p = sub.add_parser(
+        "list",
+        help="list the registered experiments",
+        description="List the ids of the registered reproductions.",
+    )
+    p.set_defaults(handler=_run_list)
+    p = sub.add_parser(
+        "reproduce",
+        help="reproduce a figure or table of the papers",
+        description=(
+            "Run a registered experiment and write DIR/ID/: results.csv (tidy), one PNG per "
+            "panel, summary.md (simulation beside theory, one verdict per claim) and meta.json "
+            "(seed, replications, versions, wall time)."
+        ),
+    )
+    p.add_argument("experiment", metavar="ID", help="an experiment id (see 'list') or 'all'")
+    p.add_argument(
+        "--out", default="results", metavar="DIR", help="output directory (default: %(default)s)"
+    )
+    p.add_argument(
+        "--replications",
+        type=int,
+        default=None,
+        help="override the replication count (default: the paper's)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="quick scale: fewer replications, a smoke test of the whole pipeline",
+    )
+    p.add_argument("--seed", type=int, default=0, help="root seed (default: %(default)s)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(handler=_run_reproduce)
+
+
+def _run_list(args: argparse.Namespace) -> int:
+    from .experiments import experiment_ids, get_experiment
+
+    for experiment_id in experiment_ids():
+        e = get_experiment(experiment_id)
+        print(f"{e.id:28s} {e.figure:34s} {e.title}")
+    return 0
+
+
+def _run_reproduce(args: argparse.Namespace) -> int:
+    from .experiments import experiment_ids, get_experiment, run_experiment
+
+    ids = experiment_ids() if args.experiment == "all" else (args.experiment,)
+    for experiment_id in ids:
+        get_experiment(experiment_id)  # validate every id before running any
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out: must be a directory (got {args.out!r})")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(
+            f"--out: cannot create the directory ({err.strerror}) (got {args.out!r})"
+        ) from None
+    if not os.access(out, os.W_OK):
+        raise UsageError(f"--out: the directory is not writable (got {args.out!r})")
+    for experiment_id in ids:
+        target = run_experiment(
+            experiment_id,
+            out,
+            replications=args.replications,
+            quick=args.quick,
+            seed=args.seed,
+            progress=not args.quiet,
+        )
+        print(target / "summary.md")
+    return 0
+
+
+_THEORY_QUANTITIES = ("collapse-probability", "win-probability", "moments", "schedule")
+
+
+def _add_theory(sub: Any) -> None:
+    p = sub.add_parser(
+        "theory",
+        help="closed-form predictions of paper 1 (no simulation)",
+        description=(
+            "Closed forms for the fully synthetic Gaussian recursion, with the option names of "
+            "'simulate'. Prints the value at generation T, or a table with --every K."
+        ),
+    )
+    p.add_argument(
+        "quantity",
+        choices=_THEORY_QUANTITIES,
+        help="collapse-probability: exact P(sigma2_T <= eps); win-probability: "
+        "P(|theta_T - theta*| < |theta_0 - theta*|); moments: E and Var of "
+        "sigma2_t, Var mu_t, E and Var of log sigma2_t, E KL; schedule: sum "
+        "1/n_t, its limit, the collapse verdict, total samples, inflation",
+    )
+    p.add_argument(
+        "--n0",
+        type=int,
+        default=100,
+        help="real sample size at generation 0 (default: %(default)s)",
+    )
+    p.add_argument(
+        "--schedule",
+        default="constant:n=100",
+        help="synthetic sample size n_synth(t) (default: %(default)s)",
+    )
+    p.add_argument(
+        "--generations", type=int, default=100, help="generations T (default: %(default)s)"
+    )
+    p.add_argument(
+        "--variance",
+        default="unbiased",
+        choices=VARIANCE_ESTIMATORS,
+        help="variance estimator (default: %(default)s)",
+    )
+    p.add_argument("--sigma2", type=float, default=1.0, help="true variance (default: 1)")
+    p.add_argument(
+        "--eps",
+        type=float,
+        default=0.05,
+        help="collapse threshold for collapse-probability (default: %(default)s)",
+    )
+    p.add_argument(
+        "--method",
+        default="plug-in",
+        choices=("plug-in", "exact", "independent"),
+        help="win-probability: plug-in arctan form, exact conditional form for the "
+        "Gaussian mean (Monte Carlo over variance paths), or against an "
+        "independent real fit (default: %(default)s)",
+    )
+    p.add_argument(
+        "--dim",
+        type=int,
+        default=1,
+        help="win-probability plug-in: number of parameters d (default: 1)",
+    )
+    p.add_argument(
+        "--replications",
+        type=int,
+        default=100_000,
+        help="win-probability exact: variance paths (default: %(default)s)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="win-probability exact: seed (default: %(default)s)"
+    )
+    p.add_argument(
+        "--every",
+        type=int,
+        default=None,
+        metavar="K",
+        help="print a table at t = 0, K, 2K, ..., T instead of the value at T",
+    )
+    p.add_argument(
+        "--format",
+        default="table",
+        choices=("table", "json"),
+        help="stdout format (default: %(default)s)",
+    )
+    p.set_defaults(handler=_run_theory)
+
+
+def _run_theory(args: argparse.Namespace) -> int:
+    from . import theory
+    from ._validation import check_int
+    from .schedules import parse_schedule
+
+    schedule = parse_schedule(args.schedule, "schedule")
+    T = check_int("generations", args.generations, minimum=0)
+    sizes = schedule.sizes(T)
+    if args.every is not None:
+        every = check_int("every", args.every, minimum=1)
+        gens = np.unique(np.append(np.arange(0, T + 1, every), T))
+    else:
+        gens = np.array([T])
+    columns: dict[str, Any]
+    if args.quantity == "collapse-probability":
+        p = theory.collapse_probability(
+            args.n0, sizes, args.eps, args.variance, args.sigma2, generations=gens
+        )
+        columns = {"collapse_probability": p}
+    elif args.quantity == "win-probability":
+        if args.method == "plug-in":
+            q = theory.win_probability_plugin(args.n0, sizes, args.dim)
+            columns = {"win_probability": q[gens]}
+        elif args.method == "independent":
+            columns = {"win_probability": theory.win_probability_independent(args.n0, sizes)[gens]}
+        else:
+            q, se = theory.win_probability_exact(
+                args.n0, sizes, args.variance, args.replications, args.seed
+            )
+            columns = {"win_probability": q[gens], "se": se[gens]}
+    elif args.quantity == "moments":
+        e_s2, v_s2 = theory.gaussian_variance_moments(args.n0, sizes, args.variance, args.sigma2)
+        e_log, v_log = theory.gaussian_log_variance_moments(
+            args.n0, sizes, args.variance, args.sigma2
+        )
+        columns = {
+            "E_sigma2": e_s2[gens],
+            "Var_sigma2": v_s2[gens],
+            "Var_mu": theory.gaussian_mean_variance(args.n0, sizes, args.variance, args.sigma2)[
+                gens
+            ],
+            "E_log_sigma2": e_log[gens],
+            "Var_log_sigma2": v_log[gens],
+            "E_KL": theory.gaussian_expected_kl(args.n0, sizes, args.variance)[gens],
+        }
+    else:
+        harmonic = np.concatenate([[0.0], theory.harmonic_sum(sizes)]) if T else np.zeros(1)
+        total = np.concatenate([[0], np.cumsum(sizes)])
+        inflation = theory.risk_inflation(args.n0, sizes)
+        columns = {
+            "n_synth": np.concatenate([[args.n0], sizes])[gens],
+            "sum_inv_n": harmonic[gens],
+            "total_synthetic_samples": total[gens],
+            "risk_inflation": inflation[gens],
+            "win_probability_plugin": theory.win_probability_plugin(args.n0, sizes)[gens],
+        }
+        limit = theory.harmonic_limit(schedule)
+        header = {
+            "schedule": str(schedule),
+            "sum_inv_n_limit": "unknown" if limit is None else limit,
+            "verdict": theory.collapse_verdict(schedule),
+        }
+        return _print_theory(args, gens, columns, header)
+    return _print_theory(args, gens, columns, {})
+
+
+def _print_theory(
+    args: argparse.Namespace, gens: np.ndarray, columns: dict[str, Any], header: dict[str, Any]
+) -> int:
+    frame = pd.DataFrame({"generation": gens, **{k: np.asarray(v) for k, v in columns.items()}})
+    if args.format == "json":
+        payload = {"quantity": args.quantity, **header, "values": frame.to_dict(orient="records")}
+        json.dump(_jsonable(payload), sys.stdout, indent=1, default=float)
+        sys.stdout.write("\n")
+        return 0
+    for key, value in header.items():
+        print(f"{key}: {value}")
+    if args.every is None and len(columns) == 1:
+        print(f"{float(next(iter(columns.values()))[0]):.10g}")
+    else:
+        print(frame.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+    return 0
 
 
 def _version() -> str:

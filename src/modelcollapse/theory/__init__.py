@@ -12,6 +12,7 @@ from . import paper1, paper2
 from .paper1 import (
     collapse_probability,
     collapse_verdict,
+    gaussian_expected_kl,
     gaussian_log_variance_moments,
     gaussian_mean_variance,
     gaussian_variance_moments,
@@ -27,6 +28,7 @@ from .paper2 import gaussian_mean_error
 __all__ = [
     "collapse_probability",
     "collapse_verdict",
+    "gaussian_expected_kl",
     "gaussian_log_variance_moments",
     "gaussian_mean_error",
     "gaussian_mean_variance",

@@ -1,0 +1,260 @@
+"""Experiments as data: a registered spec plus a function that turns results into outputs.
+
+An :class:`Experiment` names a reproduction (id, one-line title, paper and figure, the paper's
+replication count and a quick one). Its ``run`` function receives a :class:`Context` (scale,
+seeds, progress) and returns an :class:`Outcome`: a tidy table, figures (one per panel), the
+key table of simulation beside theory, and one verdict per claim. :func:`run_experiment` writes
+them to ``DIR/ID/``: ``results.csv``, ``<panel>.png``, ``summary.md`` and ``meta.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_int, fail
+from ..random import as_seed_sequence
+
+__all__ = [
+    "Context",
+    "Experiment",
+    "Outcome",
+    "Verdict",
+    "experiment_ids",
+    "get_experiment",
+    "markdown_table",
+    "register",
+    "run_experiment",
+]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One claim of a paper and whether the run supports it, with the evidence in numbers."""
+
+    claim: str
+    holds: bool
+    evidence: str
+
+    def line(self) -> str:
+        mark = "agrees" if self.holds else "DISAGREES"
+        return f"- **{mark}**: {self.claim} {self.evidence}"
+
+
+@dataclass
+class Outcome:
+    """What an experiment produces."""
+
+    table: pd.DataFrame
+    figures: dict[str, Any]
+    key_table: pd.DataFrame
+    verdicts: list[Verdict]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Context:
+    """Scale, seeds and progress for one run of an experiment."""
+
+    replications: int
+    quick: bool
+    seed: np.random.SeedSequence
+    progress: Callable[[str], None]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def child_seed(self, key: int) -> np.random.SeedSequence:
+        """An independent stream for sub-run ``key`` (the same key gives the same stream)."""
+        return np.random.SeedSequence(self.seed.entropy, spawn_key=(*self.seed.spawn_key, key))
+
+    def note(self, **settings: Any) -> None:
+        """Record settings that ``meta.json`` should show (generations, sizes, engines...)."""
+        self.settings.update(settings)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A registered reproduction."""
+
+    id: str
+    title: str
+    paper: str
+    figure: str
+    replications: int
+    quick_replications: int
+    run: Callable[[Context], Outcome]
+
+
+_REGISTRY: dict[str, Experiment] = {}
+
+
+def register(experiment: Experiment) -> Experiment:
+    """Add ``experiment`` to the registry (ids are unique)."""
+    if experiment.id in _REGISTRY:
+        raise ValueError(f"experiment id {experiment.id!r} is registered twice")
+    _REGISTRY[experiment.id] = experiment
+    return experiment
+
+
+def _load() -> None:
+    from . import xu2025  # noqa: F401  (registers its experiments)
+
+
+def experiment_ids() -> tuple[str, ...]:
+    """Registered ids, in registration order."""
+    _load()
+    return tuple(_REGISTRY)
+
+
+def get_experiment(experiment_id: str) -> Experiment:
+    """The experiment registered as ``experiment_id``."""
+    _load()
+    if experiment_id not in _REGISTRY:
+        raise fail("experiment", f"must be one of {', '.join(_REGISTRY)}", experiment_id)
+    return _REGISTRY[experiment_id]
+
+
+def markdown_table(frame: pd.DataFrame, digits: int = 4) -> str:
+    """A GitHub-flavoured markdown table of ``frame`` (no index)."""
+
+    def cell(value: Any) -> str:
+        if isinstance(value, (float, np.floating)):
+            if np.isnan(value):
+                return ""
+            return f"{value:.{digits}g}"
+        return str(value)
+
+    head = "| " + " | ".join(str(c) for c in frame.columns) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(False)]
+    return "\n".join([head, rule, *rows])
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in ("modelcollapse", "numpy", "scipy", "pandas", "matplotlib"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:  # pragma: no cover
+            out[name] = "not installed"
+    return out
+
+
+def _stderr_progress(experiment_id: str, start: float) -> Callable[[str], None]:
+    def report(message: str) -> None:
+        print(
+            f"[{experiment_id} {time.perf_counter() - start:6.1f}s] {message}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return report
+
+
+def run_experiment(
+    experiment_id: str,
+    out: str | os.PathLike[str],
+    *,
+    replications: int | None = None,
+    quick: bool = False,
+    seed: int = 0,
+    progress: bool = True,
+) -> Path:
+    """Run one experiment and write its files to ``out/<id>/``.
+
+    Parameters
+    ----------
+    experiment_id : str
+        A registered id (see :func:`experiment_ids`).
+    out : path
+        Output directory (created if needed).
+    replications : int, optional
+        Overrides the paper's (or, with ``quick``, the quick) replication count.
+    quick : bool
+        Run at the quick scale (fewer replications, sometimes fewer generations).
+    seed : int
+        Root seed.
+    progress : bool
+        Print progress lines on stderr.
+
+    Returns
+    -------
+    pathlib.Path
+        The experiment's output directory.
+    """
+    experiment = get_experiment(experiment_id)
+    default = experiment.quick_replications if quick else experiment.replications
+    reps = default if replications is None else check_int("replications", replications, minimum=2)
+    root = as_seed_sequence(seed)
+    target = Path(out) / experiment.id
+    target.mkdir(parents=True, exist_ok=True)
+    if not os.access(target, os.W_OK):
+        raise fail("out", "must be a writable directory", str(out))
+    start = time.perf_counter()
+    report = _stderr_progress(experiment.id, start) if progress else (lambda message: None)
+    context = Context(replications=reps, quick=quick, seed=root, progress=report)
+    report(f"start: {experiment.title} (R = {reps:,}{', quick' if quick else ''})")
+    outcome = experiment.run(context)
+    wall = time.perf_counter() - start
+
+    outcome.table.to_csv(target / "results.csv", index=False)
+    for name, figure in outcome.figures.items():
+        figure.savefig(target / f"{name}.png", dpi=110)
+    meta = {
+        "id": experiment.id,
+        "title": experiment.title,
+        "paper": experiment.paper,
+        "figure": experiment.figure,
+        "seed": seed,
+        "replications": reps,
+        "quick": quick,
+        "settings": context.settings,
+        "wall_time_s": round(wall, 3),
+        "versions": _versions(),
+        "platform": platform.platform(),
+        "verdicts": [
+            {"claim": v.claim, "holds": v.holds, "evidence": v.evidence} for v in outcome.verdicts
+        ],
+    }
+    (target / "meta.json").write_text(json.dumps(meta, indent=1, default=str) + "\n")
+    (target / "summary.md").write_text(_summary(experiment, outcome, reps, quick, seed, wall))
+    report(f"done in {wall:.1f}s -> {target}")
+    return target
+
+
+def _summary(
+    experiment: Experiment, outcome: Outcome, reps: int, quick: bool, seed: int, wall: float
+) -> str:
+    scale = "quick scale" if quick else "paper scale"
+    if reps != (experiment.quick_replications if quick else experiment.replications):
+        scale = "custom scale"
+    lines = [
+        f"# {experiment.id}: {experiment.title}",
+        "",
+        f"{experiment.paper}, {experiment.figure}. Replications: {reps:,} ({scale}); "
+        f"seed {seed}; {wall:.1f} s.",
+        "",
+        "## Simulation beside theory",
+        "",
+        markdown_table(outcome.key_table),
+        "",
+        "## Verdicts",
+        "",
+        *(v.line() for v in outcome.verdicts),
+        "",
+    ]
+    if outcome.notes:
+        lines += ["## Notes", "", *(f"- {n}" for n in outcome.notes), ""]
+    figures: Iterable[str] = outcome.figures
+    lines += ["## Figures", "", *(f"![{name}]({name}.png)" for name in figures), ""]
+    return "\n".join(lines)

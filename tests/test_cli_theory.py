@@ -1,0 +1,127 @@
+import json
+
+import numpy as np
+import pytest
+
+from modelcollapse import theory
+from modelcollapse.cli import main
+
+
+def test_collapse_probability_number(capsys):
+    assert (
+        main(
+            [
+                "theory",
+                "collapse-probability",
+                "--schedule",
+                "constant:n=100",
+                "--n0",
+                "100",
+                "--generations",
+                "500",
+                "--eps",
+                "0.05",
+                "--variance",
+                "unbiased",
+            ]
+        )
+        == 0
+    )
+    value = float(capsys.readouterr().out.strip())
+    expected = theory.collapse_probability(100, [100] * 500, 0.05)[-1]
+    assert value == pytest.approx(expected, abs=1e-9)
+
+
+def test_win_probability_table_and_json(capsys):
+    args = [
+        "theory",
+        "win-probability",
+        "--schedule",
+        "power:n0=100,s=1",
+        "--n0",
+        "100",
+        "--generations",
+        "40",
+        "--every",
+        "10",
+    ]
+    assert main(args) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].split() == ["generation", "win_probability"]
+    assert len(lines) == 6
+    assert main([*args, "--format", "json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    values = [row["win_probability"] for row in payload["values"]]
+    expected = theory.win_probability_plugin(100, [100 * t**2 for t in range(1, 41)])
+    np.testing.assert_allclose(values, expected[::10])
+
+
+def test_exact_win_probability_reports_its_standard_error(capsys):
+    assert (
+        main(
+            [
+                "theory",
+                "win-probability",
+                "--method",
+                "exact",
+                "--generations",
+                "5",
+                "--replications",
+                "2000",
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
+    row = json.loads(capsys.readouterr().out)["values"][0]
+    assert 0 < row["win_probability"] < 0.5 and 0 < row["se"] < 0.01
+
+
+def test_moments_and_schedule(capsys):
+    assert (
+        main(["theory", "moments", "--generations", "10", "--every", "5", "--variance", "mle"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "E_sigma2" in out and "E_KL" in out
+    assert (
+        main(
+            [
+                "theory",
+                "schedule",
+                "--schedule",
+                "power:n0=100,s=1",
+                "--generations",
+                "10",
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["verdict"] == "stable"
+    assert payload["sum_inv_n_limit"] == pytest.approx(np.pi**2 / 600)
+    assert payload["values"][0]["total_synthetic_samples"] == 100 * sum(t**2 for t in range(1, 11))
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["collapse-probability", "--eps", "0"], "--eps: must lie in (0, inf]"),
+        (["moments", "--schedule", "constant:n=1"], "--n-synth: every size must be >= 2"),
+        (["schedule", "--every", "0"], "--every: must be an integer >= 1"),
+        (["win-probability", "--dim", "0"], "--dim: must be an integer >= 1"),
+        (["nonsense"], "invalid choice: 'nonsense'"),
+    ],
+)
+def test_theory_errors(capsys, extra, fragment):
+    assert_exit = main(["theory", *extra]) if extra[0] != "nonsense" else None
+    if assert_exit is None:
+        with pytest.raises(SystemExit) as info:
+            main(["theory", *extra])
+        assert info.value.code == 2
+    else:
+        assert assert_exit == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and fragment in err[0]
