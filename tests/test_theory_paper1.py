@@ -226,3 +226,26 @@ def test_expected_kl_against_simulation(variance):
 def test_expected_kl_is_infinite_for_tiny_samples():
     assert np.isinf(theory.gaussian_expected_kl(10, [3, 10])[1:]).all()
     assert np.isfinite(theory.gaussian_expected_kl(10, [3, 10])[0])
+
+
+@pytest.mark.parametrize("variance", ["unbiased", "mle"])
+def test_squared_error_moments_against_simulation(variance):
+    R = 200_000
+    sizes = [5, 8, 5, 12, 5, 8]
+    res = mc.simulate(
+        mc.Gaussian(sigma2=2.0, variance=variance),
+        n0=6,
+        schedule="list:" + ",".join(map(str, sizes)),
+        generations=6,
+        replications=R,
+        seed=21,
+        record="all",
+    )
+    err = res.values("mean_error")
+    mean, var = theory.gaussian_mean_error_moments(6, sizes, variance, 2.0)
+    np.testing.assert_allclose(mean, theory.gaussian_mean_variance(6, sizes, variance, 2.0))
+    for t in (0, 3, 6):
+        assert z_within(err[:, t].mean(), mean[t], math.sqrt(var[t] / R))
+        # The sample variance of (mu_t - mu)^2: compare on the log scale, where its spread is
+        # moderate; a fourth-moment quantity, so only a coarse check.
+        assert abs(math.log(err[:, t].var() / var[t])) < 0.15

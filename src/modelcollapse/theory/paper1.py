@@ -35,6 +35,7 @@ __all__ = [
     "collapse_verdict",
     "gaussian_expected_kl",
     "gaussian_log_variance_moments",
+    "gaussian_mean_error_moments",
     "gaussian_mean_variance",
     "gaussian_variance_moments",
     "harmonic_limit",
@@ -493,3 +494,36 @@ def gaussian_expected_kl(n0: int, n_synth: Any, variance: str = "unbiased") -> n
         total = np.exp(log_p) * (1.0 + 1.0 / n[0] + steps)
         out = 0.5 * (mean_log + total - 1.0)
     return np.where(np.isfinite(log_p), out, np.inf)
+
+
+def gaussian_mean_error_moments(
+    n0: int, n_synth: Any, variance: str = "unbiased", sigma2: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of the squared error ``(mu_t - mu)^2`` for ``t = 0..T``.
+
+    Given the variance path, ``mu_t - mu ~ N(0, a + B_t)`` with ``a = sigma2 / n0`` and
+    ``B_t = sum_{s<=t} sigma2_{s-1} / n_s``, so ``E(mu_t - mu)^4 = 3 E(a + B_t)^2``, where
+    ``E B_t^2`` needs ``E[sigma2_i sigma2_j] = E[sigma2_i^2] E[sigma2_j] / E[sigma2_i]``
+    (``i <= j``). The variance is what sets the Monte Carlo standard error of a simulated
+    ``Var mu_t``; under a collapsing schedule with the unbiased estimator it grows like
+    ``prod (1 + 2/(n - 1))``, so a sample mean of ``(mu_t - mu)^2`` is unreliable long before
+    its own standard error says so.
+
+    Returns
+    -------
+    mean, var : numpy.ndarray
+        Shape ``(T + 1,)``; ``mean`` equals :func:`gaussian_mean_variance`.
+    """
+    sigma2 = check_real("sigma2", sigma2, lower=0.0, lower_open=True)
+    n = full_sizes(n0, n_synth)
+    m1, v = gaussian_variance_moments(n0, n_synth, variance, sigma2)
+    m2 = v + m1**2
+    a = sigma2 / n[0]
+    inv = 1.0 / n[1:]
+    eb = np.concatenate([[0.0], np.cumsum(m1[:-1] * inv)])
+    diag = np.concatenate([[0.0], np.cumsum(m2[:-1] * inv**2)])
+    prefix = np.concatenate([[0.0], np.cumsum((m2[:-1] / m1[:-1]) * inv)])  # C_t
+    cross = np.concatenate([[0.0], np.cumsum(m1[:-1] * inv * prefix[:-1])])
+    eb2 = diag + 2.0 * cross
+    mean = a + eb
+    return mean, 3.0 * (a * a + 2.0 * a * eb + eb2) - mean**2
