@@ -18,6 +18,12 @@ FAMILY_CASES = {
     "mvgaussian-3-mle-pooled": lambda: mc.MultivariateGaussian.isotropic(
         3, mu=0.2, sigma2=1.5, variance="mle", combine="pooled"
     ),
+    "exponential-mle": lambda: mc.ExponentialDistribution(rate=2.0, estimator="mle"),
+    "exponential-unbiased": lambda: mc.ExponentialDistribution(rate=0.5, estimator="unbiased"),
+    "poisson": lambda: mc.Poisson(lam=3.5),
+    "bernoulli": lambda: mc.Bernoulli(p=0.3),
+    "categorical-4": lambda: mc.Categorical([0.1, 0.2, 0.3, 0.4]),
+    "gamma": lambda: mc.GammaDistribution(shape=2.5, rate=1.5),
 }
 
 

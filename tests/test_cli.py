@@ -90,7 +90,11 @@ def test_out_writes_the_tidy_table(tmp_path, capsys, suffix):
         (["--n0", "1"], "--n0: must be an integer >= 2 (got 1)"),
         (["--generations", "-2"], "--generations: must be an integer >= 0 (got -2)"),
         (["--generations", "x"], "argument --generations: invalid int value: 'x'"),
-        (["--family", "poisson"], "argument --family: invalid choice: 'poisson'"),
+        (["--family", "weibull"], "argument --family: invalid choice: 'weibull'"),
+        (["--family", "poisson", "--dim", "2"], "--dim: does not apply to --family poisson"),
+        (["--family", "bernoulli", "--p", "0.2,0.8"], "--p: must be one probability"),
+        (["--family", "categorical", "--p", "0.5,x"], "--p: must be a number or a comma list"),
+        (["--family", "categorical", "--p", "0.5,0.6"], "--p:"),
         (["--weight", "1.5", "--n-real", "10"], "--weight: must be a number in [0, 1]"),
         (["--weight", "0.5"], "--weight: applies only with fresh real data"),
         (["--sigma2", "-1"], "--sigma2: must lie in (0, inf]"),
@@ -134,3 +138,22 @@ def test_console_script_help_and_module_entry_point():
         "--combine",
     ):
         assert option in out
+
+
+@pytest.mark.parametrize(
+    ("extra", "header"),
+    [
+        (["--family", "poisson", "--lam", "3"], "poisson (lam=3.0)"),
+        (["--family", "categorical", "--p", "0.5,0.3,0.2"], "categorical (k=3, p=[0.5, 0.3, 0.2]"),
+        (["--family", "bernoulli", "--p", "0.3"], "bernoulli (p=0.3)"),
+        (
+            ["--family", "exponential", "--rate", "2", "--engine", "asymptotic"],
+            "engine=asymptotic (asymptotic normal)",
+        ),
+        (["--family", "gamma", "--shape", "2", "--engine", "sample"], "gamma (shape=2.0"),
+    ],
+)
+def test_other_families_from_the_command_line(capsys, extra, header):
+    assert main([*BASE, *extra]) == 0
+    out = capsys.readouterr().out
+    assert header in out.splitlines()[0]

@@ -1,12 +1,15 @@
 """The family conformance suite: every family passes these, whatever its model."""
 
+import dataclasses
+import json
+
 import numpy as np
 import pytest
 from scipy import stats
 
 import modelcollapse as mc
-from modelcollapse.families import make_family
-from modelcollapse.families.gaussian import GaussianStats
+from modelcollapse.families import FAMILY_NAMES, AsymptoticFamily, make_family
+from modelcollapse.families.asymptotic import supports_asymptotic
 from modelcollapse.random import ReplicationRandom
 
 R = 4000
@@ -16,19 +19,34 @@ def _rng(seed=0, size=R):
     return ReplicationRandom(np.random.SeedSequence(seed), 0, size)
 
 
+def _data_engine(family):
+    return "exact" if "exact" in family.engines else "sample"
+
+
+def _fields(record):
+    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+
+
 def test_protocol(family):
     assert isinstance(family, mc.families.Family)
     assert family.min_sample_size >= 1
-    assert "exact" in family.engines and "sample" in family.engines
+    assert "sample" in family.engines
+    assert set(family.engines) <= set(mc.ENGINES)
+    assert ("asymptotic" in family.engines) == supports_asymptotic(family)
     desc = family.describe()
     assert desc["family"] == family.name
+    assert family.name in FAMILY_NAMES
+    json.dumps(desc)
 
 
-@pytest.mark.parametrize("engine", ["exact", "sample"])
+@pytest.mark.parametrize("engine", mc.ENGINES)
 def test_draw_and_fit_shapes(family, engine):
-    truth = family.broadcast(family.truth(), 7)
-    s = family.draw(truth, 12, _rng(size=7), engine)
-    fit = family.fit([s], [1.0])
+    if engine not in family.engines:
+        pytest.skip(f"{family.name} has no {engine} engine")
+    stepper = AsymptoticFamily(family) if engine == "asymptotic" else family
+    truth = stepper.broadcast(family.truth(), 7)
+    s = stepper.draw(truth, 12, _rng(size=7), engine)
+    fit = stepper.fit([s], [1.0])
     flat = family.flatten(fit)
     assert flat.shape == (7, len(family.param_labels))
     assert np.all(np.isfinite(flat))
@@ -43,16 +61,42 @@ def test_flatten_keeps_extra_batch_axes(family):
 
 
 def test_same_seed_same_draws(family):
+    engine = _data_engine(family)
     truth = family.broadcast(family.truth(), 50)
-    a = family.flatten(family.fit([family.draw(truth, 20, _rng(3, 50), "exact")], [1.0]))
-    b = family.flatten(family.fit([family.draw(truth, 20, _rng(3, 50), "exact")], [1.0]))
-    c = family.flatten(family.fit([family.draw(truth, 20, _rng(4, 50), "exact")], [1.0]))
+    a = family.flatten(family.fit([family.draw(truth, 20, _rng(3, 50), engine)], [1.0]))
+    b = family.flatten(family.fit([family.draw(truth, 20, _rng(3, 50), engine)], [1.0]))
+    c = family.flatten(family.fit([family.draw(truth, 20, _rng(4, 50), engine)], [1.0]))
     assert np.array_equal(a, b)
     assert not np.array_equal(a, c)
 
 
+@pytest.mark.parametrize("engine", mc.ENGINES)
+def test_same_seed_same_result_whatever_the_chunk_size(family, engine):
+    """Every random draw is filled block by block, so chunking never changes a replication."""
+    if engine not in family.engines:
+        pytest.skip(f"{family.name} has no {engine} engine")
+    args = {"n0": 6, "schedule": "list:5,9,6", "generations": 3, "replications": 2100}
+    a = mc.simulate(family, seed=13, engine=engine, chunk_size=1024, **args)
+    b = mc.simulate(family, seed=13, engine=engine, chunk_size=4096, **args)
+    np.testing.assert_array_equal(a.flat_params, b.flat_params)
+
+
+def test_exact_engine_at_huge_sample_sizes(family):
+    """A generation costs the same at n = 10^15, and the fit is the truth to ~1e-7."""
+    if "exact" not in family.engines:
+        pytest.skip(f"{family.name} has no exact engine")
+    n = 10**15
+    res = mc.simulate(family, n0=n, schedule=n, generations=3, replications=64, seed=0)
+    flat = res.flat_params
+    assert np.all(np.isfinite(flat))
+    truth = family.flatten(family.truth())
+    assert np.abs(flat - truth).max() < 1e-6 * max(1.0, np.abs(truth).max())
+
+
 def test_exact_and_sample_draws_agree_in_distribution(family):
     """Each fitted coordinate from one draw: exact against sample engine, two-sample KS."""
+    if "exact" not in family.engines:
+        pytest.skip(f"{family.name} has no exact engine")
     truth = family.broadcast(family.truth(), R)
     n = 15
     fit_exact = family.flatten(family.fit([family.draw(truth, n, _rng(1), "exact")], [1.0]))
@@ -62,51 +106,130 @@ def test_exact_and_sample_draws_agree_in_distribution(family):
         assert p > 1e-3, (label, p)
 
 
+def test_sample_engine_is_statistics_of_sampled_data(family):
+    """Below one piece, the sample engine reduces exactly the points ``sample`` returns."""
+    truth = family.broadcast(family.truth(), 9)
+    drawn = family.draw(truth, 30, _rng(7, 9), "sample")
+    data = family.sample(truth, 30, _rng(7, 9))
+    assert data.shape[:2] == (9, 30)
+    reduced = family.statistics(data)
+    for name, value in _fields(drawn).items():
+        np.testing.assert_array_equal(value, _fields(reduced)[name], err_msg=name)
+
+
 def test_pool_equals_statistics_of_the_union(family):
     """Pooling the statistics of two samples gives the statistics of the concatenated data."""
-    rng = np.random.default_rng(0)
-    d = getattr(family, "dim", 1)
-    a = rng.normal(size=(5, 9, d))
-    b = rng.normal(size=(5, 4, d)) + 2.0
-
-    def suff(x):
-        m = x.mean(axis=1)
-        c = x - m[:, None, :]
-        scatter = np.einsum("rni,rnj->rij", c, c)
-        if d == 1:
-            return GaussianStats(x.shape[1], m[:, 0], scatter[:, 0, 0])
-        return GaussianStats(x.shape[1], m, scatter)
-
-    pooled = family.pool(suff(a), suff(b))
-    union = suff(np.concatenate([a, b], axis=1))
+    truth = family.broadcast(family.truth(), 5)
+    a = family.sample(truth, 9, _rng(11, 5))
+    b = family.sample(truth, 4, _rng(12, 5))
+    kept = a.copy()
+    pooled = family.pool(family.statistics(a), family.statistics(b))
+    np.testing.assert_array_equal(a, kept)  # statistics never modify the caller's data
+    union = family.statistics(np.concatenate([a, b], axis=1))
     assert pooled.count == union.count == 13
-    np.testing.assert_allclose(pooled.mean, union.mean, rtol=1e-12)
-    np.testing.assert_allclose(pooled.scatter, union.scatter, rtol=1e-12)
+    for name, value in _fields(union).items():
+        np.testing.assert_allclose(_fields(pooled)[name], value, rtol=1e-12, err_msg=name)
 
 
-def test_weighted_fit_is_linear_in_the_means(family):
+def test_statistics_reject_badly_shaped_data(family):
+    truth = family.broadcast(family.truth(), 3)
+    data = family.sample(truth, 4, _rng(size=3))
+    for bad in (data[0], data[:, :0], np.stack([data, data], axis=-1)):
+        with pytest.raises(mc.InvalidArgumentError, match="^data: must be"):
+            family.statistics(bad)
+    with_nan = data.astype(float)
+    with_nan[0, 1] = np.nan
+    with pytest.raises(mc.InvalidArgumentError, match="^data: must contain only finite numbers"):
+        family.statistics(with_nan)
+
+
+def test_weighted_fit_is_a_weighting_of_the_sources(family):
+    """Family-agnostic properties of the weighted fit; each family's formula is in its tests."""
+    engine = _data_engine(family)
     truth = family.broadcast(family.truth(), 30)
-    s1 = family.draw(truth, 10, _rng(5, 30), "exact")
-    s2 = family.draw(truth, 40, _rng(6, 30), "exact")
+    s1 = family.draw(truth, 10, _rng(5, 30), engine)
+    s2 = family.draw(truth, 40, _rng(6, 30), engine)
     w = 0.3
-    fit = family.fit([s1, s2], [w, 1 - w])
-    np.testing.assert_allclose(fit.mean, w * s1.mean + (1 - w) * s2.mean)
+    fit = family.flatten(family.fit([s1, s2], [w, 1 - w]))
+    assert np.all(np.isfinite(fit))
+    # The order of the sources does not matter.
+    np.testing.assert_allclose(family.flatten(family.fit([s2, s1], [1 - w, w])), fit, rtol=1e-12)
     # Weight one on a source reproduces the single-source fit; zero weights are ignored.
     only = family.fit([s1, s2], [1.0, 0.0])
     np.testing.assert_array_equal(family.flatten(only), family.flatten(family.fit([s1], [1.0])))
+    # Two copies of one source, however weighted, give that source's fit.
+    twice = family.flatten(family.fit([s1, s1], [w, 1 - w]))
+    np.testing.assert_allclose(twice, family.flatten(family.fit([s1], [1.0])), rtol=1e-10)
+    # The weighting moves the fit: it is not one of the single-source fits.
+    assert not np.allclose(fit, family.flatten(family.fit([s2], [1.0])))
+
+
+def test_fitted_mean_is_the_weighted_mean_of_the_sources():
+    """For the weighted MLE families, the fitted distribution mean is sum_j w_j xbar_j."""
+    for family in (
+        mc.Gaussian(mu=0.5, sigma2=2.0, variance="mle", combine="pooled"),
+        mc.MultivariateGaussian.isotropic(2, mu=1.0, variance="unbiased"),
+        mc.ExponentialDistribution(rate=2.0, estimator="mle"),
+        mc.Poisson(lam=3.0),
+        mc.Bernoulli(p=0.3),
+        mc.Categorical([0.2, 0.3, 0.5]),
+        mc.GammaDistribution(shape=2.0, rate=3.0),
+    ):
+        truth = family.broadcast(family.truth(), 30)
+        s1 = family.draw(truth, 10, _rng(5, 30), "sample")
+        s2 = family.draw(truth, 40, _rng(6, 30), "sample")
+        w = 0.3
+        expected = w * family.mean(family.fit([s1], [1.0])) + (1 - w) * family.mean(
+            family.fit([s2], [1.0])
+        )
+        got = family.mean(family.fit([s1, s2], [w, 1 - w]))
+        np.testing.assert_allclose(got, expected, rtol=1e-12, err_msg=family.name)
 
 
 def test_fit_needs_a_positive_weight(family):
     truth = family.broadcast(family.truth(), 3)
-    s = family.draw(truth, 10, _rng(size=3), "exact")
+    s = family.draw(truth, 10, _rng(size=3), _data_engine(family))
     with pytest.raises(mc.InvalidArgumentError, match="weights"):
         family.fit([s], [0.0])
 
 
 def test_unknown_engine(family):
     truth = family.broadcast(family.truth(), 3)
-    with pytest.raises(mc.InvalidArgumentError, match="^engine: must be one of exact, sample"):
+    with pytest.raises(mc.InvalidArgumentError, match="^engine: must be one of (exact, )?sample"):
         family.draw(truth, 10, _rng(size=3), "magic")
+    if "asymptotic" in family.engines:
+        with pytest.raises(mc.InvalidArgumentError, match="AsymptoticFamily"):
+            family.draw(truth, 10, _rng(size=3), "asymptotic")
+
+
+def test_asymptotic_covariance_inverts_the_fisher_information(family):
+    if not hasattr(family, "asymptotic_covariance"):
+        pytest.skip(f"{family.name} has no asymptotic covariance")
+    truth = family.broadcast(family.truth(), 2)
+    cov = family.asymptotic_covariance(truth)
+    p = len(family.param_labels)
+    assert cov.shape == (2, p, p)
+    np.testing.assert_allclose(cov, np.swapaxes(cov, -1, -2), rtol=1e-12)
+    assert np.linalg.eigvalsh(cov).min() > -1e-12
+    if hasattr(family, "fisher_information"):
+        info = family.fisher_information(truth)
+        np.testing.assert_allclose(cov @ info, np.broadcast_to(np.eye(p), cov.shape), atol=1e-10)
+
+
+def test_asymptotic_covariance_is_the_covariance_of_the_estimate(family):
+    """n Cov(theta_hat) from the sample engine at large n against V(theta), per coordinate."""
+    if not hasattr(family, "asymptotic_covariance"):
+        pytest.skip(f"{family.name} has no asymptotic covariance")
+    r, n = 2000, 400
+    truth = family.broadcast(family.truth(), r)
+    fit = family.flatten(family.fit([family.draw(truth, n, _rng(21, r), "sample")], [1.0]))
+    v = np.diagonal(family.asymptotic_covariance(family.truth()))
+    dev = fit - family.flatten(family.truth())
+    scaled = n * dev**2
+    # n E(theta_hat - theta)^2 = V (1 + O(1/n)): the O(1/n) terms (a few percent at n = 400) are
+    # well inside the Monte Carlo tolerance, 4 sqrt(2/R) ~ 13% relative.
+    se = scaled.std(axis=0, ddof=1) / np.sqrt(r)
+    assert np.all(np.abs(scaled.mean(axis=0) - v) <= 4 * se), (scaled.mean(0), v)
 
 
 def test_convex_and_pooled_covariance_conventions():
@@ -171,7 +294,49 @@ def test_make_family():
     fam = make_family("gaussian", dim=2, sigma2=3.0)
     np.testing.assert_array_equal(fam.truth().cov, 3.0 * np.eye(2))
     assert fam.min_sample_size == 3
-    with pytest.raises(mc.InvalidArgumentError, match="^family: must be one of gaussian"):
-        make_family("poisson")
+    with pytest.raises(mc.InvalidArgumentError, match="^family: must be one of gaussian, "):
+        make_family("weibull")
     with pytest.raises(mc.InvalidArgumentError, match="^dim: must be an integer >= 1"):
         make_family("gaussian", dim=0)
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "cls", "described"),
+    [
+        ("exponential", {"rate": 2.0, "estimator": "unbiased"}, mc.ExponentialDistribution, {}),
+        ("poisson", {"lam": 0.7}, mc.Poisson, {}),
+        ("bernoulli", {"p": 0.2}, mc.Bernoulli, {}),
+        ("categorical", {"p": [0.5, 0.5]}, mc.Categorical, {"k": 2}),
+        ("categorical", {"k": 5}, mc.Categorical, {"p": [0.2] * 5}),
+        ("gamma", {"shape": 3.0, "rate": 0.5}, mc.GammaDistribution, {}),
+    ],
+)
+def test_make_family_new_families(name, options, cls, described):
+    fam = make_family(name, **options)
+    assert type(fam) is cls and fam.name == name
+    desc = fam.describe()
+    for key, value in {**options, **described}.items():
+        assert desc[key] == pytest.approx(value), key
+    assert set(FAMILY_NAMES) == {
+        "gaussian",
+        "exponential",
+        "poisson",
+        "bernoulli",
+        "categorical",
+        "gamma",
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "fragment"),
+    [
+        ("poisson", {"mu": 1.0}, "^options: the poisson family takes lam \\(got 'mu'\\)"),
+        ("gamma", {"scale": 1.0}, "^options: the gamma family takes shape, rate"),
+        ("gaussian", {"lam": 1.0}, "^options: the gaussian family takes mu, sigma2"),
+        ("categorical", {"p": [0.5, 0.5], "k": 2}, "^k: give either p or k"),
+        ("categorical", {"k": 1}, "^k: must be an integer >= 2"),
+    ],
+)
+def test_make_family_bad_options(name, options, fragment):
+    with pytest.raises(mc.InvalidArgumentError, match=fragment):
+        make_family(name, **options)

@@ -3,7 +3,9 @@
 The public API is short:
 
 - :func:`simulate` runs a batched recursion and returns a :class:`SimulationResult`;
-- families: :class:`Gaussian`, :class:`MultivariateGaussian` (:mod:`modelcollapse.families`);
+- families: :class:`Gaussian`, :class:`MultivariateGaussian`, :class:`ExponentialDistribution`,
+  :class:`Poisson`, :class:`Bernoulli`, :class:`Categorical`, :class:`GammaDistribution`
+  (:mod:`modelcollapse.families`);
 - schedules and weight rules: :mod:`modelcollapse.schedules`;
 - closed forms: :mod:`modelcollapse.theory`.
 """
@@ -13,7 +15,16 @@ from __future__ import annotations
 from . import metrics, schedules, theory
 from ._validation import InvalidArgumentError
 from .engine import ENGINES, simulate
-from .families import Gaussian, MultivariateGaussian, make_family
+from .families import (
+    Bernoulli,
+    Categorical,
+    ExponentialDistribution,
+    GammaDistribution,
+    Gaussian,
+    MultivariateGaussian,
+    Poisson,
+    make_family,
+)
 from .regimes import Replace, make_regime
 from .results import SimulationResult
 from .schedules import (
@@ -32,15 +43,20 @@ from .schedules import (
 
 __all__ = [
     "ENGINES",
+    "Bernoulli",
+    "Categorical",
     "Constant",
     "ConstantWeight",
     "Explicit",
     "Exponential",
+    "ExponentialDistribution",
     "FromCallable",
+    "GammaDistribution",
     "Gaussian",
     "InvalidArgumentError",
     "Linear",
     "MultivariateGaussian",
+    "Poisson",
     "Power",
     "Proportional",
     "Replace",

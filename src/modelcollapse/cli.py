@@ -58,7 +58,9 @@ def _add_simulate(sub: Any) -> None:
             "--generations 500 --replications 10000 --seed 0 --engine exact"
         ),
     )
-    model = p.add_argument_group("model")
+    model = p.add_argument_group(
+        "model", "the family and its true parameters; each option applies to the families named"
+    )
     model.add_argument(
         "--family",
         default="gaussian",
@@ -68,25 +70,47 @@ def _add_simulate(sub: Any) -> None:
     model.add_argument(
         "--dim",
         type=int,
-        default=1,
-        help="dimension d of the Gaussian N(mu 1_d, sigma2 I_d) (default: 1)",
+        default=None,
+        help="gaussian: dimension d of N(mu 1_d, sigma2 I_d) (default: 1)",
     )
-    model.add_argument("--mu", type=float, default=0.0, help="true mean (default: 0)")
-    model.add_argument("--sigma2", type=float, default=1.0, help="true variance (default: 1)")
+    model.add_argument("--mu", type=float, default=None, help="gaussian: true mean (default: 0)")
+    model.add_argument(
+        "--sigma2", type=float, default=None, help="gaussian: true variance (default: 1)"
+    )
     model.add_argument(
         "--variance",
-        default="unbiased",
+        default=None,
         choices=VARIANCE_ESTIMATORS,
-        help="variance estimator: S/(n-1) or S/n (default: %(default)s)",
+        help="gaussian: variance estimator S/(n-1) or S/n (default: unbiased)",
     )
     model.add_argument(
         "--combine",
-        default="convex",
+        default=None,
         choices=COMBINE_RULES,
-        help="how weighted sources combine: convex combination of per-source "
-        "covariances, or pooled with the between-source term "
-        "(default: %(default)s)",
+        help="gaussian: how weighted sources combine: convex combination of "
+        "per-source covariances, or pooled with the between-source term "
+        "(default: convex)",
     )
+    model.add_argument(
+        "--rate", type=float, default=None, help="exponential, gamma: true rate (default: 1)"
+    )
+    model.add_argument(
+        "--estimator",
+        default=None,
+        choices=("mle", "unbiased"),
+        help="exponential: rate estimator n/S or (n-1)/S (default: mle)",
+    )
+    model.add_argument("--lam", type=float, default=None, help="poisson: true mean (default: 1)")
+    model.add_argument(
+        "--p",
+        default=None,
+        help="bernoulli: success probability (default: 0.5); categorical: cell "
+        "probabilities as a comma list, e.g. 0.5,0.3,0.2",
+    )
+    model.add_argument(
+        "--k", type=int, default=None, help="categorical: uniform on k cells (default: 2)"
+    )
+    model.add_argument("--shape", type=float, default=None, help="gamma: true shape (default: 1)")
     rec = p.add_argument_group("recursion")
     rec.add_argument(
         "--n0",
@@ -482,6 +506,8 @@ _TABLE_COLUMNS = (
     ("collapsed", "mean", "P(sigma2<=eps)"),
     ("mean_error", "mean", "E|mu-mu*|^2"),
     ("cov_error", "mean", "E|cov-cov*|^2"),
+    ("prob_error", "mean", "E prob error"),
+    ("cells_lost", "mean", "E cells lost"),
     ("kl", "median", "median KL"),
     ("risk", "mean", "E risk"),
 )
@@ -503,10 +529,12 @@ def _table(result: SimulationResult, rows: int) -> str:
 
 def _header(result: SimulationResult) -> str:
     c = result.config
-    fam = c["family"]
+    fam = dict(c["family"])
+    name = fam.pop("family")
+    options = ", ".join(f"{k}={v}" for k, v in fam.items() if k not in ("mean", "cov"))
+    engine = c["engine"] + (f" ({c['approximation']})" if "approximation" in c else "")
     lines = [
-        f"{fam['family']} (d={fam['dim']}, variance={fam['variance']}, "
-        f"combine={fam['combine']}), engine={c['engine']}, regime={c['regime']}",
+        f"{name} ({options}), engine={engine}, regime={c['regime']}",
         f"n0={c['n0']}, n_synth={c['schedule']}, n_real={c['n_real']}"
         + (f", w={c['weight']}" if c["weight"] is not None else "")
         + f", T={c['generations']}, R={c['replications']}, seed={c['seed']['entropy']}",
@@ -524,16 +552,48 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+#: The command-line options of each family (the keyword arguments of ``make_family``).
+FAMILY_OPTIONS = {
+    "gaussian": ("dim", "mu", "sigma2", "variance", "combine"),
+    "exponential": ("rate", "estimator"),
+    "poisson": ("lam",),
+    "bernoulli": ("p",),
+    "categorical": ("p", "k"),
+    "gamma": ("shape", "rate"),
+}
+
+
+def _family_from_args(args: argparse.Namespace) -> Any:
+    """The family named by ``--family`` with the options given for it (others are errors)."""
+    allowed = FAMILY_OPTIONS[args.family]
+    known = sorted({k for keys in FAMILY_OPTIONS.values() for k in keys})
+    given = {key: getattr(args, key) for key in known if getattr(args, key) is not None}
+    for key, value in given.items():
+        if key not in allowed:
+            options = ", ".join(f"--{k}" for k in allowed)
+            raise UsageError(
+                f"--{key}: does not apply to --family {args.family}, whose options are "
+                f"{options} (got {value!r})"
+            )
+    if "p" in given:
+        try:
+            values = [float(v) for v in str(given["p"]).split(",") if v.strip()]
+        except ValueError:
+            raise UsageError(
+                f"--p: must be a number or a comma list (got {given['p']!r})"
+            ) from None
+        if args.family == "categorical":
+            given["p"] = values
+        elif len(values) != 1:
+            raise UsageError(f"--p: must be one probability for bernoulli (got {given['p']!r})")
+        else:
+            given["p"] = values[0]
+    return make_family(args.family, **given)
+
+
 def _run_simulate(args: argparse.Namespace) -> int:
     target = _check_out(args.out) if args.out else None
-    family = make_family(
-        args.family,
-        dim=args.dim,
-        mu=args.mu,
-        sigma2=args.sigma2,
-        variance=args.variance,
-        combine=args.combine,
-    )
+    family = _family_from_args(args)
     result = simulate(
         family,
         n0=args.n0,

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import InvalidArgumentError, check_choice, check_int, check_real, fail
+from .families.asymptotic import AsymptoticFamily
 from .families.base import Family
 from .metrics import available_metrics
 from .random import BLOCK_SIZE, ReplicationRandom, as_seed_sequence
@@ -31,8 +32,9 @@ from .schedules import Proportional, Schedule, WeightRule, parse_schedule, parse
 
 __all__ = ["ENGINES", "simulate"]
 
-#: Engine names: draw statistics exactly, or draw data and reduce it.
-ENGINES = ("exact", "sample")
+#: Engine names: draw statistics exactly, draw data and reduce it, or draw the estimate from its
+#: asymptotic normal law (an approximation, see :mod:`modelcollapse.families.asymptotic`).
+ENGINES = ("exact", "sample", "asymptotic")
 
 #: ``record="auto"`` keeps every generation while ``replications * (generations + 1)`` is at most
 #: this; beyond it, about 100 evenly spaced generations (always including 0 and T).
@@ -120,9 +122,12 @@ def simulate(
         Number of independent replications ``R``.
     seed : int, SeedSequence or None
         Root seed. The same seed gives the same result whatever ``chunk_size``.
-    engine : {"exact", "sample"}
+    engine : {"exact", "sample", "asymptotic"}
         ``"exact"`` draws the sufficient statistics from their sampling distribution (cost
-        independent of the sample size); ``"sample"`` draws the data and reduces it.
+        independent of the sample size); ``"sample"`` draws the data and reduces it;
+        ``"asymptotic"`` draws each estimate from ``N(theta, V(theta)/n)`` (an approximation for
+        large ``n``, recorded as ``config["approximation"]``). A family lists the engines it
+        supports in ``family.engines``.
     n_real : Schedule, str or int
         Fresh real sample size ``n_real(t)`` for ``t >= 1``; 0 (default) is fully synthetic.
     weight : WeightRule, float, str or None
@@ -180,8 +185,10 @@ def simulate(
     if unknown:
         raise fail("metrics", f"must be among {', '.join(available_metrics(family))}", unknown[0])
 
+    # The asymptotic engine runs the family wrapped so that a draw is an estimate.
+    stepper = AsymptoticFamily(family) if engine == "asymptotic" else family
     if chunk_size is None:
-        if engine == "exact":
+        if engine in ("exact", "asymptotic"):
             chunk = _EXACT_CHUNK
         else:
             largest = int(max(n0, n_synth.max(initial=0), n_fresh.max(initial=0)))
@@ -198,21 +205,21 @@ def simulate(
         size = min(chunk, replications - start)
         rng = ReplicationRandom(root, start, size)
         rows = flat[start : start + size]
-        truth_c = family.broadcast(truth, size)
-        real0 = family.draw(truth_c, n0, rng, engine)
-        state = regime_obj.start(family, real0)
-        params = family.fit([real0], [1.0])
+        truth_c = stepper.broadcast(truth, size)
+        real0 = stepper.draw(truth_c, n0, rng, engine)
+        state = regime_obj.start(stepper, real0)
+        params = stepper.fit([real0], [1.0])
         if slot[0] >= 0:
-            rows[:, slot[0]] = family.flatten(params)
+            rows[:, slot[0]] = stepper.flatten(params)
         for t in range(1, generations + 1):
-            synth = family.draw(params, n_synth[t - 1], rng, engine)
-            real = family.draw(truth_c, n_fresh[t - 1], rng, engine) if n_fresh[t - 1] else None
+            synth = stepper.draw(params, n_synth[t - 1], rng, engine)
+            real = stepper.draw(truth_c, n_fresh[t - 1], rng, engine) if n_fresh[t - 1] else None
             sources, source_weights, state = regime_obj.training_set(
-                family, state, real, synth, float(weights[t - 1])
+                stepper, state, real, synth, float(weights[t - 1])
             )
-            params = family.fit(sources, source_weights)
+            params = stepper.fit(sources, source_weights)
             if slot[t] >= 0:
-                rows[:, slot[t]] = family.flatten(params)
+                rows[:, slot[t]] = stepper.flatten(params)
 
     config = {
         "family": family.describe(),
@@ -229,6 +236,8 @@ def simulate(
         "eps": eps,
         "version": _package_version(),
     }
+    if engine == "asymptotic":
+        config["approximation"] = "asymptotic normal"
     call = {
         "family": family,
         "n0": n0,

@@ -13,9 +13,12 @@ name               value                                            family hook
 ``risk``           population risk ``E_truth[-log p_model(X)]``     ``cross_entropy``
 ``sigma2``         variance (1-D) or ``tr(cov)/d``                  ``scale``
 ``collapsed``      1 where ``sigma2 <= eps``, else 0                ``scale``
+``prob_error``     ``mean_k (p_k - p*_k)^2`` (paper 2's convention)  ``probabilities``
+``cells_lost``     number of cells with ``p_k = 0``                 ``probabilities``
 =================  ==============================================  =================
 
-A collapsed variance (exactly zero after underflow) gives ``kl = risk = inf`` deliberately;
+A collapsed variance (exactly zero after underflow) gives ``kl = risk = inf`` deliberately, as
+does an absorbing boundary of a discrete family (``lam = 0``, ``p`` in ``{0, 1}``, a lost cell);
 no metric returns NaN for a finite fit.
 """
 
@@ -45,6 +48,15 @@ def _mean_error(family: Any, truth: Any, params: Any, eps: float) -> np.ndarray:
 def _cov_error(family: Any, truth: Any, params: Any, eps: float) -> np.ndarray:
     true_cov = np.asarray(family.covariance(truth))
     return _sum_trailing((family.covariance(params) - true_cov) ** 2, true_cov.ndim)
+
+
+def _prob_error(family: Any, truth: Any, params: Any, eps: float) -> np.ndarray:
+    true_p = np.asarray(family.probabilities(truth))
+    return np.mean((family.probabilities(params) - true_p) ** 2, axis=-1)
+
+
+def _cells_lost(family: Any, truth: Any, params: Any, eps: float) -> np.ndarray:
+    return np.sum(np.asarray(family.probabilities(params)) <= 0.0, axis=-1).astype(float)
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,18 @@ METRICS: dict[str, Metric] = {
             "1 if sigma2 <= eps else 0",
             "scale",
             lambda f, t, p, e: (f.scale(p) <= e).astype(float),
+        ),
+        Metric(
+            "prob_error",
+            "squared error of the cell probabilities, mean over cells",
+            "probabilities",
+            _prob_error,
+        ),
+        Metric(
+            "cells_lost",
+            "number of cells whose probability has reached 0",
+            "probabilities",
+            _cells_lost,
         ),
     )
 }

@@ -20,6 +20,8 @@ __all__ = ["BLOCK_SIZE", "ReplicationRandom", "as_seed_sequence", "block_seed"]
 
 #: Replications per random stream. Changing it changes every result for a given seed.
 BLOCK_SIZE = 1024
+#: Largest Poisson mean drawn with numpy's exact generator (see :meth:`ReplicationRandom.poisson`).
+_POISSON_EXACT = 1e18
 
 
 def as_seed_sequence(seed: Any) -> np.random.SeedSequence:
@@ -101,3 +103,66 @@ class ReplicationRandom:
         The gamma generator is exact for any shape, so this stays exact for very large ``df``.
         """
         return 2.0 * self.standard_gamma(np.asarray(df, dtype=float) / 2.0, tail)
+
+    def uniform(self, tail: tuple[int, ...] = ()) -> np.ndarray:
+        """Uniform draws on ``[0, 1)`` of shape ``(size, *tail)``."""
+        out = np.empty((self.size, *tail))
+        for gen, a, b in self._blocks:
+            gen.random(out=out[a:b])
+        return out
+
+    def standard_exponential(self, tail: tuple[int, ...] = ()) -> np.ndarray:
+        """Exponential draws with rate 1, shape ``(size, *tail)``."""
+        out = np.empty((self.size, *tail))
+        for gen, a, b in self._blocks:
+            gen.standard_exponential(out=out[a:b])
+        return out
+
+    def poisson(self, lam: Any, tail: tuple[int, ...] = ()) -> np.ndarray:
+        """Poisson draws with mean ``lam``, as floats of shape ``(size, *tail)``.
+
+        numpy's generator stops at means of about ``9.2e18``; means above :data:`_POISSON_EXACT`
+        are drawn from the normal approximation ``N(lam, lam)``, rounded, whose error (relative
+        skewness ``lam^(-1/2) < 1e-9``) is below the spacing of doubles there. The choice is made
+        per block, so it never depends on the chunking.
+        """
+        out = np.empty((self.size, *tail))
+        for gen, a, b in self._blocks:
+            part = np.broadcast_to(self._part(lam, tail, a, b), (b - a, *tail))
+            big = part > _POISSON_EXACT
+            if np.any(big):
+                normal = np.rint(part + np.sqrt(part) * gen.standard_normal((b - a, *tail)))
+                small = gen.poisson(np.where(big, 0.0, part))
+                out[a:b] = np.where(big, normal, small)
+            else:
+                out[a:b] = gen.poisson(part)
+        return out
+
+    def binomial(self, n: Any, p: Any, tail: tuple[int, ...] = ()) -> np.ndarray:
+        """Binomial draws with ``n`` trials and success probability ``p``, as floats."""
+        out = np.empty((self.size, *tail))
+        for gen, a, b in self._blocks:
+            out[a:b] = gen.binomial(
+                self._part(n, tail, a, b), self._part(p, tail, a, b), size=(b - a, *tail)
+            )
+        return out
+
+    def multinomial(self, n: int, pvals: np.ndarray) -> np.ndarray:
+        """Multinomial counts of ``n`` trials, one row of ``pvals`` per replication.
+
+        Parameters
+        ----------
+        n : int
+            Number of trials, the same for every replication.
+        pvals : numpy.ndarray
+            Shape ``(size, K)``: each replication's cell probabilities.
+
+        Returns
+        -------
+        numpy.ndarray
+            Counts as floats, shape ``(size, K)``.
+        """
+        out = np.empty((self.size, np.shape(pvals)[-1]))
+        for gen, a, b in self._blocks:
+            out[a:b] = gen.multinomial(n, pvals[a:b])
+        return out

@@ -3,10 +3,18 @@
 A family is a statistical model together with its estimator. It works on *sufficient
 statistics*, never on whole data sets held in memory:
 
+``statistics(data)``
+    The sufficient statistics of raw data with a leading replication axis: shape ``(R, n)``
+    (scalar data; integer category codes for the categorical family) or ``(R, n, d)`` (vectors).
+    The data-level path to fit real data, and what the ``sample`` engine reduces each piece of
+    drawn data with.
+``sample(params, n, rng)``
+    ``n`` raw points per replication from the model ``params`` (all in memory, ``(R, n, ...)``).
 ``draw(params, n, rng, engine)``
     Statistics of ``n`` fresh points from the model ``params``, one set per replication. With
     ``engine="exact"`` the statistics are drawn straight from their sampling distribution (cost
-    independent of ``n``); with ``engine="sample"`` the points are drawn and reduced.
+    independent of ``n``); with ``engine="sample"`` the points are drawn (``sample``) in pieces
+    of a fixed size and reduced (``statistics``, then ``pool``).
 ``pool(a, b)``
     The statistics of the union of the data behind ``a`` and ``b`` (unweighted); what the
     accumulating regimes and the sample engine's chunked reductions use.
@@ -19,8 +27,28 @@ replication. ``flatten`` and ``unflatten`` convert parameters to and from a plai
 array, which is how the recorder stores them.
 
 Optional hooks used by :mod:`modelcollapse.metrics` (a metric is offered for a family exactly
-when the family has the hook): ``mean``, ``covariance``, ``scale``, ``kl`` and
-``cross_entropy``.
+when the family has the hook): ``mean``, ``covariance`` (the variance for scalar data), ``scale``
+(the variance, or the mean variance ``tr(cov)/d``), ``kl(truth, params)`` and
+``cross_entropy(truth, params)`` (``inf`` rather than NaN for a degenerate fit), and
+``probabilities`` (cell probabilities of a discrete family, for ``prob_error`` and
+``cells_lost``).
+
+Optional hooks of the ``asymptotic`` engine (:mod:`modelcollapse.families.asymptotic`), all in
+the coordinates of the flattened parameter vector:
+
+``asymptotic_covariance(params) -> (..., p, p)``
+    ``V(theta)``, the covariance of the limit of ``sqrt(n)(theta_hat - theta)``. This is the hook
+    the engine uses: unlike the information it stays finite on the boundary of the parameter
+    domain (``V = 0`` at an absorbing point such as ``lam = 0``) and it needs no free-parameter
+    reparametrisation where the information is singular (categorical: ``diag(p) - p p^T``).
+``fisher_information(params) -> (..., p, p)``
+    ``I(theta)`` of one observation; offered by the maximum-likelihood families for the theory,
+    and used (pseudo-inverted) by the engine only when ``asymptotic_covariance`` is missing.
+``project(params) -> params``
+    Maps a drawn estimate back into the parameter domain by clipping it to the boundary.
+
+A family lists ``"asymptotic"`` in ``engines`` exactly when it has ``asymptotic_covariance`` or
+``fisher_information`` (and ``project`` if its parameters are constrained).
 """
 
 from __future__ import annotations
@@ -43,7 +71,7 @@ class Family(Protocol):
     name: str
     #: Smallest sample size the estimator accepts.
     min_sample_size: int
-    #: Engines the family supports, e.g. ``("exact", "sample")``.
+    #: Engines the family supports, e.g. ``("exact", "sample", "asymptotic")``.
     engines: tuple[str, ...]
     #: Labels of the flattened parameter vector, e.g. ``("mu", "sigma2")``.
     param_labels: tuple[str, ...]
@@ -56,6 +84,12 @@ class Family(Protocol):
 
     def draw(self, params: Any, n: int, rng: ReplicationRandom, engine: str) -> Any:
         """Statistics of ``n`` points drawn from ``params``, one set per replication."""
+
+    def sample(self, params: Any, n: int, rng: ReplicationRandom) -> np.ndarray:
+        """``n`` raw points drawn from ``params`` per replication, replication axis first."""
+
+    def statistics(self, data: Any) -> Any:
+        """Sufficient statistics of raw data of shape ``(R, n)`` or ``(R, n, d)``."""
 
     def pool(self, a: Any, b: Any) -> Any:
         """Statistics of the union of the data behind ``a`` and ``b``."""

@@ -16,11 +16,18 @@ covariance estimate ``V_j = S_j / (n_j - 1)`` (``variance="unbiased"``) or ``S_j
   which with ``variance="mle"`` is the weighted maximum-likelihood estimate on the pooled data.
 
 With a single source both conventions reduce to the plain estimator ``V``.
+
+Asymptotic engine: ``sqrt(n)(theta_hat - theta)`` is asymptotically normal with covariance
+``diag(sigma2, 2 sigma2^2)`` in 1-D (the inverse Fisher information of ``(mu, sigma2)``), and in
+``d`` dimensions ``Sigma`` for the mean, ``Cov(S_ij, S_kl) = Sigma_ik Sigma_jl + Sigma_il Sigma_jk``
+for the covariance entries, the two blocks independent. A drawn variance below zero is clipped to
+zero; a drawn covariance matrix has its negative eigenvalues clipped to zero (both are then
+collapsed, absorbing states with ``kl = inf``).
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,14 +35,11 @@ from typing import Any
 import numpy as np
 
 from .._linalg import cholesky_psd
-from .._validation import InvalidArgumentError, check_choice, check_finite, check_real, fail
-from ..random import BLOCK_SIZE, ReplicationRandom
+from .._validation import check_choice, check_finite, check_real, fail
+from ..random import ReplicationRandom
+from ._common import DataFamily, as_data, used_sources
 
 __all__ = ["Gaussian", "GaussianParams", "GaussianStats", "MultivariateGaussian"]
-
-#: Largest number of normal draws per block that the sample engine holds at once. Fixed, so the
-#: order in which random numbers are consumed depends only on the sample size.
-_SAMPLE_PIECE = 2**22
 
 VARIANCE_ESTIMATORS = ("unbiased", "mle")
 COMBINE_RULES = ("convex", "pooled")
@@ -59,11 +63,11 @@ class GaussianStats:
     scatter: np.ndarray
 
 
-class _GaussianBase(ABC):
+class _GaussianBase(DataFamily):
     """Shared estimator logic; subclasses supply the 1-D or d-D array algebra."""
 
     name = "gaussian"
-    engines = ("exact", "sample")
+    engines = ("exact", "sample", "asymptotic")
     dim: int
     min_sample_size: int
     param_labels: tuple[str, ...]
@@ -81,42 +85,16 @@ class _GaussianBase(ABC):
     def _draw_exact(self, p: GaussianParams, n: int, rng: ReplicationRandom) -> GaussianStats: ...
 
     @abstractmethod
-    def _draw_piece(
-        self, p: GaussianParams, factor: np.ndarray, m: int, rng: ReplicationRandom
-    ) -> GaussianStats: ...
-
-    @abstractmethod
     def _factor(self, cov: np.ndarray) -> np.ndarray: ...
 
-    def _piece_columns(self) -> int:
-        return max(1, _SAMPLE_PIECE // (BLOCK_SIZE * self.dim))
+    @property
+    def _point_size(self) -> int:  # type: ignore[override]
+        return self.dim
+
+    def _sampler(self, params: GaussianParams) -> tuple[GaussianParams, np.ndarray]:
+        return params, self._factor(params.cov)
 
     # -- protocol ----------------------------------------------------------------------
-    def broadcast(self, params: GaussianParams, size: int) -> GaussianParams:
-        mean = np.broadcast_to(params.mean, (size, *np.shape(params.mean))).copy()
-        cov = np.broadcast_to(params.cov, (size, *np.shape(params.cov))).copy()
-        return GaussianParams(mean, cov)
-
-    def draw(
-        self, params: GaussianParams, n: int, rng: ReplicationRandom, engine: str
-    ) -> GaussianStats:
-        """Statistics of ``n`` points from ``params`` (see the module docstring)."""
-        if engine == "exact":
-            return self._draw_exact(params, int(n), rng)
-        if engine == "sample":
-            factor = self._factor(params.cov)
-            columns = self._piece_columns()
-            stats: GaussianStats | None = None
-            done = 0
-            while done < n:
-                m = min(columns, n - done)
-                piece = self._draw_piece(params, factor, m, rng)
-                stats = piece if stats is None else self.pool(stats, piece)
-                done += m
-            assert stats is not None
-            return stats
-        raise fail("engine", f"must be one of {', '.join(self.engines)}", engine)
-
     def pool(self, a: GaussianStats, b: GaussianStats) -> GaussianStats:
         """Statistics of the union of two samples (Chan et al.'s parallel update)."""
         n = a.count + b.count
@@ -127,9 +105,7 @@ class _GaussianBase(ABC):
 
     def fit(self, sources: Sequence[GaussianStats], weights: Sequence[float]) -> GaussianParams:
         """Weighted estimate; sources with weight zero are ignored."""
-        used = [(s, float(w)) for s, w in zip(sources, weights, strict=True) if w > 0.0]
-        if not used:
-            raise InvalidArgumentError("weights: at least one source needs a positive weight")
+        used = used_sources(sources, weights)
         shift = 1 if self.variance == "unbiased" else 0
         if len(used) == 1:  # one source carries all the weight: the plain estimator
             only = used[0][0]
@@ -220,15 +196,44 @@ class Gaussian(_GaussianBase):
         gamma *= 2.0 * p.cov
         return GaussianStats(n, z, gamma)
 
-    def _draw_piece(
-        self, p: GaussianParams, factor: np.ndarray, m: int, rng: ReplicationRandom
-    ) -> GaussianStats:
+    def _sample_with(
+        self, state: tuple[GaussianParams, np.ndarray], m: int, rng: ReplicationRandom
+    ) -> np.ndarray:
+        p, factor = state
         x = rng.standard_normal((m,))
         x *= factor[:, None]
         x += p.mean[:, None]
-        mean = x.mean(axis=1)
-        x -= mean[:, None]
-        return GaussianStats(m, mean, np.einsum("ij,ij->i", x, x))
+        return x
+
+    def _check_data(self, data: Any) -> np.ndarray:
+        return as_data(data).copy()  # _statistics centres the data in place
+
+    def _statistics(self, data: np.ndarray) -> GaussianStats:
+        """Count, mean and scatter of data of shape ``(R, n)``; centres ``data`` in place."""
+        mean = data.mean(axis=1)
+        data -= mean[:, None]
+        return GaussianStats(data.shape[1], mean, np.einsum("ij,ij->i", data, data))
+
+    def fisher_information(self, params: GaussianParams) -> np.ndarray:
+        """Fisher information of one point about ``(mu, sigma2)``: ``diag(1/s2, 1/(2 s2^2))``."""
+        v = np.asarray(params.cov, dtype=float)
+        out = np.zeros((*v.shape, 2, 2))
+        with np.errstate(divide="ignore"):
+            out[..., 0, 0] = 1.0 / v
+            out[..., 1, 1] = 0.5 / v**2
+        return out
+
+    def asymptotic_covariance(self, params: GaussianParams) -> np.ndarray:
+        """Covariance of ``sqrt(n)((mu, sigma2)_hat - (mu, sigma2))``: ``diag(s2, 2 s2^2)``."""
+        v = np.asarray(params.cov, dtype=float)
+        out = np.zeros((*v.shape, 2, 2))
+        out[..., 0, 0] = v
+        out[..., 1, 1] = 2.0 * v**2
+        return out
+
+    def project(self, params: GaussianParams) -> GaussianParams:
+        """Clip a negative variance to zero (a collapsed, absorbing fit)."""
+        return GaussianParams(params.mean, np.maximum(params.cov, 0.0))
 
     def flatten(self, params: GaussianParams) -> np.ndarray:
         return np.stack([params.mean, params.cov], axis=-1)
@@ -356,14 +361,48 @@ class MultivariateGaussian(_GaussianBase):
         fa = factor @ bartlett
         return GaussianStats(n, mean, fa @ fa.transpose(0, 2, 1))
 
-    def _draw_piece(
-        self, p: GaussianParams, factor: np.ndarray, m: int, rng: ReplicationRandom
-    ) -> GaussianStats:
+    def _sample_with(
+        self, state: tuple[GaussianParams, np.ndarray], m: int, rng: ReplicationRandom
+    ) -> np.ndarray:
+        p, factor = state
         x = rng.standard_normal((m, self.dim)) @ factor.transpose(0, 2, 1)
         x += p.mean[:, None, :]
-        mean = x.mean(axis=1)
-        x -= mean[:, None, :]
-        return GaussianStats(m, mean, x.transpose(0, 2, 1) @ x)
+        return x
+
+    def _check_data(self, data: Any) -> np.ndarray:
+        return as_data(data, (self.dim,)).copy()  # _statistics centres the data in place
+
+    def _statistics(self, data: np.ndarray) -> GaussianStats:
+        """Count, mean and scatter matrix of data of shape ``(R, n, d)``; centres ``data`` in
+        place."""
+        mean = data.mean(axis=1)
+        data -= mean[:, None, :]
+        return GaussianStats(data.shape[1], mean, data.transpose(0, 2, 1) @ data)
+
+    def asymptotic_covariance(self, params: GaussianParams) -> np.ndarray:
+        """Covariance of ``sqrt(n)(theta_hat - theta)`` in the flattened coordinates.
+
+        Mean block ``Sigma``; covariance block ``Sigma_ik Sigma_jl + Sigma_il Sigma_jk`` for the
+        upper-triangle entries ``(i, j)`` and ``(k, l)``; the blocks are independent.
+        """
+        d = self.dim
+        cov = np.asarray(params.cov, dtype=float)
+        i, j = (idx[:, None] for idx in self._triu)  # entry (i, j) of the row
+        k, m = (idx[None, :] for idx in self._triu)  # entry (k, m) of the column
+        block = cov[..., i, k] * cov[..., j, m] + cov[..., i, m] * cov[..., j, k]
+        p = len(self.param_labels)
+        out = np.zeros((*cov.shape[:-2], p, p))
+        out[..., :d, :d] = cov
+        out[..., d:, d:] = block
+        return out
+
+    def project(self, params: GaussianParams) -> GaussianParams:
+        """Clip negative eigenvalues of the covariance to zero (a collapsed direction)."""
+        cov = 0.5 * (params.cov + np.swapaxes(params.cov, -1, -2))
+        values, vectors = np.linalg.eigh(cov)
+        negative = values.min(axis=-1) < 0
+        clipped = (vectors * np.maximum(values, 0.0)[..., None, :]) @ np.swapaxes(vectors, -1, -2)
+        return GaussianParams(params.mean, np.where(negative[..., None, None], clipped, params.cov))
 
     def flatten(self, params: GaussianParams) -> np.ndarray:
         rows, cols = self._triu

@@ -1,0 +1,158 @@
+"""Machinery shared by the families: engine dispatch, the chunked sample engine, data checks.
+
+:class:`DataFamily` implements the parts of the :class:`~modelcollapse.families.base.Family`
+protocol that do not depend on the model. A concrete family supplies
+
+- ``_sampler(params)``: whatever the data sampler needs, computed once per draw (a Cholesky
+  factor, a cumulative distribution, ...);
+- ``_sample_with(state, m, rng)``: ``m`` raw points per replication;
+- ``_statistics(data)``: the sufficient statistics of unchecked raw data (it may overwrite
+  ``data``: the sample engine's pieces are its own, and ``_check_data`` copies user data when
+  needed);
+- ``_check_data(data)``: the user-facing checks of raw data (shape, support);
+- ``_draw_exact(params, n, rng)`` when ``"exact"`` is among its engines.
+
+The ``sample`` engine draws the data in pieces of a fixed number of points (so the order in which
+random numbers are consumed depends only on the sample size), reduces each piece with
+``_statistics`` and merges the pieces with the family's ``pool``: memory is ``O(R x piece)``,
+never ``O(R x n)``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from .._validation import InvalidArgumentError, check_finite, check_int, fail
+from ..random import BLOCK_SIZE, ReplicationRandom
+
+__all__ = ["DataFamily", "SumStats", "as_data", "broadcast_record", "used_sources"]
+
+#: Largest number of random draws per block that the sample engine holds at once. Fixed, so the
+#: order in which random numbers are consumed depends only on the sample size.
+SAMPLE_PIECE = 2**22
+
+
+@dataclass(frozen=True)
+class SumStats:
+    """Statistics of ``count`` points that only need the per-replication ``total``.
+
+    The sum of the points for the exponential and Poisson families, the number of successes for
+    the Bernoulli family.
+    """
+
+    count: int
+    total: np.ndarray
+
+
+def used_sources(sources: Sequence[Any], weights: Sequence[float]) -> list[tuple[Any, float]]:
+    """The ``(source, weight)`` pairs with a positive weight; an error when there are none."""
+    used = [(s, float(w)) for s, w in zip(sources, weights, strict=True) if w > 0.0]
+    if not used:
+        raise InvalidArgumentError("weights: at least one source needs a positive weight")
+    return used
+
+
+def broadcast_record(record: Any, size: int) -> Any:
+    """A dataclass record with every array field repeated over a leading axis of ``size``."""
+    values = {}
+    for f in fields(record):
+        value = getattr(record, f.name)
+        values[f.name] = np.array(np.broadcast_to(value, (size, *np.shape(value))), dtype=float)
+    return type(record)(**values)
+
+
+def as_data(data: Any, point_shape: tuple[int, ...] = (), *, dtype: Any = float) -> np.ndarray:
+    """``data`` as a finite array of shape ``(R, n, *point_shape)`` with ``R, n >= 1``."""
+    arr = check_finite("data", data)
+    shape = "(replications, n" + "".join(f", {k}" for k in point_shape) + ")"
+    if arr.ndim != 2 + len(point_shape) or arr.shape[2:] != point_shape or arr.size == 0:
+        raise fail("data", f"must be a non-empty array of shape {shape}", data)
+    return arr.astype(dtype, copy=False)
+
+
+class DataFamily(ABC):
+    """Engine dispatch and the chunked ``sample`` engine (see the module docstring)."""
+
+    name: str
+    engines: tuple[str, ...]
+    min_sample_size: int
+    param_labels: tuple[str, ...]
+    #: Random numbers drawn per data point; sizes the sample engine's pieces.
+    _point_size: int = 1
+
+    # -- supplied by the families -----------------------------------------------------------
+    @abstractmethod
+    def _sampler(self, params: Any) -> Any: ...
+
+    @abstractmethod
+    def _sample_with(self, state: Any, m: int, rng: ReplicationRandom) -> np.ndarray: ...
+
+    @abstractmethod
+    def _statistics(self, data: np.ndarray) -> Any: ...
+
+    @abstractmethod
+    def _check_data(self, data: Any) -> np.ndarray: ...
+
+    def _draw_exact(self, params: Any, n: int, rng: ReplicationRandom) -> Any:
+        raise NotImplementedError  # pragma: no cover - only called when "exact" is an engine
+
+    @abstractmethod
+    def pool(self, a: Any, b: Any) -> Any: ...
+
+    # -- protocol ---------------------------------------------------------------------------
+    def broadcast(self, params: Any, size: int) -> Any:
+        """``params`` repeated over a leading replication axis of length ``size``."""
+        return broadcast_record(params, size)
+
+    def draw(self, params: Any, n: int, rng: ReplicationRandom, engine: str) -> Any:
+        """Statistics of ``n`` points from ``params``, one set per replication.
+
+        ``engine="exact"`` draws the statistics from their sampling distribution (families with
+        an exact engine); ``engine="sample"`` draws the points and reduces them.
+        """
+        if engine == "exact" and "exact" in self.engines:
+            return self._draw_exact(params, int(n), rng)
+        if engine == "sample":
+            return self._draw_sample(params, int(n), rng)
+        data_engines = [e for e in self.engines if e != "asymptotic"]
+        problem = f"must be one of {', '.join(data_engines)}"
+        if engine == "asymptotic" and engine in self.engines:
+            problem += (
+                " (the asymptotic engine draws estimates, not statistics: wrap the family in "
+                "modelcollapse.families.AsymptoticFamily, as simulate does)"
+            )
+        raise fail("engine", problem, engine)
+
+    def _draw_sample(self, params: Any, n: int, rng: ReplicationRandom) -> Any:
+        state = self._sampler(params)
+        columns = max(1, SAMPLE_PIECE // (BLOCK_SIZE * self._point_size))
+        stats = None
+        done = 0
+        while done < n:
+            m = min(columns, n - done)
+            piece = self._statistics(self._sample_with(state, m, rng))
+            stats = piece if stats is None else self.pool(stats, piece)
+            done += m
+        assert stats is not None
+        return stats
+
+    def sample(self, params: Any, n: int, rng: ReplicationRandom) -> np.ndarray:
+        """``n`` raw points from ``params`` per replication, replication axis first.
+
+        Holds all ``R x n`` points in memory; the ``sample`` engine draws in pieces instead.
+        """
+        n = check_int("n", n, minimum=1)
+        return self._sample_with(self._sampler(params), n, rng)
+
+    def statistics(self, data: Any) -> Any:
+        """Sufficient statistics of raw ``data`` with a leading replication axis.
+
+        Raises :class:`~modelcollapse.InvalidArgumentError` when the data has the wrong shape or
+        leaves the family's support.
+        """
+        return self._statistics(self._check_data(data))

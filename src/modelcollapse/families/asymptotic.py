@@ -1,0 +1,148 @@
+"""The asymptotic engine: estimates drawn from their normal limit instead of from data.
+
+For an estimator with ``sqrt(n)(theta_hat - theta) => N(0, V(theta))`` (for the MLE,
+``V = I(theta)^-1``), :class:`AsymptoticFamily` turns a family into one whose "statistics" of
+``n`` points are an *estimate* ``(count, theta_hat)`` with ``theta_hat ~ N(theta, V(theta)/n)`` in
+the coordinates of the family's flattened parameter vector. Everything else follows the
+:class:`~modelcollapse.families.base.Family` protocol, so :func:`modelcollapse.simulate` runs it
+unchanged (``engine="asymptotic"`` wraps the family):
+
+- ``fit(sources, weights)`` is the weighted average ``sum_j w_j theta_hat_j`` of the sources'
+  estimates: the weighted MLE to first order (terms of order ``1/n`` such as the Gaussian
+  ``pooled`` between-source variance are dropped);
+- ``pool(a, b)`` is the count-weighted average, the first-order estimate from the union.
+
+This is an approximation: it has the right covariance to order ``1/n`` but neither the
+estimator's bias nor its skewness. A drawn estimate outside the parameter domain (a negative
+variance, rate or mean, a probability outside ``[0, 1]``) is mapped back by the family's
+``project`` hook, which clips it to the boundary; boundary points have zero asymptotic covariance
+and are absorbing, the asymptotic picture of a collapse. With large ``n`` this never happens; with
+small ``n`` it is where the approximation breaks down.
+
+A family supports the engine by providing ``asymptotic_covariance(params) -> (..., p, p)``, the
+covariance ``V`` itself, or else ``fisher_information(params)``, which is inverted (a
+pseudo-inverse, so a singular information yields the covariance on its range; an infinite one,
+as on a boundary, yields zero). The families of this package all provide
+``asymptotic_covariance``: it stays finite on the boundary, where the information does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._linalg import cholesky_psd
+from .._validation import fail
+from ..random import ReplicationRandom
+from ._common import used_sources
+from .base import Family
+
+__all__ = ["AsymptoticFamily", "Estimate", "supports_asymptotic"]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """An estimate from ``count`` points: the flattened parameters ``flat``, shape ``(R, p)``."""
+
+    count: int
+    flat: np.ndarray
+
+
+def supports_asymptotic(family: Any) -> bool:
+    """Whether ``family`` has the hook the asymptotic engine needs."""
+    return hasattr(family, "asymptotic_covariance") or hasattr(family, "fisher_information")
+
+
+class AsymptoticFamily:
+    """A family whose draws are asymptotically normal estimates (see the module docstring).
+
+    Parameters
+    ----------
+    family : Family
+        A family with ``asymptotic_covariance`` or ``fisher_information`` (and, if its
+        parameters are constrained, ``project``).
+    """
+
+    engines = ("asymptotic",)
+
+    def __init__(self, family: Family) -> None:
+        if not supports_asymptotic(family):
+            raise fail(
+                "family",
+                "needs asymptotic_covariance or fisher_information for the asymptotic engine",
+                family,
+            )
+        self.family = family
+        self.name = family.name
+        self.min_sample_size = family.min_sample_size
+        self.param_labels = family.param_labels
+
+    def __repr__(self) -> str:
+        return f"AsymptoticFamily({self.family!r})"
+
+    def describe(self) -> dict[str, Any]:
+        return self.family.describe()
+
+    def truth(self) -> Any:
+        return self.family.truth()
+
+    def broadcast(self, params: Any, size: int) -> Any:
+        return self.family.broadcast(params, size)
+
+    def flatten(self, params: Any) -> np.ndarray:
+        return self.family.flatten(params)
+
+    def unflatten(self, flat: np.ndarray) -> Any:
+        return self.family.unflatten(flat)
+
+    def covariance(self, params: Any) -> np.ndarray:
+        """``V(theta)``, the covariance of ``sqrt(n)(theta_hat - theta)``, shape ``(..., p, p)``."""
+        if hasattr(self.family, "asymptotic_covariance"):
+            return np.asarray(self.family.asymptotic_covariance(params), dtype=float)
+        info = np.asarray(self.family.fisher_information(params), dtype=float)
+        # An infinite information (the boundary, e.g. lam = 0) means no spread: V = 0 there.
+        finite = np.all(np.isfinite(info), axis=(-2, -1))[..., None, None]
+        safe = np.where(finite, info, np.eye(info.shape[-1]))
+        return np.where(finite, np.linalg.pinv(safe, hermitian=True), 0.0)
+
+    def project(self, flat: np.ndarray) -> np.ndarray:
+        """Flattened parameters mapped into the family's domain by its ``project`` hook."""
+        if not hasattr(self.family, "project"):
+            return flat
+        return self.family.flatten(self.family.project(self.family.unflatten(flat)))
+
+    def draw(self, params: Any, n: int, rng: ReplicationRandom, engine: str = "asymptotic") -> Any:
+        """An estimate from ``n`` points: ``N(theta, V(theta)/n)``, projected into the domain."""
+        if engine != "asymptotic":
+            raise fail("engine", "must be asymptotic for an AsymptoticFamily", engine)
+        flat = self.family.flatten(params)
+        factor, _ = cholesky_psd(self.covariance(params))
+        z = rng.standard_normal((flat.shape[-1],))
+        step = np.einsum("rij,rj->ri", factor, z)
+        step /= np.sqrt(float(n))
+        return Estimate(int(n), self.project(flat + step))
+
+    def sample(self, params: Any, n: int, rng: ReplicationRandom) -> np.ndarray:
+        """Raw points, from the wrapped family."""
+        return self.family.sample(params, n, rng)
+
+    def statistics(self, data: Any) -> Estimate:
+        """The wrapped family's estimate from raw ``data``, as an :class:`Estimate`."""
+        stats = self.family.statistics(data)
+        fitted = self.family.fit([stats], [1.0])
+        return Estimate(int(np.shape(data)[1]), self.family.flatten(fitted))
+
+    def pool(self, a: Estimate, b: Estimate) -> Estimate:
+        """Count-weighted average of two estimates."""
+        n = a.count + b.count
+        return Estimate(n, a.flat * (a.count / n) + b.flat * (b.count / n))
+
+    def fit(self, sources: Sequence[Estimate], weights: Sequence[float]) -> Any:
+        """Weighted average of the sources' estimates; zero weights are ignored."""
+        used = used_sources(sources, weights)
+        if len(used) == 1:
+            return self.family.unflatten(used[0][0].flat.copy())
+        return self.family.unflatten(sum(w * s.flat for s, w in used))

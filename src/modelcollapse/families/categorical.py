@@ -1,0 +1,212 @@
+"""Categorical family on ``K`` cells with the cell probabilities estimated.
+
+Data are integer category codes ``0..K-1``. Sufficient statistics of ``n`` points: the count and
+the ``K`` cell counts, which the ``exact`` engine draws as ``Multinomial(n, p)`` with each
+replication's own ``p``.
+
+Estimator: ``p_hat = counts / n``; with several sources ``j`` of weights ``w_j`` the weighted MLE
+``sum_j w_j counts_j / n_j`` (paper 2's ``w p_real + (1 - w) p_synth``). Under the fully synthetic
+recursion every ``p_t,k`` is a martingale and ``E[1 - sum_k p_t,k^2] = (1 - sum_k p_k^2)
+prod_{s <= t} (1 - 1/n_s)`` (generation 0 included).
+
+A cell whose probability reaches 0 never comes back: the metric ``cells_lost`` counts them, and
+``kl = risk = inf`` from the first lost cell (never NaN). ``prob_error`` is paper 2's squared error,
+the mean over cells of ``(p_t,k - p_k)^2``; ``mean_error`` is its sum over cells.
+
+Asymptotic engine: ``sqrt(n)(p_hat - p) -> N(0, diag(p) - p p^T)`` (a singular covariance: the
+draws stay on the simplex's plane). A draw with negative cells has them clipped to zero and is
+renormalised to sum one (those cells are then lost).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.special import xlogy
+
+from .._validation import check_finite, check_int, fail
+from ..random import ReplicationRandom
+from ._common import DataFamily, as_data, used_sources
+
+__all__ = ["Categorical", "CategoricalParams", "CategoricalStats"]
+
+#: Tolerance on ``sum(p) = 1`` for the constructor.
+_SUM_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class CategoricalParams:
+    """Cell probabilities ``p`` of shape ``(..., K)``."""
+
+    p: np.ndarray
+
+
+@dataclass(frozen=True)
+class CategoricalStats:
+    """Statistics of ``count`` points: the cell ``counts``, shape ``(R, K)``."""
+
+    count: int
+    counts: np.ndarray
+
+
+class Categorical(DataFamily):
+    """Categorical distribution on ``K`` cells, cell probabilities estimated by frequencies.
+
+    Parameters
+    ----------
+    p : array_like, shape (K,)
+        True cell probabilities: ``K >= 2``, each positive, summing to one (to ``1e-9``; they are
+        renormalised exactly).
+
+    Examples
+    --------
+    >>> import modelcollapse as mc
+    >>> mc.Categorical([0.5, 0.3, 0.2]).param_labels
+    ('p[0]', 'p[1]', 'p[2]')
+    >>> mc.Categorical.uniform(4).truth().p.tolist()
+    [0.25, 0.25, 0.25, 0.25]
+    """
+
+    name = "categorical"
+    engines = ("exact", "sample", "asymptotic")
+    min_sample_size = 1
+
+    def __init__(self, p: Any) -> None:
+        arr = check_finite("p", p)
+        if arr.ndim != 1 or arr.size < 2:
+            raise fail("p", "must be a vector of K >= 2 cell probabilities", p)
+        if np.any(arr <= 0):
+            raise fail("p", "every cell probability must be positive", p)
+        if abs(arr.sum() - 1.0) > _SUM_TOL:
+            raise fail("p", "cell probabilities must sum to 1", p)
+        self.p = arr / arr.sum()
+        self.k = arr.size
+        self.param_labels = tuple(f"p[{j}]" for j in range(self.k))
+
+    @classmethod
+    def uniform(cls, k: int) -> Categorical:
+        """The uniform distribution on ``k >= 2`` cells."""
+        k = check_int("k", k, minimum=2)
+        return cls(np.full(k, 1.0 / k))
+
+    def __repr__(self) -> str:
+        return f"Categorical(K={self.k})"
+
+    def describe(self) -> dict[str, Any]:
+        return {"family": self.name, "k": self.k, "p": self.p.tolist()}
+
+    def truth(self) -> CategoricalParams:
+        return CategoricalParams(self.p.copy())
+
+    # -- drawing ---------------------------------------------------------------------------
+    def _draw_exact(
+        self, params: CategoricalParams, n: int, rng: ReplicationRandom
+    ) -> CategoricalStats:
+        return CategoricalStats(n, rng.multinomial(n, np.asarray(params.p, dtype=float)))
+
+    def _sampler(self, params: CategoricalParams) -> tuple[np.ndarray, np.ndarray]:
+        p = np.asarray(params.p, dtype=float)
+        cdf = np.cumsum(p, axis=-1)
+        # Never return a code past the last positive cell, even where rounding leaves a gap.
+        last = self.k - 1 - np.argmax(p[:, ::-1] > 0, axis=-1)
+        return cdf, last[:, None]
+
+    def _sample_with(
+        self, state: tuple[np.ndarray, np.ndarray], m: int, rng: ReplicationRandom
+    ) -> np.ndarray:
+        cdf, last = state
+        u = rng.uniform((m,))
+        u *= cdf[:, -1:]
+        codes = np.zeros(u.shape, dtype=np.int64)
+        for j in range(self.k - 1):  # a cell of probability 0 has an empty interval
+            codes += u >= cdf[:, j : j + 1]
+        return np.minimum(codes, last)
+
+    def _check_data(self, data: Any) -> np.ndarray:
+        x = as_data(data)
+        bad = (x < 0) | (x >= self.k) | (x != np.floor(x))
+        if np.any(bad):
+            raise fail(
+                "data", f"must be integer category codes in 0..{self.k - 1}", x[bad][0].item()
+            )
+        return x.astype(np.int64)
+
+    def _statistics(self, data: np.ndarray) -> CategoricalStats:
+        """Count and cell counts of integer codes of shape ``(R, n)``."""
+        r, n = data.shape
+        offset = (np.arange(r) * self.k)[:, None]
+        counts = np.bincount((data + offset).ravel(), minlength=r * self.k)
+        return CategoricalStats(n, counts.reshape(r, self.k).astype(float))
+
+    # -- fitting ---------------------------------------------------------------------------
+    def pool(self, a: CategoricalStats, b: CategoricalStats) -> CategoricalStats:
+        return CategoricalStats(a.count + b.count, a.counts + b.counts)
+
+    def fit(
+        self, sources: Sequence[CategoricalStats], weights: Sequence[float]
+    ) -> CategoricalParams:
+        """Weighted MLE ``sum_j w_j counts_j / n_j``; zero weights are ignored."""
+        used = used_sources(sources, weights)
+        if len(used) == 1:
+            only = used[0][0]
+            return CategoricalParams(only.counts / only.count)
+        return CategoricalParams(np.asarray(sum(w * (s.counts / s.count) for s, w in used)))
+
+    def flatten(self, params: CategoricalParams) -> np.ndarray:
+        return np.asarray(params.p, dtype=float)
+
+    def unflatten(self, flat: np.ndarray) -> CategoricalParams:
+        return CategoricalParams(np.array(flat, dtype=float))
+
+    # -- metric hooks ----------------------------------------------------------------------
+    def mean(self, params: CategoricalParams) -> np.ndarray:
+        """The mean of the one-hot encoding: ``p``."""
+        return params.p
+
+    def covariance(self, params: CategoricalParams) -> np.ndarray:
+        """Covariance of the one-hot encoding, ``diag(p) - p p^T``, shape ``(..., K, K)``."""
+        p = np.asarray(params.p, dtype=float)
+        return p[..., :, None] * (np.eye(self.k) - p[..., None, :])
+
+    def scale(self, params: CategoricalParams) -> np.ndarray:
+        """Mean cell variance ``(1 - sum_k p_k^2) / K`` (the Gini impurity over ``K``)."""
+        p = np.asarray(params.p, dtype=float)
+        return (1.0 - np.sum(p * p, axis=-1)) / self.k
+
+    def probabilities(self, params: CategoricalParams) -> np.ndarray:
+        """The cell probabilities, shape ``(..., K)``."""
+        return params.p
+
+    def kl(self, truth: CategoricalParams, params: CategoricalParams) -> np.ndarray:
+        """``KL(truth || model) = sum_k p0_k log(p0_k / p_k)``; ``inf`` once a cell is lost."""
+        p = np.asarray(params.p, dtype=float)
+        lost = np.any(p <= 0, axis=-1)
+        safe = np.where(p > 0, p, 1.0)
+        value = np.sum(truth.p * np.log(truth.p / safe), axis=-1)
+        return np.where(lost, np.inf, value)
+
+    def entropy(self, params: CategoricalParams) -> np.ndarray:
+        """Entropy ``-sum_k p_k log p_k``."""
+        p = np.asarray(params.p, dtype=float)
+        return -np.sum(xlogy(p, p), axis=-1)
+
+    def cross_entropy(self, truth: CategoricalParams, params: CategoricalParams) -> np.ndarray:
+        """Population risk ``E_truth[-log p_model(X)] = KL(truth || model) + H(truth)``."""
+        return self.kl(truth, params) + self.entropy(truth)
+
+    # -- asymptotic engine -----------------------------------------------------------------
+    def asymptotic_covariance(self, params: CategoricalParams) -> np.ndarray:
+        """``diag(p) - p p^T``, shape ``(..., K, K)``.
+
+        Given directly: the Fisher information of the ``K`` cell probabilities is singular (they
+        sum to one), this is the covariance of ``sqrt(n)(p_hat - p)`` itself.
+        """
+        return self.covariance(params)
+
+    def project(self, params: CategoricalParams) -> CategoricalParams:
+        """Clip negative cells to zero and renormalise to sum one."""
+        p = np.maximum(params.p, 0.0)
+        return CategoricalParams(p / p.sum(axis=-1, keepdims=True))

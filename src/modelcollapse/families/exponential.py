@@ -1,0 +1,178 @@
+"""Exponential family ``Exp(rate)`` with the rate estimated.
+
+Sufficient statistics of ``n`` points: the count and the sum ``S``. Given the model, ``S`` is
+``Gamma(n, scale 1/rate)``, which the ``exact`` engine draws at a cost independent of ``n``.
+
+Estimators (``estimator=``):
+
+- ``"mle"``: ``rate_hat = n / S``. With several sources ``j`` of weights ``w_j`` (each source's
+  points together carry its weight) the weighted MLE is ``1 / sum_j w_j xbar_j``: the fitted
+  mean ``1/rate`` is the weighted average of the sources' means, a martingale under the fully
+  synthetic recursion.
+- ``"unbiased"``: ``rate_hat = (n - 1) / S`` (``E rate_hat = rate``). With several sources the
+  per-source unbiased rates are combined convexly, ``sum_j w_j (n_j - 1) / S_j``: exactly unbiased
+  for every choice of weights (the analogue of the Gaussian ``combine="convex"`` convention). It
+  needs ``n >= 2`` in every source.
+
+Degenerate fits are kept, never turned into NaN: a sum that underflows to 0 gives ``rate = inf``
+(a point mass at 0), a sum that overflows gives ``rate = 0``; both are absorbing and have
+``kl = inf``.
+
+Asymptotic engine: ``sqrt(n)(rate_hat - rate) -> N(0, rate^2)``; a drawn rate below zero is
+clipped to zero (absorbing, ``kl = inf``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_choice, check_real, fail
+from ..random import ReplicationRandom
+from ._common import DataFamily, SumStats, as_data, used_sources
+
+__all__ = ["ExponentialDistribution", "ExponentialParams"]
+
+ESTIMATORS = ("mle", "unbiased")
+
+
+@dataclass(frozen=True)
+class ExponentialParams:
+    """Exponential parameters: ``rate`` of shape ``(...)``."""
+
+    rate: np.ndarray
+
+
+class ExponentialDistribution(DataFamily):
+    """Exponential distribution ``Exp(rate)`` (mean ``1/rate``) with the rate estimated.
+
+    Parameters
+    ----------
+    rate : float
+        True rate (``> 0``).
+    estimator : {"mle", "unbiased"}
+        ``n / S`` or ``(n - 1) / S`` (see the module docstring for several sources).
+
+    Examples
+    --------
+    >>> import modelcollapse as mc
+    >>> mc.ExponentialDistribution(rate=2.0).param_labels
+    ('rate',)
+    """
+
+    name = "exponential"
+    engines = ("exact", "sample", "asymptotic")
+    param_labels = ("rate",)
+
+    def __init__(self, rate: float = 1.0, estimator: str = "mle") -> None:
+        self.rate = check_real("rate", rate, lower=0.0, lower_open=True)
+        self.estimator = check_choice("estimator", estimator, ESTIMATORS)
+        self.min_sample_size = 2 if self.estimator == "unbiased" else 1
+
+    def __repr__(self) -> str:
+        return f"ExponentialDistribution(rate={self.rate:g}, estimator={self.estimator!r})"
+
+    def describe(self) -> dict[str, Any]:
+        return {"family": self.name, "rate": self.rate, "estimator": self.estimator}
+
+    def truth(self) -> ExponentialParams:
+        return ExponentialParams(np.float64(self.rate))
+
+    # -- drawing ---------------------------------------------------------------------------
+    def _draw_exact(self, params: ExponentialParams, n: int, rng: ReplicationRandom) -> SumStats:
+        total = rng.standard_gamma(float(n))
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            total /= params.rate
+        return SumStats(n, total)
+
+    def _sampler(self, params: ExponentialParams) -> np.ndarray:
+        return np.asarray(params.rate, dtype=float)
+
+    def _sample_with(self, state: np.ndarray, m: int, rng: ReplicationRandom) -> np.ndarray:
+        x = rng.standard_exponential((m,))
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            x /= state[:, None]
+        return x
+
+    def _check_data(self, data: Any) -> np.ndarray:
+        x = as_data(data)
+        if np.any(x < 0):
+            raise fail(
+                "data", "must be non-negative for the exponential family", x[x < 0][0].item()
+            )
+        return x
+
+    def _statistics(self, data: np.ndarray) -> SumStats:
+        """Count and per-replication sum of data of shape ``(R, n)``."""
+        return SumStats(data.shape[1], data.sum(axis=1))
+
+    # -- fitting ---------------------------------------------------------------------------
+    def pool(self, a: SumStats, b: SumStats) -> SumStats:
+        return SumStats(a.count + b.count, a.total + b.total)
+
+    def fit(self, sources: Sequence[SumStats], weights: Sequence[float]) -> ExponentialParams:
+        """Weighted estimate (see the module docstring); zero weights are ignored."""
+        used = used_sources(sources, weights)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            if self.estimator == "unbiased":
+                rate = sum(w * ((s.count - 1) / s.total) for s, w in used)
+            elif len(used) == 1:
+                rate = used[0][0].count / used[0][0].total
+            else:
+                rate = 1.0 / sum(w * (s.total / s.count) for s, w in used)
+        return ExponentialParams(np.asarray(rate, dtype=float))
+
+    def flatten(self, params: ExponentialParams) -> np.ndarray:
+        return np.asarray(params.rate, dtype=float)[..., None]
+
+    def unflatten(self, flat: np.ndarray) -> ExponentialParams:
+        return ExponentialParams(flat[..., 0])
+
+    # -- metric hooks ----------------------------------------------------------------------
+    def mean(self, params: ExponentialParams) -> np.ndarray:
+        """The mean ``1/rate`` (``inf`` at ``rate = 0``)."""
+        with np.errstate(divide="ignore"):
+            return 1.0 / params.rate
+
+    def covariance(self, params: ExponentialParams) -> np.ndarray:
+        """The variance ``1/rate^2``."""
+        with np.errstate(divide="ignore", over="ignore"):
+            return 1.0 / np.square(params.rate)
+
+    def scale(self, params: ExponentialParams) -> np.ndarray:
+        """The variance ``1/rate^2``."""
+        return self.covariance(params)
+
+    def kl(self, truth: ExponentialParams, params: ExponentialParams) -> np.ndarray:
+        """``KL(truth || model) = log(r0/r) + r/r0 - 1``; ``inf`` at ``r = 0`` or ``r = inf``."""
+        r = np.asarray(params.rate, dtype=float)
+        ok = (r > 0) & np.isfinite(r)
+        safe = np.where(ok, r, 1.0)
+        value = np.log(truth.rate / safe) + safe / truth.rate - 1.0
+        return np.where(ok, value, np.inf)
+
+    def entropy(self, params: ExponentialParams) -> np.ndarray:
+        """Differential entropy ``1 - log(rate)``."""
+        with np.errstate(divide="ignore"):
+            return 1.0 - np.log(params.rate)
+
+    def cross_entropy(self, truth: ExponentialParams, params: ExponentialParams) -> np.ndarray:
+        """Population risk ``E_truth[-log p_model(X)] = KL(truth || model) + H(truth)``."""
+        return self.kl(truth, params) + self.entropy(truth)
+
+    # -- asymptotic engine -----------------------------------------------------------------
+    def fisher_information(self, params: ExponentialParams) -> np.ndarray:
+        """Fisher information of one point about the rate, ``1/rate^2``, shape ``(..., 1, 1)``."""
+        with np.errstate(divide="ignore"):
+            return (1.0 / np.square(np.asarray(params.rate, dtype=float)))[..., None, None]
+
+    def asymptotic_covariance(self, params: ExponentialParams) -> np.ndarray:
+        """``rate^2``, shape ``(..., 1, 1)``: both estimators are asymptotically efficient."""
+        return np.square(np.asarray(params.rate, dtype=float))[..., None, None]
+
+    def project(self, params: ExponentialParams) -> ExponentialParams:
+        """Clip a negative rate to zero (absorbing, ``kl = inf``)."""
+        return ExponentialParams(np.maximum(params.rate, 0.0))
