@@ -28,7 +28,15 @@ from .metrics import available_metrics
 from .random import BLOCK_SIZE, ReplicationRandom, as_seed_sequence
 from .regimes import Regime, make_regime
 from .results import SimulationResult
-from .schedules import Proportional, Schedule, WeightRule, parse_schedule, parse_weight
+from .schedules import (
+    Proportional,
+    Schedule,
+    Shrinkage,
+    WeightRule,
+    parse_schedule,
+    parse_shrinkage,
+    parse_weight,
+)
 
 __all__ = ["ENGINES", "simulate"]
 
@@ -96,6 +104,7 @@ def simulate(
     n_real: Schedule | str | int = 0,
     weight: WeightRule | float | str | None = None,
     regime: str | Regime = "replace",
+    shrinkage: Shrinkage | float | str | None = None,
     record: str | Sequence[int] = "auto",
     metrics: Sequence[str] | None = None,
     eps: float = 0.05,
@@ -135,6 +144,11 @@ def simulate(
         (:class:`~modelcollapse.schedules.Proportional`). Only meaningful with ``n_real > 0``.
     regime : str or Regime
         How the training set is formed; ``"replace"``.
+    shrinkage : Shrinkage, float or str, optional
+        Multiplicative shrinkage ``delta_t`` (e.g. ``"shrink:delta=0.1,p=1.5"``): generation
+        ``t``'s fit is scaled by ``1 - delta_t`` (low-temperature sampling); needs a family with
+        a ``shrink`` hook. ``E sigma2_T = sigma2 prod (1 - delta_t)`` for the unbiased
+        estimator: collapse iff ``sum delta_t = inf``.
     record : "auto", "all", "final" or sequence of int
         Generations whose parameters are kept. ``"auto"`` keeps all of them for small runs
         and about 100 evenly spaced ones otherwise. Memory is ``R x len(record)``.
@@ -179,6 +193,13 @@ def simulate(
     rule = parse_weight(weight if weight is not None else Proportional(), "weight")
     weights = np.where(n_fresh > 0, rule.weights(n_fresh, n_synth), 0.0)
 
+    shrink_rule = None if shrinkage is None else parse_shrinkage(shrinkage, "shrinkage")
+    if shrink_rule is not None and not hasattr(family, "shrink"):
+        raise fail(
+            "shrinkage", f"needs a family with a shrink hook, not {family.name}", str(shrink_rule)
+        )
+    keep = np.ones(generations) if shrink_rule is None else 1.0 - shrink_rule.deltas(generations)
+
     record_at = _record_generations(record, generations, replications)
     metric_names = available_metrics(family) if metrics is None else tuple(metrics)
     unknown = [m for m in metric_names if m not in available_metrics(family)]
@@ -218,6 +239,8 @@ def simulate(
                 stepper, state, real, synth, float(weights[t - 1])
             )
             params = stepper.fit(sources, source_weights)
+            if keep[t - 1] != 1.0:
+                params = family.shrink(params, keep[t - 1])
             if slot[t] >= 0:
                 rows[:, slot[t]] = stepper.flatten(params)
 
@@ -228,6 +251,7 @@ def simulate(
         "n_real": str(real_schedule),
         "weight": str(rule) if np.any(n_fresh > 0) else None,
         "regime": regime_obj.name,
+        "shrinkage": None if shrink_rule is None else str(shrink_rule),
         "engine": engine,
         "generations": generations,
         "replications": replications,
@@ -249,6 +273,7 @@ def simulate(
         "n_real": real_schedule,
         "weight": weight,
         "regime": regime_obj,
+        "shrinkage": shrink_rule,
         "record": record_at.tolist(),
         "metrics": metric_names,
         "eps": eps,

@@ -44,10 +44,12 @@ __all__ = [
     "Power",
     "Proportional",
     "Schedule",
+    "Shrinkage",
     "TLog",
     "WeightFunction",
     "WeightRule",
     "parse_schedule",
+    "parse_shrinkage",
     "parse_weight",
 ]
 
@@ -378,3 +380,62 @@ def parse_weight(text: str | float | WeightRule, name: str = "weight") -> Weight
         return ConstantWeight(value)
     except InvalidArgumentError:
         raise fail(name, "must be a number in [0, 1] or 'proportional'", text) from None
+
+
+class Shrinkage:
+    """Multiplicative shrinkage ``delta_t = delta t^(-p)`` of the fitted variance.
+
+    Generation ``t``'s fit is scaled by ``1 - delta_t`` (low-temperature sampling, or any
+    estimator with ``E[sigma2_t | past] = (1 - delta_t) sigma2_{t-1}``), so
+    ``E sigma2_T = sigma2 prod_t (1 - delta_t)``: collapse iff ``sum delta_t = inf``, i.e. iff
+    ``p <= 1`` (for ``delta > 0``). Text form: ``shrink:delta=0.1,p=1.5``, or a bare number for
+    a constant ``delta``.
+
+    Parameters
+    ----------
+    delta : float
+        ``delta_1``, in ``[0, 1)``.
+    p : float
+        Decay exponent (``>= 0``; 0 is constant shrinkage).
+    """
+
+    def __init__(self, delta: float, p: float = 0.0) -> None:
+        self.delta = check_real("delta", delta, lower=0.0, upper=1.0, upper_open=True)
+        self.p = check_real("p", p, lower=0.0)
+
+    def deltas(self, generations: int) -> np.ndarray:
+        """``delta_t`` for ``t = 1..generations``."""
+        t = np.arange(1, check_int("generations", generations, minimum=0) + 1, dtype=float)
+        return self.delta * t**-self.p
+
+    def __str__(self) -> str:
+        return f"shrink:delta={self.delta:g},p={self.p:g}"
+
+    def __repr__(self) -> str:
+        return f"<Shrinkage {self}>"
+
+
+def parse_shrinkage(text: str | float | Shrinkage, name: str = "shrinkage") -> Shrinkage:
+    """A :class:`Shrinkage` from ``"shrink:delta=0.1,p=1.5"``, a number, or a rule."""
+    if isinstance(text, Shrinkage):
+        return text
+    try:
+        if isinstance(text, str) and ":" in text:
+            kind, _, rest = text.strip().partition(":")
+            if kind.strip().lower() != "shrink":
+                raise fail(name, "must be a number or shrink:delta=D,p=P", text)
+            args: dict[str, float] = {}
+            for item in (s for s in rest.split(",") if s.strip()):
+                key, eq, value = item.partition("=")
+                if not eq or key.strip() not in ("delta", "p"):
+                    raise fail(name, "must be a number or shrink:delta=D,p=P", text)
+                args[key.strip()] = _number(name, value.strip())
+            if "delta" not in args:
+                raise fail(name, "shrink needs delta=...", text)
+            return Shrinkage(**args)
+        return Shrinkage(_number(name, text) if isinstance(text, str) else text)
+    except InvalidArgumentError as err:
+        message = str(err)
+        if message.startswith(f"{name}:"):
+            raise
+        raise InvalidArgumentError(f"{name}: {message}") from None

@@ -51,7 +51,7 @@ def make_family(name: str, **options: Any) -> Family:
         One of :data:`FAMILY_NAMES`.
     **options
         ``"gaussian"``: ``dim`` (default 1), ``mu``, ``sigma2`` (the truth is
-        ``N(mu 1_d, sigma2 I_d)``), ``variance`` and ``combine``.
+        ``N(mu 1_d, sigma2 I_d)``), ``variance``, ``combine`` and ``bias``.
         ``"exponential"``: ``rate``, ``estimator`` (``"mle"`` or ``"unbiased"``).
         ``"poisson"``: ``lam``.
         ``"bernoulli"``: ``p``.
@@ -67,7 +67,7 @@ def make_family(name: str, **options: Any) -> Family:
     """
     if name == "gaussian":
         dim = options.pop("dim", 1)
-        _check_options(name, options, ("mu", "sigma2", "variance", "combine"))
+        _check_options(name, options, ("mu", "sigma2", "variance", "combine", "bias"))
         if dim == 1:
             return Gaussian(**options)
         return MultivariateGaussian.isotropic(dim, **options)

@@ -15,7 +15,9 @@ covariance estimate ``V_j = S_j / (n_j - 1)`` (``variance="unbiased"``) or ``S_j
 - ``combine="pooled"``: ``Sigma_hat = sum_j w_j [V_j + (xbar_j - mu_hat)(xbar_j - mu_hat)^T]``,
   which with ``variance="mle"`` is the weighted maximum-likelihood estimate on the pooled data.
 
-With a single source both conventions reduce to the plain estimator ``V``.
+With a single source both conventions reduce to the plain estimator ``V``. A ``bias=(beta,
+gamma)`` multiplies each ``V_j`` by ``1 + beta n_j^(-gamma)``. ``shrink(params, factor)`` scales
+a fit's (co)variance, which is how the engine applies a per-generation shrinkage ``delta_t``.
 
 Asymptotic engine: ``sqrt(n)(theta_hat - theta)`` is asymptotically normal with covariance
 ``diag(sigma2, 2 sigma2^2)`` in 1-D (the inverse Fisher information of ``(mu, sigma2)``), and in
@@ -35,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from .._linalg import cholesky_psd
-from .._validation import check_choice, check_finite, check_real, fail
+from .._validation import InvalidArgumentError, check_choice, check_finite, check_real, fail
 from ..random import ReplicationRandom
 from ._common import DataFamily, as_data, used_sources
 
@@ -72,9 +74,45 @@ class _GaussianBase(DataFamily):
     min_sample_size: int
     param_labels: tuple[str, ...]
 
-    def __init__(self, variance: str, combine: str) -> None:
+    def __init__(self, variance: str, combine: str, bias: Any = None) -> None:
         self.variance = check_choice("variance", variance, VARIANCE_ESTIMATORS)
         self.combine = check_choice("combine", combine, COMBINE_RULES)
+        self.bias: tuple[float, float] | None = None
+        if bias is not None:
+            try:
+                beta, gamma = bias
+            except (TypeError, ValueError):
+                raise fail("bias", "must be a pair (beta, gamma)", bias) from None
+            self.bias = (
+                check_real("bias beta", beta),
+                check_real("bias gamma", gamma, lower=0.0, lower_open=True),
+            )
+
+    def _estimate(self, stats: GaussianStats) -> np.ndarray:
+        """One source's (co)variance estimate: ``S / (n - 1)`` or ``S / n``, times the bias
+        factor ``1 + beta n^(-gamma)`` when a bias is set."""
+        n = stats.count
+        scale = 1.0 / (n - 1 if self.variance == "unbiased" else n)
+        if self.bias is not None:
+            beta, gamma = self.bias
+            factor = 1.0 + beta * float(n) ** -gamma
+            if factor <= 0:
+                raise InvalidArgumentError(
+                    f"bias: 1 + beta n^(-gamma) must stay positive, but at n={n} it is "
+                    f"{factor:.3g} (got beta={beta:g}, gamma={gamma:g})"
+                )
+            scale *= factor
+        return stats.scatter * scale
+
+    def shrink(self, params: GaussianParams, factor: float) -> GaussianParams:
+        """The fit with its (co)variance multiplied by ``factor`` (shrinkage, low temperature)."""
+        return GaussianParams(params.mean, params.cov * factor)
+
+    def _describe_estimator(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"variance": self.variance, "combine": self.combine}
+        if self.bias is not None:
+            out["bias"] = list(self.bias)
+        return out
 
     # -- array algebra supplied by subclasses -------------------------------------------
     @staticmethod
@@ -106,12 +144,11 @@ class _GaussianBase(DataFamily):
     def fit(self, sources: Sequence[GaussianStats], weights: Sequence[float]) -> GaussianParams:
         """Weighted estimate; sources with weight zero are ignored."""
         used = used_sources(sources, weights)
-        shift = 1 if self.variance == "unbiased" else 0
         if len(used) == 1:  # one source carries all the weight: the plain estimator
             only = used[0][0]
-            return GaussianParams(only.mean, only.scatter / (only.count - shift))
+            return GaussianParams(only.mean, self._estimate(only))
         mean = sum(w * s.mean for s, w in used)
-        cov = sum(w * (s.scatter / (s.count - shift)) for s, w in used)
+        cov = sum(w * self._estimate(s) for s, w in used)
         if self.combine == "pooled" and len(used) > 1:
             cov = cov + sum(w * self._outer(s.mean - mean) for s, w in used)
         return GaussianParams(np.asarray(mean), np.asarray(cov))
@@ -138,6 +175,10 @@ class Gaussian(_GaussianBase):
         Variance estimator: ``S/(n-1)`` or ``S/n``.
     combine : {"convex", "pooled"}
         How several weighted sources are combined (see the module docstring).
+    bias : (float, float), optional
+        ``(beta, gamma)``: every (co)variance estimate is multiplied by ``1 + beta n^(-gamma)``,
+        a bias of ``beta sigma2 n^(-gamma)`` (paper 1's biased estimators; ``beta < 0``
+        shrinks). ``1 + beta n^(-gamma)`` must stay positive at every sample size used.
 
     Examples
     --------
@@ -157,15 +198,16 @@ class Gaussian(_GaussianBase):
         sigma2: float = 1.0,
         variance: str = "unbiased",
         combine: str = "convex",
+        bias: Any = None,
     ) -> None:
-        super().__init__(variance, combine)
+        super().__init__(variance, combine, bias)
         self.mu = check_real("mu", mu)
         self.sigma2 = check_real("sigma2", sigma2, lower=0.0, lower_open=True)
 
     def __repr__(self) -> str:
         return (
             f"Gaussian(mu={self.mu:g}, sigma2={self.sigma2:g}, variance={self.variance!r}, "
-            f"combine={self.combine!r})"
+            f"combine={self.combine!r}" + (f", bias={self.bias}" if self.bias else "") + ")"
         )
 
     def describe(self) -> dict[str, Any]:
@@ -174,8 +216,7 @@ class Gaussian(_GaussianBase):
             "dim": 1,
             "mu": self.mu,
             "sigma2": self.sigma2,
-            "variance": self.variance,
-            "combine": self.combine,
+            **self._describe_estimator(),
         }
 
     def truth(self) -> GaussianParams:
@@ -278,6 +319,10 @@ class MultivariateGaussian(_GaussianBase):
     combine : {"convex", "pooled"}
         ``"convex"``: per-source covariances combined convexly (paper 2's convention);
         ``"pooled"``: adds the between-source term (weighted MLE with ``variance="mle"``).
+    bias : (float, float), optional
+        ``(beta, gamma)``: every (co)variance estimate is multiplied by ``1 + beta n^(-gamma)``,
+        a bias of ``beta sigma2 n^(-gamma)`` (paper 1's biased estimators; ``beta < 0``
+        shrinks). ``1 + beta n^(-gamma)`` must stay positive at every sample size used.
     """
 
     def __init__(
@@ -286,8 +331,9 @@ class MultivariateGaussian(_GaussianBase):
         cov: Any,
         variance: str = "unbiased",
         combine: str = "convex",
+        bias: Any = None,
     ) -> None:
-        super().__init__(variance, combine)
+        super().__init__(variance, combine, bias)
         mean_arr = check_finite("mean", mean)
         if mean_arr.ndim != 1 or mean_arr.size < 1:
             raise fail("mean", "must be a vector of length d >= 1", mean)
@@ -322,7 +368,7 @@ class MultivariateGaussian(_GaussianBase):
     def __repr__(self) -> str:
         return (
             f"MultivariateGaussian(d={self.dim}, variance={self.variance!r}, "
-            f"combine={self.combine!r})"
+            f"combine={self.combine!r}" + (f", bias={self.bias}" if self.bias else "") + ")"
         )
 
     def describe(self) -> dict[str, Any]:
@@ -331,8 +377,7 @@ class MultivariateGaussian(_GaussianBase):
             "dim": self.dim,
             "mean": self.mean_.tolist(),
             "cov": self.cov_.tolist(),
-            "variance": self.variance,
-            "combine": self.combine,
+            **self._describe_estimator(),
         }
 
     def truth(self) -> GaussianParams:

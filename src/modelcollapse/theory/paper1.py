@@ -14,6 +14,13 @@ traces: pass ``sigma2 = tr(Sigma)`` to get ``E tr(Sigma_t)`` and ``E |mu_t - mu|
 
 Every function takes ``n0`` and ``n_synth`` (the sizes of generations ``1..T``) and returns
 arrays over ``t = 0..T``.
+
+Biased estimators. ``bias=(beta, gamma)`` multiplies each variance estimate by
+``1 + beta n^(-gamma)`` (a bias of ``beta sigma2 n^(-gamma)``, the model of paper 1's bias
+conditions); ``shrinkage`` (``delta_t`` for ``t = 1..T``, or a
+:class:`~modelcollapse.schedules.Shrinkage`) multiplies generation ``t``'s estimate by
+``1 - delta_t``. Both scale ``W_t`` by a constant ``c_t``, so every formula below holds with
+``W_t = c_t chi2(k_t) / d_t``.
 """
 
 from __future__ import annotations
@@ -55,21 +62,70 @@ def harmonic_sum(n_synth: Any) -> np.ndarray:
     return np.cumsum(1.0 / sizes_array("n_synth", n_synth, 1))
 
 
-def _step_moments(n: np.ndarray, variance: str) -> tuple[np.ndarray, np.ndarray]:
-    """``E W`` and ``E W^2`` for one generation of size ``n``."""
-    if estimator(variance) == "unbiased":
-        return np.ones_like(n), 1.0 + 2.0 / (n - 1.0)
-    return 1.0 - 1.0 / n, 1.0 - 1.0 / n**2
+class _Chain:
+    """The variance chain ``sigma2_t = sigma2 prod_{j<=t} W_j``, ``W_j = e^{s_j} G_j`` with
+    ``G_j ~ Gamma(alpha_j)``, ``alpha_j = (n_j - 1)/2`` and ``e^{s_j} = 2 c_j / d_j``."""
+
+    def __init__(
+        self, n0: Any, n_synth: Any, variance: str, bias: Any = None, shrinkage: Any = None
+    ) -> None:
+        self.n = full_sizes(n0, n_synth)
+        self.alpha = (self.n - 1.0) / 2.0
+        divisor = self.n - 1.0 if estimator(variance) == "unbiased" else self.n
+        self.log_scale = np.log(2.0 / divisor) + np.log(_factors(self.n, bias, shrinkage))
+
+    def mean(self) -> np.ndarray:
+        """``E W_j``."""
+        return np.exp(self.log_scale) * self.alpha
+
+    def second(self) -> np.ndarray:
+        """``E W_j^2``."""
+        return np.exp(2.0 * self.log_scale) * self.alpha * (self.alpha + 1.0)
+
+    def inverse(self) -> np.ndarray:
+        """``E[1 / W_j]``, infinite for ``n_j <= 3``."""
+        with np.errstate(divide="ignore"):
+            return np.where(self.alpha > 1.0, np.exp(-self.log_scale) / (self.alpha - 1.0), np.inf)
+
+
+def _factors(n: np.ndarray, bias: Any, shrinkage: Any) -> np.ndarray:
+    """``c_j = (1 + beta n_j^(-gamma)) (1 - delta_j)`` for ``j = 0..T`` (``delta_0 = 0``)."""
+    c = np.ones_like(n)
+    if bias is not None:
+        try:
+            beta, gamma = (float(v) for v in bias)
+        except (TypeError, ValueError):
+            raise fail("bias", "must be a pair (beta, gamma)", bias) from None
+        check_real("bias gamma", gamma, lower=0.0, lower_open=True)
+        c = c * (1.0 + check_real("bias beta", beta) * n**-gamma)
+        if np.any(c <= 0):
+            raise fail("bias", "1 + beta n^(-gamma) must stay positive for every size", bias)
+    if shrinkage is not None:
+        deltas = (
+            shrinkage.deltas(n.size - 1)
+            if hasattr(shrinkage, "deltas")
+            else np.asarray(shrinkage, dtype=float)
+        )
+        if deltas.shape != (n.size - 1,) or np.any((deltas < 0) | (deltas >= 1)):
+            raise fail("shrinkage", f"must give {n.size - 1} values delta_t in [0, 1)", shrinkage)
+        c = c * np.concatenate([[1.0], 1.0 - deltas])
+    return c
 
 
 def gaussian_variance_moments(
-    n0: int, n_synth: Any, variance: str = "unbiased", sigma2: float = 1.0
+    n0: int,
+    n_synth: Any,
+    variance: str = "unbiased",
+    sigma2: float = 1.0,
+    *,
+    bias: Any = None,
+    shrinkage: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean and variance of ``sigma2_t`` for ``t = 0..T``.
 
     ``E sigma2_t = sigma2 prod_{j<=t} E W_j`` and ``E sigma2_t^2 = sigma2^2 prod_{j<=t} E W_j^2``
     with ``E W = 1``, ``E W^2 = 1 + 2/(n - 1)`` (unbiased) or ``E W = 1 - 1/n``,
-    ``E W^2 = 1 - 1/n^2`` (MLE).
+    ``E W^2 = 1 - 1/n^2`` (MLE), times ``c_j`` and ``c_j^2`` under bias or shrinkage.
 
     Parameters
     ----------
@@ -81,6 +137,10 @@ def gaussian_variance_moments(
         Variance estimator.
     sigma2 : float
         True variance (or ``tr(Sigma)`` for the trace analogue of the mean).
+    bias : (float, float), optional
+        ``(beta, gamma)``: estimates multiplied by ``1 + beta n^(-gamma)``.
+    shrinkage : array_like or Shrinkage, optional
+        ``delta_t`` for ``t = 1..T``: generation ``t``'s estimate multiplied by ``1 - delta_t``.
 
     Returns
     -------
@@ -94,16 +154,21 @@ def gaussian_variance_moments(
     [0.9, 0.81, 0.729]
     """
     sigma2 = check_real("sigma2", sigma2, lower=0.0, lower_open=True)
-    n = full_sizes(n0, n_synth)
-    first, second = _step_moments(n, variance)
-    mean = sigma2 * np.cumprod(first)
-    return mean, sigma2**2 * np.cumprod(second) - mean**2
+    chain = _Chain(n0, n_synth, variance, bias, shrinkage)
+    mean = sigma2 * np.cumprod(chain.mean())
+    return mean, sigma2**2 * np.cumprod(chain.second()) - mean**2
 
 
 def gaussian_mean_variance(
-    n0: int, n_synth: Any, variance: str = "unbiased", sigma2: float = 1.0
+    n0: int,
+    n_synth: Any,
+    variance: str = "unbiased",
+    sigma2: float = 1.0,
+    *,
+    bias: Any = None,
+    shrinkage: Any = None,
 ) -> np.ndarray:
-    """``Var mu_t`` (``E|mu_t - mu|^2`` per unit of ``sigma2``) for ``t = 0..T``.
+    """``Var mu_t`` (``E|mu_t - mu|^2``) for ``t = 0..T``.
 
     ``Var mu_t = sigma2/n0 + sum_{s=1}^t E[sigma2_{s-1}] / n_s``: unbiased
     ``sigma2 (1/n0 + sum 1/n_s)``; MLE ``sigma2 [1/n0 + sum_s prod_{j<s}(1 - 1/n_j) / n_s]``.
@@ -111,23 +176,32 @@ def gaussian_mean_variance(
 
     Examples
     --------
-    >>> gaussian_mean_variance(100, [100] * 3).tolist()
+    >>> gaussian_mean_variance(100, [100] * 3).round(12).tolist()
     [0.01, 0.02, 0.03, 0.04]
     """
     sigma2 = check_real("sigma2", sigma2, lower=0.0, lower_open=True)
     n = full_sizes(n0, n_synth)
-    mean, _ = gaussian_variance_moments(n0, n_synth, variance, sigma2)
+    mean, _ = gaussian_variance_moments(
+        n0, n_synth, variance, sigma2, bias=bias, shrinkage=shrinkage
+    )
     steps = mean[:-1] / n[1:]
     return sigma2 / n[0] + np.concatenate([[0.0], np.cumsum(steps)])
 
 
 def gaussian_log_variance_moments(
-    n0: int, n_synth: Any, variance: str = "unbiased", sigma2: float = 1.0
+    n0: int,
+    n_synth: Any,
+    variance: str = "unbiased",
+    sigma2: float = 1.0,
+    *,
+    bias: Any = None,
+    shrinkage: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean and variance of ``log sigma2_t`` for ``t = 0..T``: a random walk.
 
     With ``k = n - 1``: ``E log W = psi(k/2) - log(k/2)`` (about ``-1/k``; the MLE adds
-    ``log(k/n)``) and ``Var log W = psi'(k/2)`` (about ``2/k``).
+    ``log(k/n)``, bias and shrinkage add ``log c``) and ``Var log W = psi'(k/2)`` (about
+    ``2/k``).
 
     Examples
     --------
@@ -136,12 +210,9 @@ def gaussian_log_variance_moments(
     (-1.01, 2.04)
     """
     sigma2 = check_real("sigma2", sigma2, lower=0.0, lower_open=True)
-    n = full_sizes(n0, n_synth)
-    half = (n - 1.0) / 2.0
-    drift = psi(half) - np.log(half)
-    if estimator(variance) == "mle":
-        drift = drift + np.log((n - 1.0) / n)
-    return np.log(sigma2) + np.cumsum(drift), np.cumsum(polygamma(1, half))
+    chain = _Chain(n0, n_synth, variance, bias, shrinkage)
+    drift = chain.log_scale + psi(chain.alpha)
+    return np.log(sigma2) + np.cumsum(drift), np.cumsum(polygamma(1, chain.alpha))
 
 
 # -- the schedule: sum 1/n_t and the collapse dichotomy -------------------------------------
@@ -251,13 +322,6 @@ def risk_inflation(n0: int, n_synth: Any) -> np.ndarray:
 # -- the exact distribution of sigma2_T ------------------------------------------------------
 
 
-def _log_w_terms(n: np.ndarray, variance: str) -> tuple[np.ndarray, np.ndarray]:
-    """``log W = c + log G`` with ``G ~ Gamma(alpha)``: returns ``alpha`` and ``c``."""
-    alpha = (n - 1.0) / 2.0
-    divisor = n - 1.0 if estimator(variance) == "unbiased" else n
-    return alpha, np.log(2.0 / divisor)
-
-
 def collapse_probability(
     n0: int,
     n_synth: Any,
@@ -265,6 +329,9 @@ def collapse_probability(
     variance: str = "unbiased",
     sigma2: float = 1.0,
     generations: Any = None,
+    *,
+    bias: Any = None,
+    shrinkage: Any = None,
 ) -> np.ndarray:
     """Exact ``P(sigma2_t <= eps)`` without simulation, by inverting a characteristic function.
 
@@ -294,6 +361,9 @@ def collapse_probability(
         True variance.
     generations : array_like of int, optional
         Generations at which to evaluate (default: all, ``0..T``).
+    bias, shrinkage : optional
+        Biased estimators, as in :func:`gaussian_variance_moments` (they shift each
+        ``log W_j`` by ``log c_j``).
 
     Returns
     -------
@@ -308,8 +378,9 @@ def collapse_probability(
     """
     eps = check_real("eps", eps, lower=0.0, lower_open=True)
     sigma2 = check_real("sigma2", sigma2, lower=0.0, lower_open=True)
-    n = full_sizes(n0, n_synth)
-    T = n.size - 1
+    chain = _Chain(n0, n_synth, variance, bias, shrinkage)
+    alpha, shift = chain.alpha, chain.log_scale
+    T = alpha.size - 1
     if generations is None:
         gens = np.arange(T + 1)
     else:
@@ -317,7 +388,6 @@ def collapse_probability(
         if gens.ndim != 1 or np.any(gens != np.round(gens)) or np.any((gens < 0) | (gens > T)):
             raise fail("generations", f"must be integers in [0, {T}]", generations)
         gens = gens.astype(int)
-    alpha, shift = _log_w_terms(n, variance)
     # Distinct (alpha, shift) pairs: constant schedules need two log-gamma evaluations per node.
     pairs, index = np.unique(np.stack([alpha, shift]), axis=1, return_inverse=True)
     index = np.asarray(index).ravel()
@@ -427,6 +497,9 @@ def win_probability_exact(
     variance: str = "unbiased",
     replications: int = 100_000,
     seed: Any = 0,
+    *,
+    bias: Any = None,
+    shrinkage: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian mean: ``Q_t = E[(1/pi) arctan(2 sqrt(a / B_t))]`` for ``t = 0..T``.
 
@@ -445,9 +518,9 @@ def win_probability_exact(
     """
     from ..random import ReplicationRandom, as_seed_sequence
 
-    n = full_sizes(n0, n_synth)
+    chain = _Chain(n0, n_synth, variance, bias, shrinkage)
+    n, alpha, shift = chain.n, chain.alpha, chain.log_scale
     replications = check_int("replications", replications, minimum=2)
-    alpha, shift = _log_w_terms(n, variance)
     rng = ReplicationRandom(as_seed_sequence(seed), 0, replications)
     s2 = np.exp(shift[0]) * rng.standard_gamma(alpha[0])  # sigma2_0 / sigma2
     b = np.zeros(replications)
@@ -464,7 +537,14 @@ def win_probability_exact(
     return q, se
 
 
-def gaussian_expected_kl(n0: int, n_synth: Any, variance: str = "unbiased") -> np.ndarray:
+def gaussian_expected_kl(
+    n0: int,
+    n_synth: Any,
+    variance: str = "unbiased",
+    *,
+    bias: Any = None,
+    shrinkage: Any = None,
+) -> np.ndarray:
     """Exact ``E KL(truth || model_t)`` for ``t = 0..T`` (1-D Gaussian; scale free).
 
     With ``P(s, t) = prod_{j=s}^t E[1/W_j]``, ``E[1/W] = d / (k - 2)`` (``k = n - 1``, ``d = k``
@@ -482,12 +562,12 @@ def gaussian_expected_kl(n0: int, n_synth: Any, variance: str = "unbiased") -> n
     >>> round(float(gaussian_expected_kl(100, [100] * 10)[-1]), 4)
     0.1324
     """
-    n = full_sizes(n0, n_synth)
-    divisor = n - 1.0 if estimator(variance) == "unbiased" else n
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inv = np.where(n > 3, divisor / (n - 3.0), np.inf)
+    chain = _Chain(n0, n_synth, variance, bias, shrinkage)
+    n, inv = chain.n, chain.inverse()
     log_p = np.cumsum(np.log(inv))  # log P(0, t)
-    mean_log, _ = gaussian_log_variance_moments(n0, n_synth, variance, 1.0)
+    mean_log, _ = gaussian_log_variance_moments(
+        n0, n_synth, variance, 1.0, bias=bias, shrinkage=shrinkage
+    )
     # sum_{s=1}^t P(s, t)/n_s = exp(log_p[t]) * sum_{s=1}^t exp(-log_p[s-1]) / n_s
     with np.errstate(over="ignore", invalid="ignore"):
         steps = np.concatenate([[0.0], np.cumsum(np.exp(-log_p[:-1]) / n[1:])])
@@ -497,7 +577,13 @@ def gaussian_expected_kl(n0: int, n_synth: Any, variance: str = "unbiased") -> n
 
 
 def gaussian_mean_error_moments(
-    n0: int, n_synth: Any, variance: str = "unbiased", sigma2: float = 1.0
+    n0: int,
+    n_synth: Any,
+    variance: str = "unbiased",
+    sigma2: float = 1.0,
+    *,
+    bias: Any = None,
+    shrinkage: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean and variance of the squared error ``(mu_t - mu)^2`` for ``t = 0..T``.
 
@@ -516,7 +602,7 @@ def gaussian_mean_error_moments(
     """
     sigma2 = check_real("sigma2", sigma2, lower=0.0, lower_open=True)
     n = full_sizes(n0, n_synth)
-    m1, v = gaussian_variance_moments(n0, n_synth, variance, sigma2)
+    m1, v = gaussian_variance_moments(n0, n_synth, variance, sigma2, bias=bias, shrinkage=shrinkage)
     m2 = v + m1**2
     a = sigma2 / n[0]
     inv = 1.0 / n[1:]
