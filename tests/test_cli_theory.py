@@ -125,3 +125,52 @@ def test_theory_errors(capsys, extra, fragment):
         assert assert_exit == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and fragment in err[0]
+
+
+def test_bias_and_shrinkage_options(capsys):
+    args = [
+        "theory",
+        "moments",
+        "--schedule",
+        "power:n0=100,s=0.5",
+        "--generations",
+        "50",
+        "--bias=-1,0.5",
+        "--format",
+        "json",
+    ]
+    assert main(args) == 0
+    row = json.loads(capsys.readouterr().out)["values"][0]
+    mean, _ = theory.gaussian_variance_moments(
+        100, [round(100 * t**1.5) for t in range(1, 51)], bias=(-1.0, 0.5)
+    )
+    assert row["E_sigma2"] == pytest.approx(mean[-1])
+    assert main(["theory", "schedule", "--schedule", "power:n0=100,s=0.5", "--bias=-1,0.5"]) == 0
+    assert "verdict: collapses" in capsys.readouterr().out
+    assert (
+        main(["theory", "collapse-probability", "--shrinkage", "0.05", "--generations", "20"]) == 0
+    )
+    assert 0 < float(capsys.readouterr().out) < 1
+    assert (
+        main(
+            [
+                "simulate",
+                "--generations",
+                "5",
+                "--replications",
+                "10",
+                "--seed",
+                "0",
+                "--bias=-1,1",
+                "--shrinkage",
+                "shrink:delta=0.1,p=2",
+            ]
+        )
+        == 0
+    )
+    header = capsys.readouterr().out.splitlines()[0]
+    assert "bias=[-1.0, 1.0]" in header and "shrinkage=shrink:delta=0.1,p=2" in header
+    assert main(["theory", "win-probability", "--bias=1,1"]) == 2
+    assert "only the exact win probability" in capsys.readouterr().err
+    assert main(["simulate", "--bias", "x"]) == 2
+    assert "--bias: must be BETA,GAMMA" in capsys.readouterr().err

@@ -92,6 +92,13 @@ def _add_simulate(sub: Any) -> None:
         "(default: convex)",
     )
     model.add_argument(
+        "--bias",
+        default=None,
+        metavar="BETA,GAMMA",
+        help="gaussian: biased variance estimator, each estimate multiplied by "
+        "1 + BETA n^-GAMMA (write --bias=-1,0.5 for a negative BETA)",
+    )
+    model.add_argument(
         "--rate", type=float, default=None, help="exponential, gamma: true rate (default: 1)"
     )
     model.add_argument(
@@ -134,6 +141,12 @@ def _add_simulate(sub: Any) -> None:
         default=None,
         help="weight w on fresh real data, in [0, 1], or 'proportional' "
         "(default: proportional, i.e. unweighted pooling)",
+    )
+    rec.add_argument(
+        "--shrinkage",
+        default=None,
+        help="multiplicative shrinkage delta_t of each fit (low-temperature sampling): a "
+        "number, or shrink:delta=D,p=P for delta_t = D t^-P",
     )
     rec.add_argument(
         "--regime",
@@ -339,6 +352,15 @@ def _add_theory(sub: Any) -> None:
         help="collapse threshold for collapse-probability (default: %(default)s)",
     )
     p.add_argument(
+        "--bias",
+        default=None,
+        metavar="BETA,GAMMA",
+        help="biased variance estimator: estimates multiplied by 1 + BETA n^-GAMMA",
+    )
+    p.add_argument(
+        "--shrinkage", default=None, help="multiplicative shrinkage: a number or shrink:delta=D,p=P"
+    )
+    p.add_argument(
         "--method",
         default="plug-in",
         choices=("plug-in", "exact", "independent"),
@@ -380,7 +402,7 @@ def _add_theory(sub: Any) -> None:
 def _run_theory(args: argparse.Namespace) -> int:
     from . import theory
     from ._validation import check_int
-    from .schedules import parse_schedule
+    from .schedules import parse_schedule, parse_shrinkage
 
     schedule = parse_schedule(args.schedule, "schedule")
     T = check_int("generations", args.generations, minimum=0)
@@ -390,57 +412,60 @@ def _run_theory(args: argparse.Namespace) -> int:
         gens = np.unique(np.append(np.arange(0, T + 1, every), T))
     else:
         gens = np.array([T])
+    chain = {
+        "bias": _parse_bias(args.bias),
+        "shrinkage": None if args.shrinkage is None else parse_shrinkage(args.shrinkage),
+    }
+    base = (args.n0, sizes, args.variance)
     columns: dict[str, Any]
+    header: dict[str, Any] = {}
     if args.quantity == "collapse-probability":
         p = theory.collapse_probability(
-            args.n0, sizes, args.eps, args.variance, args.sigma2, generations=gens
+            *base[:2], args.eps, args.variance, args.sigma2, generations=gens, **chain
         )
         columns = {"collapse_probability": p}
     elif args.quantity == "win-probability":
-        if args.method == "plug-in":
-            q = theory.win_probability_plugin(args.n0, sizes, args.dim)
-            columns = {"win_probability": q[gens]}
-        elif args.method == "independent":
-            columns = {"win_probability": theory.win_probability_independent(args.n0, sizes)[gens]}
-        else:
-            q, se = theory.win_probability_exact(
-                args.n0, sizes, args.variance, args.replications, args.seed
-            )
+        if args.method == "exact":
+            q, se = theory.win_probability_exact(*base, args.replications, args.seed, **chain)
             columns = {"win_probability": q[gens], "se": se[gens]}
+        else:
+            if chain["bias"] is not None or chain["shrinkage"] is not None:
+                raise UsageError("--bias/--shrinkage: only the exact win probability models them")
+            if args.method == "plug-in":
+                q = theory.win_probability_plugin(args.n0, sizes, args.dim)
+            else:
+                q = theory.win_probability_independent(args.n0, sizes)
+            columns = {"win_probability": q[gens]}
     elif args.quantity == "moments":
-        e_s2, v_s2 = theory.gaussian_variance_moments(args.n0, sizes, args.variance, args.sigma2)
-        e_log, v_log = theory.gaussian_log_variance_moments(
-            args.n0, sizes, args.variance, args.sigma2
-        )
+        e_s2, v_s2 = theory.gaussian_variance_moments(*base, args.sigma2, **chain)
+        e_log, v_log = theory.gaussian_log_variance_moments(*base, args.sigma2, **chain)
+        var_mu = theory.gaussian_mean_variance(*base, args.sigma2, **chain)
         columns = {
             "E_sigma2": e_s2[gens],
             "Var_sigma2": v_s2[gens],
-            "Var_mu": theory.gaussian_mean_variance(args.n0, sizes, args.variance, args.sigma2)[
-                gens
-            ],
+            "Var_mu": var_mu[gens],
             "E_log_sigma2": e_log[gens],
             "Var_log_sigma2": v_log[gens],
-            "E_KL": theory.gaussian_expected_kl(args.n0, sizes, args.variance)[gens],
+            "E_KL": theory.gaussian_expected_kl(*base, **chain)[gens],
         }
     else:
         harmonic = np.concatenate([[0.0], theory.harmonic_sum(sizes)]) if T else np.zeros(1)
         total = np.concatenate([[0], np.cumsum(sizes)])
-        inflation = theory.risk_inflation(args.n0, sizes)
-        columns = {
-            "n_synth": np.concatenate([[args.n0], sizes])[gens],
-            "sum_inv_n": harmonic[gens],
-            "total_synthetic_samples": total[gens],
-            "risk_inflation": inflation[gens],
-            "win_probability_plugin": theory.win_probability_plugin(args.n0, sizes)[gens],
-        }
+        gamma = 1.0 if chain["bias"] is None else chain["bias"][1]
         limit = theory.harmonic_limit(schedule)
         header = {
             "schedule": str(schedule),
             "sum_inv_n_limit": "unknown" if limit is None else limit,
-            "verdict": theory.collapse_verdict(schedule),
+            "verdict": theory.collapse_verdict(schedule, gamma),
         }
-        return _print_theory(args, gens, columns, header)
-    return _print_theory(args, gens, columns, {})
+        columns = {
+            "n_synth": np.concatenate([[args.n0], sizes])[gens],
+            "sum_inv_n": harmonic[gens],
+            "total_synthetic_samples": total[gens],
+            "risk_inflation": theory.risk_inflation(args.n0, sizes)[gens],
+            "win_probability_plugin": theory.win_probability_plugin(args.n0, sizes)[gens],
+        }
+    return _print_theory(args, gens, columns, header)
 
 
 def _print_theory(
@@ -534,7 +559,8 @@ def _header(result: SimulationResult) -> str:
     options = ", ".join(f"{k}={v}" for k, v in fam.items() if k not in ("mean", "cov"))
     engine = c["engine"] + (f" ({c['approximation']})" if "approximation" in c else "")
     lines = [
-        f"{name} ({options}), engine={engine}, regime={c['regime']}",
+        f"{name} ({options}), engine={engine}, regime={c['regime']}"
+        + (f", shrinkage={c['shrinkage']}" if c.get("shrinkage") else ""),
         f"n0={c['n0']}, n_synth={c['schedule']}, n_real={c['n_real']}"
         + (f", w={c['weight']}" if c["weight"] is not None else "")
         + f", T={c['generations']}, R={c['replications']}, seed={c['seed']['entropy']}",
@@ -554,13 +580,23 @@ def _jsonable(value: Any) -> Any:
 
 #: The command-line options of each family (the keyword arguments of ``make_family``).
 FAMILY_OPTIONS = {
-    "gaussian": ("dim", "mu", "sigma2", "variance", "combine"),
+    "gaussian": ("dim", "mu", "sigma2", "variance", "combine", "bias"),
     "exponential": ("rate", "estimator"),
     "poisson": ("lam",),
     "bernoulli": ("p",),
     "categorical": ("p", "k"),
     "gamma": ("shape", "rate"),
 }
+
+
+def _parse_bias(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    try:
+        beta, gamma = (float(v) for v in text.split(","))
+    except ValueError:
+        raise UsageError(f"--bias: must be BETA,GAMMA such as -1,0.5 (got {text!r})") from None
+    return beta, gamma
 
 
 def _family_from_args(args: argparse.Namespace) -> Any:
@@ -575,6 +611,8 @@ def _family_from_args(args: argparse.Namespace) -> Any:
                 f"--{key}: does not apply to --family {args.family}, whose options are "
                 f"{options} (got {value!r})"
             )
+    if "bias" in given:
+        given["bias"] = _parse_bias(given["bias"])
     if "p" in given:
         try:
             values = [float(v) for v in str(given["p"]).split(",") if v.strip()]
@@ -605,6 +643,7 @@ def _run_simulate(args: argparse.Namespace) -> int:
         n_real=args.n_real,
         weight=args.weight,
         regime=args.regime,
+        shrinkage=args.shrinkage,
         record=_parse_record(args.record),
         eps=args.eps,
     )
