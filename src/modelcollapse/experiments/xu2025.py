@@ -16,7 +16,7 @@ from .. import theory
 from ..engine import simulate
 from ..families import Gaussian
 from ..plots import new_figure, plot_band, plot_theory
-from ..schedules import Constant, Exponential, Linear, Power, Schedule, TLog
+from ..schedules import Constant, Exponential, Linear, Power, Schedule, Shrinkage, TLog
 from .registry import Context, Experiment, Outcome, Verdict, register
 
 PAPER = "Xu, He & Cheng (2025), A Probabilistic Perspective on Model Collapse"
@@ -826,5 +826,468 @@ register(
         10_000,
         2_000,
         _win_probability,
+    )
+)
+
+
+# -- bias -------------------------------------------------------------------------------------
+
+
+def _bias_cases(n0: int) -> list[dict]:
+    """(label, estimator options, schedule, shrinkage, bias order for the verdict)."""
+    base = Power(n0, 0.5)
+    return [
+        {"label": "unbiased, t^1.5", "family": {}, "schedule": base, "shrinkage": None},
+        {
+            "label": "MLE (bias -sigma2/n), t^1.5",
+            "family": {"variance": "mle"},
+            "schedule": base,
+            "shrinkage": None,
+        },
+        {
+            "label": "bias -n^-1, t^1.5",
+            "family": {"bias": (-1.0, 1.0)},
+            "schedule": base,
+            "shrinkage": None,
+        },
+        {
+            "label": "bias -n^-1/2, t^1.5",
+            "family": {"bias": (-1.0, 0.5)},
+            "schedule": base,
+            "shrinkage": None,
+        },
+        {
+            "label": "bias -n^-1/2, t^3 (accelerated)",
+            "family": {"bias": (-1.0, 0.5)},
+            "schedule": Power(n0, 2.0),
+            "shrinkage": None,
+        },
+        {
+            "label": "shrinkage 0.01, t^1.5",
+            "family": {},
+            "schedule": base,
+            "shrinkage": Shrinkage(0.01),
+        },
+        {
+            "label": "shrinkage 0.5/t, t^1.5",
+            "family": {},
+            "schedule": base,
+            "shrinkage": Shrinkage(0.5, 1.0),
+        },
+        {
+            "label": "shrinkage 0.5 t^-1.5, t^1.5",
+            "family": {},
+            "schedule": base,
+            "shrinkage": Shrinkage(0.5, 1.5),
+        },
+    ]
+
+
+def _theory_verdict(case: dict) -> str:
+    bias = case["family"].get("bias")
+    gamma = 1.0 if bias is None else bias[1]
+    verdict = theory.collapse_verdict(case["schedule"], gamma)
+    shrink = case["shrinkage"]
+    if shrink is not None and shrink.delta > 0 and shrink.p <= 1:
+        verdict = "collapses"  # sum delta_t diverges
+    return verdict
+
+
+def _bias(ctx: Context) -> Outcome:
+    n0, eps = 100, 0.05
+    horizon = 200 if ctx.quick else 1000
+    r = ctx.replications
+    cases = _bias_cases(n0)
+    ctx.note(
+        n0=n0,
+        eps=eps,
+        generations=horizon,
+        engine="exact",
+        cases={
+            c["label"]: {
+                "estimator": {k: str(v) for k, v in c["family"].items()},
+                "schedule": str(c["schedule"]),
+                "shrinkage": str(c["shrinkage"]),
+            }
+            for c in cases
+        },
+    )
+    record = np.unique(np.concatenate([[0], np.geomspace(1, horizon, 40).round()])).astype(int)
+    half = int(np.searchsorted(record, horizon // 2))
+    fig, axes = new_figure(2)
+    rows, key_rows = [], []
+    for i, case in enumerate(cases):
+        ctx.progress(f"simulate {case['label']}")
+        family = Gaussian(**case["family"])
+        sizes = case["schedule"].sizes(horizon)
+        chain = {"bias": family.bias, "shrinkage": case["shrinkage"]}
+        res = simulate(
+            family,
+            n0=n0,
+            schedule=case["schedule"],
+            generations=horizon,
+            replications=r,
+            seed=ctx.child_seed(i),
+            record=record,
+            eps=eps,
+            shrinkage=case["shrinkage"],
+            metrics=["sigma2", "collapsed"],
+        )
+        s2 = res.values("sigma2")
+        mean, var = theory.gaussian_variance_moments(n0, sizes, family.variance, **chain)
+        e_log, v_log = theory.gaussian_log_variance_moments(n0, sizes, family.variance, **chain)
+        prob = theory.collapse_probability(
+            n0, sizes, eps, family.variance, generations=record, **chain
+        )
+        collapsed = res.values("collapsed").mean(axis=0)
+        frame = pd.DataFrame(
+            {
+                "case": case["label"],
+                "t": record,
+                "mean_sigma2_sim": s2.mean(axis=0),
+                "mean_sigma2_exact": mean[record],
+                "mean_sigma2_se": np.sqrt(var[record] / r),
+                "mean_log_sigma2_sim": np.log(s2).mean(axis=0),
+                "mean_log_sigma2_exact": e_log[record],
+                "mean_log_sigma2_se": np.sqrt(v_log[record] / r),
+                "median_sigma2": np.median(s2, axis=0),
+                "collapsed_sim": collapsed,
+                "collapsed_exact": prob,
+                "collapsed_se": _binomial_se(prob, r),
+            }
+        )
+        rows.append(frame)
+        line = plot_band(
+            axes[0], record[1:], frame.mean_sigma2_sim[1:], frame.mean_sigma2_se[1:], case["label"]
+        )
+        plot_theory(axes[0], np.arange(1, horizon + 1), mean[1:], "_", color=line.get_color())
+        axes[1].plot(
+            record[1:],
+            collapsed[1:],
+            marker="o",
+            markersize=2.5,
+            linewidth=0.8,
+            color=line.get_color(),
+            label=case["label"],
+        )
+        plot_theory(axes[1], record[1:], prob[1:], "_", color=line.get_color())
+        ratio = mean[-1] / mean[record[half]]
+        key_rows.append(
+            {
+                "case": case["label"],
+                "theory": _theory_verdict(case),
+                "E sigma2_T sim": frame.mean_sigma2_sim.iloc[-1],
+                "E sigma2_T exact": mean[-1],
+                f"E sigma2_T / E sigma2_{record[half]} (exact)": ratio,
+                "median sigma2_T": frame.median_sigma2.iloc[-1],
+                "P(collapse) sim": collapsed[-1],
+                "P(collapse) exact": prob[-1],
+            }
+        )
+    axes[0].set(
+        xscale="log",
+        yscale="log",
+        xlabel="generation t",
+        ylabel="E sigma2_t",
+        title="Mean variance (points: simulated, dashed: exact)",
+    )
+    axes[1].set(
+        xscale="log",
+        xlabel="generation t",
+        ylabel=f"P(sigma2_t <= {eps})",
+        title="Collapse probability (dashed: exact)",
+    )
+    for ax in axes:
+        ax.legend(fontsize=6)
+    table = pd.concat(rows, ignore_index=True)
+    key = pd.DataFrame(key_rows)
+    ratio_col = key.columns[4]
+    falls = key[ratio_col] < 0.9
+    predicted = key.theory == "collapses"
+    ok_mean = _within(table.mean_sigma2_sim, table.mean_sigma2_exact, table.mean_sigma2_se)
+    ok_log = _within(
+        table.mean_log_sigma2_sim, table.mean_log_sigma2_exact, table.mean_log_sigma2_se
+    )
+    ok_p = _within(table.collapsed_sim, table.collapsed_exact, table.collapsed_se)
+
+    def row(label: str) -> pd.Series:
+        return key[key.case == label].iloc[0]
+
+    g1 = [row("MLE (bias -sigma2/n), t^1.5"), row("bias -n^-1, t^1.5")]
+    slow, fast = row("bias -n^-1/2, t^1.5"), row("bias -n^-1/2, t^3 (accelerated)")
+    verdicts = [
+        Verdict(
+            "E sigma2_t, E log sigma2_t and P(sigma2_t <= eps) match their exact values for "
+            "every biased estimator and shrinkage.",
+            bool(ok_mean.all() and ok_log.all() and ok_p.all()),
+            f"({_count(ok_mean)}, {_count(ok_log)}, {_count(ok_p)})",
+        ),
+        Verdict(
+            "Bias of order n^-1 (the Gaussian MLE, or beta n^-1) leaves the superlinear "
+            "schedule stable.",
+            bool(all(g.theory == "stable" and g[ratio_col] > 0.9 for g in g1)),
+            "(" + ", ".join(f"{g.case}: E sigma2 ratio {g[ratio_col]:.3f}" for g in g1) + ")",
+        ),
+        Verdict(
+            "Bias of order n^-1/2 needs accelerated growth: it collapses under t^1.5 "
+            "(sum n_t^-1/2 diverges) and not under t^3 = t^((1+s)/gamma).",
+            bool(
+                slow.theory == "collapses"
+                and slow[ratio_col] < 0.9
+                and fast.theory == "stable"
+                and fast[ratio_col] > 0.9
+            ),
+            f"(E sigma2_T: {slow['E sigma2_T exact']:.3g} against "
+            f"{fast['E sigma2_T exact']:.3g}; ratios {slow[ratio_col]:.3f} and "
+            f"{fast[ratio_col]:.3f})",
+        ),
+        Verdict(
+            "Multiplicative shrinkage collapses iff sum delta_t diverges (constant and 1/t "
+            "collapse, t^-1.5 does not), whatever the sample size.",
+            bool((falls == predicted).all()),
+            f"(criterion: E sigma2 falls by more than 10% between t = {record[half]} and "
+            f"T = {horizon}; it does exactly for the {int(predicted.sum())} cases theory "
+            f"calls collapsing: {bool((falls == predicted).all())})",
+        ),
+    ]
+    notes = [
+        "bias (beta, gamma) multiplies each variance estimate by 1 + beta n^-gamma, a bias "
+        "of beta sigma2 n^-gamma relative to the unbiased estimator; shrinkage multiplies "
+        "generation t's estimate by 1 - delta_t (e.g. low-temperature sampling).",
+        "Paper 1's exact statement of the biased condition is not known to us; these are "
+        "the conditions sum n_t^-gamma < inf and sum delta_t < inf for the model above.",
+    ]
+    return Outcome(table, {"bias": fig}, key, verdicts, notes)
+
+
+# -- general parametric families ---------------------------------------------------------------
+
+
+def _general_cases(quick: bool) -> list[dict]:
+    from ..families import make_family
+
+    exact_t = 20 if quick else 50
+    return [
+        {
+            "name": "exponential (rate)",
+            "family": make_family("exponential", rate=1.0),
+            "n0": 10_000,
+            "T": exact_t,
+            "engine": "exact",
+        },
+        {
+            "name": "Poisson",
+            "family": make_family("poisson", lam=2.0),
+            "n0": 10_000,
+            "T": exact_t,
+            "engine": "exact",
+        },
+        {
+            "name": "Bernoulli",
+            "family": make_family("bernoulli", p=0.3),
+            "n0": 10_000,
+            "T": exact_t,
+            "engine": "exact",
+        },
+        {
+            "name": "categorical (K = 3)",
+            "family": make_family("categorical", p=[0.5, 0.3, 0.2]),
+            "n0": 10_000,
+            "T": exact_t,
+            "engine": "exact",
+        },
+        {
+            "name": "multivariate Gaussian (d = 2)",
+            "family": make_family("gaussian", dim=2),
+            "n0": 10_000,
+            "T": exact_t,
+            "engine": "exact",
+        },
+        {
+            "name": "Gamma (shape, rate; MLE)",
+            "family": make_family("gamma", shape=2.0, rate=1.0),
+            # The sample engine's cost grows with the sizes (n0 t^2 under the power schedule).
+            "n0": 500 if quick else 1_000,
+            "T": 4 if quick else 8,
+            "engine": "sample",
+            "max_replications": 300 if quick else 1_000,
+        },
+    ]
+
+
+def _general_family(ctx: Context) -> Outcome:
+    cases = _general_cases(ctx.quick)
+    schedules = {"constant n0": lambda n0: Constant(n0), "power n0 t^2": lambda n0: Power(n0, 1.0)}
+    ctx.note(
+        cases={
+            c["name"]: {"n0": c["n0"], "generations": c["T"], "engine": c["engine"]} for c in cases
+        },
+        schedules=list(schedules),
+    )
+    fig, axes = new_figure(2)
+    rows, key_rows = [], []
+    key_index = 0
+    for case in cases:
+        family = case["family"]
+        truth = family.broadcast(family.truth(), 1)
+        v_star = np.asarray(family.asymptotic_covariance(truth))[0]
+        precision = np.linalg.pinv(v_star, hermitian=True)
+        rank = int(np.linalg.matrix_rank(v_star))
+        theta_star = family.flatten(truth)[0]
+        r = min(ctx.replications, case.get("max_replications", ctx.replications))
+        for s_index, (s_name, make) in enumerate(schedules.items()):
+            schedule = make(case["n0"])
+            T = case["T"]
+            ctx.progress(f"simulate {case['name']}, {s_name}, T = {T} ({case['engine']})")
+            res = simulate(
+                family,
+                n0=case["n0"],
+                schedule=schedule,
+                generations=T,
+                replications=r,
+                seed=ctx.child_seed(key_index),
+                engine=case["engine"],
+                record="all",
+                metrics=[],
+            )
+            key_index += 1
+            diff = res.flat_params - theta_star
+            # Squared error in the V*^-1 metric, scaled so that generation 0 predicts 1.
+            dist = np.einsum("rgi,ij,rgj->rg", diff, precision, diff) * case["n0"] / rank
+            predicted = theory.risk_inflation(case["n0"], schedule.sizes(T))
+            frame = pd.DataFrame(
+                {
+                    "family": case["name"],
+                    "schedule": s_name,
+                    "t": np.arange(T + 1),
+                    "inflation_sim": dist.mean(axis=0),
+                    "inflation_se": dist.std(axis=0, ddof=1) / math.sqrt(r),
+                    "inflation_theory": predicted,
+                    "n0": case["n0"],
+                    "replications": r,
+                    "engine": case["engine"],
+                }
+            )
+            rows.append(frame)
+            ax = axes[s_index]
+            line = ax.plot(
+                frame.t,
+                frame.inflation_sim,
+                marker="o",
+                markersize=2.5,
+                linewidth=0.8,
+                label=case["name"],
+            )[0]
+            ax.fill_between(
+                frame.t,
+                frame.inflation_sim - 1.96 * frame.inflation_se,
+                frame.inflation_sim + 1.96 * frame.inflation_se,
+                alpha=0.15,
+                color=line.get_color(),
+                linewidth=0,
+            )
+            key_rows.append(
+                {
+                    "family": case["name"],
+                    "schedule": s_name,
+                    "n0": case["n0"],
+                    "T": T,
+                    "engine": case["engine"],
+                    "replications": r,
+                    "1 + r_T (theory)": predicted[-1],
+                    "inflation (sim)": frame.inflation_sim.iloc[-1],
+                    "SE": frame.inflation_se.iloc[-1],
+                }
+            )
+    for ax, (s_name, make) in zip(axes, schedules.items(), strict=True):
+        longest = max(c["T"] for c in cases)
+        ax.plot(
+            np.arange(longest + 1),
+            theory.risk_inflation(10_000, make(10_000).sizes(longest)),
+            color="black",
+            label="1 + r_t (theory)",
+            linestyle="--",
+            linewidth=1.6,
+        )
+        ax.set(
+            xlabel="generation t",
+            ylabel="n0 E|theta_t - theta*|^2 in the V*^-1 metric / d",
+            title=f"Risk inflation, {s_name}",
+        )
+        ax.legend(fontsize=7)
+    table = pd.concat(rows, ignore_index=True)
+    key = pd.DataFrame(key_rows)
+    ok = _within(table.inflation_sim, table.inflation_theory, table.inflation_se)
+    constant = key[key.schedule == "constant n0"]
+    power = key[key.schedule == "power n0 t^2"]
+    bound = 1 + math.pi**2 / 6
+    verdicts = [
+        Verdict(
+            "For every family the error is inflated by 1 + r_T, r_T = n0 sum 1/n_t, "
+            "relative to the real-data fit (asymptotic normality).",
+            bool(ok.all()),
+            f"({_count(ok)} (family, schedule, t) cells; d = rank of V*)",
+        ),
+        Verdict(
+            "The dichotomy is the same for every family: under a constant schedule the "
+            "inflation grows without bound (1 + T), under n0 t^2 it stays below "
+            "1 + pi^2/6.",
+            bool(
+                (constant["inflation (sim)"] > constant["T"] / 2).all()
+                and (power["inflation (sim)"] < bound + 4 * power["SE"]).all()
+            ),
+            f"(constant: {constant['inflation (sim)'].min():.1f} to "
+            f"{constant['inflation (sim)'].max():.1f} at T; power: at most "
+            f"{power['inflation (sim)'].max():.3f} against {bound:.3f})",
+        ),
+    ]
+    notes = [
+        "The inflation is measured in the metric of the inverse asymptotic covariance V* "
+        "(pseudo-inverse for the categorical family, whose probabilities sum to one) and "
+        "divided by its rank, so every family's generation 0 predicts 1.",
+        "n0 is large (10^4; 1,000 for the Gamma family, which needs the sample engine) "
+        "because the prediction is asymptotic: the O(T/n0) bias of the MLEs is then small "
+        "against the Monte Carlo error.",
+        "Simulated over predicted inflation at T under the constant schedule (finite-n0 "
+        "departures from the asymptotic theory show here first): "
+        + ", ".join(
+            f"{f}: {s:.3f}"
+            for f, s in zip(
+                constant.family,
+                constant["inflation (sim)"] / constant["1 + r_T (theory)"],
+                strict=True,
+            )
+        )
+        + ". For the Gamma family the finite-sample variance of the shape MLE exceeds V*/n by "
+        "a few per cent at n = 1,000 (an O(1/n) term with a large constant, as the shape and "
+        "rate estimates are nearly collinear), so its recursion runs somewhat above 1 + r_T; "
+        "the asymptotic engine, which has no such term, follows 1 + r_T.",
+    ]
+    return Outcome(table, {"general_family": fig}, key, verdicts, notes)
+
+
+register(
+    Experiment(
+        "xu2025-bias",
+        "Biased estimators and shrinkage: bias of order n^-gamma "
+        "needs sum n_t^-gamma < infinity; shrinkage needs sum delta_t < infinity",
+        PAPER,
+        "Section on estimation bias",
+        10_000,
+        1_000,
+        _bias,
+    )
+)
+register(
+    Experiment(
+        "xu2025-general-family",
+        "General parametric families: the 1 + r_T risk "
+        "inflation and the collapse dichotomy for exponential, Poisson, Bernoulli, "
+        "categorical, Gamma and multivariate Gaussian models",
+        PAPER,
+        "Section on general families",
+        10_000,
+        1_000,
+        _general_family,
     )
 )
