@@ -27,7 +27,7 @@ from .families.base import Family
 from .metrics import available_metrics
 from .random import BLOCK_SIZE, ReplicationRandom, as_seed_sequence
 from .regimes import Regime, make_regime
-from .results import SimulationResult
+from .results import Recorder, SimulationResult
 from .schedules import (
     Proportional,
     Schedule,
@@ -218,20 +218,16 @@ def simulate(
         chunk = check_int("chunk_size", chunk_size, minimum=1)
     chunk = max(BLOCK_SIZE, -(-chunk // BLOCK_SIZE) * BLOCK_SIZE)
 
-    flat = np.empty((replications, record_at.size, len(family.param_labels)))
-    slot = np.full(generations + 1, -1)
-    slot[record_at] = np.arange(record_at.size)
+    recorder = Recorder(family, replications, record_at, metric_names, eps)
     truth = family.truth()
     for start in range(0, replications, chunk):
         size = min(chunk, replications - start)
         rng = ReplicationRandom(root, start, size)
-        rows = flat[start : start + size]
         truth_c = stepper.broadcast(truth, size)
         real0 = stepper.draw(truth_c, n0, rng, engine)
         state = regime_obj.start(stepper, real0)
         params = stepper.fit([real0], [1.0])
-        if slot[0] >= 0:
-            rows[:, slot[0]] = stepper.flatten(params)
+        recorder.record(0, start, params)
         for t in range(1, generations + 1):
             synth = stepper.draw(params, n_synth[t - 1], rng, engine)
             real = stepper.draw(truth_c, n_fresh[t - 1], rng, engine) if n_fresh[t - 1] else None
@@ -241,8 +237,7 @@ def simulate(
             params = stepper.fit(sources, source_weights)
             if keep[t - 1] != 1.0:
                 params = family.shrink(params, keep[t - 1])
-            if slot[t] >= 0:
-                rows[:, slot[t]] = stepper.flatten(params)
+            recorder.record(t, start, params)
 
     config = {
         "family": family.describe(),
@@ -281,8 +276,8 @@ def simulate(
     return SimulationResult(
         family=family,
         generations=record_at,
-        flat_params=flat,
-        metric_names=metric_names,
+        flat_params=recorder.flat,
+        metrics=recorder.metrics,
         eps=eps,
         n_real=np.concatenate([[n0], n_fresh]),
         n_synth=np.concatenate([[0], n_synth]),

@@ -13,7 +13,7 @@ from ._validation import fail
 from .families.base import Family
 from .metrics import compute_metrics
 
-__all__ = ["DEFAULT_QUANTILES", "SimulationResult", "summarize"]
+__all__ = ["DEFAULT_QUANTILES", "Recorder", "SimulationResult", "summarize"]
 
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -47,6 +47,60 @@ def summarize(values: np.ndarray, quantiles: Sequence[float] = DEFAULT_QUANTILES
     return out
 
 
+class Recorder:
+    """Keeps metrics (and, for families with a small state, parameters) at chosen generations.
+
+    Metrics are computed as generations are recorded, chunk by chunk, so a family whose state is
+    large (atoms of a nonparametric CDF, say) never has its whole trajectory in memory: such a
+    family sets ``record_params = False`` and only its metrics are kept.
+
+    Parameters
+    ----------
+    family : Family
+        The simulated family.
+    replications : int
+        ``R``.
+    record_at : numpy.ndarray
+        Sorted generations to record.
+    metric_names : sequence of str
+        Metrics to compute.
+    eps : float
+        Collapse threshold.
+    """
+
+    def __init__(
+        self,
+        family: Family,
+        replications: int,
+        record_at: np.ndarray,
+        metric_names: Sequence[str],
+        eps: float,
+    ) -> None:
+        self.family = family
+        self.generations = np.asarray(record_at)
+        self.metric_names = tuple(metric_names)
+        self.eps = eps
+        self.slot = np.full(int(self.generations.max(initial=0)) + 1, -1)
+        self.slot[self.generations] = np.arange(self.generations.size)
+        shape = (replications, self.generations.size)
+        keep = getattr(family, "record_params", True)
+        self.flat = np.empty((*shape, len(family.param_labels))) if keep else None
+        self.metrics = {name: np.empty(shape) for name in self.metric_names}
+
+    def record(self, t: int, start: int, params: Any) -> None:
+        """Store generation ``t`` of replications ``start, start + 1, ...`` if it is recorded."""
+        if t >= self.slot.size or self.slot[t] < 0:
+            return
+        j = self.slot[t]
+        if self.flat is not None:
+            values = self.family.flatten(params)
+            self.flat[start : start + values.shape[0], j] = values
+        for name, values in compute_metrics(
+            self.family, params, self.metric_names, self.eps
+        ).items():
+            self.metrics[name][start : start + values.shape[0], j] = values
+
+
 class SimulationResult:
     """Recorded trajectories of a :func:`~modelcollapse.simulate` run.
 
@@ -57,7 +111,8 @@ class SimulationResult:
     generations : numpy.ndarray
         The recorded generations, shape ``(G,)``.
     params : parameter record
-        Fitted parameters at the recorded generations, arrays of shape ``(R, G, ...)``.
+        Fitted parameters at the recorded generations, arrays of shape ``(R, G, ...)``
+        (not kept for families with ``record_params = False``).
     metrics : dict of str to numpy.ndarray
         Metric values, each of shape ``(R, G)``.
     n_real, n_synth, weights : numpy.ndarray
@@ -72,8 +127,8 @@ class SimulationResult:
         *,
         family: Family,
         generations: np.ndarray,
-        flat_params: np.ndarray,
-        metric_names: Sequence[str],
+        flat_params: np.ndarray | None,
+        metrics: dict[str, np.ndarray],
         eps: float,
         n_real: np.ndarray,
         n_synth: np.ndarray,
@@ -84,7 +139,8 @@ class SimulationResult:
         self.family = family
         self.generations = np.asarray(generations)
         self.flat_params = flat_params
-        self.metric_names = tuple(metric_names)
+        self.metrics = metrics
+        self.metric_names = tuple(metrics)
         self.eps = eps
         self.n_real = n_real
         self.n_synth = n_synth
@@ -95,17 +151,22 @@ class SimulationResult:
     @property
     def replications(self) -> int:
         """Number of replications ``R``."""
-        return self.flat_params.shape[0]
+        return int(self.config["replications"])
+
+    def _flat(self) -> np.ndarray:
+        if self.flat_params is None:
+            raise fail(
+                "params",
+                f"are not kept for the {self.family.name} family (its state is large); "
+                "use the metrics",
+                self.family.name,
+            )
+        return self.flat_params
 
     @cached_property
     def params(self) -> Any:
         """Fitted parameters at the recorded generations (arrays of shape ``(R, G, ...)``)."""
-        return self.family.unflatten(self.flat_params)
-
-    @cached_property
-    def metrics(self) -> dict[str, np.ndarray]:
-        """Metric values at the recorded generations, each of shape ``(R, G)``."""
-        return compute_metrics(self.family, self.params, self.metric_names, self.eps)
+        return self.family.unflatten(self._flat())
 
     def values(self, name: str) -> np.ndarray:
         """Values of a metric or a parameter label, shape ``(R, G)``.
@@ -118,7 +179,7 @@ class SimulationResult:
         if name in self.metric_names:
             return self.metrics[name]
         if name in self.family.param_labels:
-            return self.flat_params[:, :, self.family.param_labels.index(name)]
+            return self._flat()[:, :, self.family.param_labels.index(name)]
         allowed = (*self.metric_names, *self.family.param_labels)
         raise fail("name", f"must be one of {', '.join(allowed)}", name)
 
@@ -147,13 +208,14 @@ class SimulationResult:
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy table: one row per (replication, generation), a column per parameter and metric."""
-        r, g = self.flat_params.shape[:2]
+        r, g = self.replications, self.generations.size
         data: dict[str, np.ndarray] = {
             "replication": np.repeat(np.arange(r), g),
             "generation": np.tile(self.generations, r),
         }
-        for i, label in enumerate(self.family.param_labels):
-            data[label] = self.flat_params[:, :, i].ravel()
+        if self.flat_params is not None:
+            for i, label in enumerate(self.family.param_labels):
+                data[label] = self.flat_params[:, :, i].ravel()
         for name in self.metric_names:
             data[name] = self.metrics[name].ravel()
         return pd.DataFrame(data)
