@@ -138,7 +138,7 @@ def test_default_weight_is_unweighted_pooling():
     assert res.weights.tolist() == [1.0, 0.25, 0.25, 0.25]
     assert res.n_real.tolist() == [10, 10, 10, 10]
     assert res.n_synth.tolist() == [0, 30, 30, 30]
-    assert res.config["weight"] == "proportional"
+    assert res.config["weight"] == "naive"
 
 
 @pytest.mark.parametrize("engine", ["exact", "sample"])

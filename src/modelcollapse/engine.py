@@ -191,6 +191,8 @@ def simulate(
     if weight is not None and not np.any(n_fresh > 0):
         raise fail("weight", "applies only with fresh real data (n_real > 0)", weight)
     rule = parse_weight(weight if weight is not None else Proportional(), "weight")
+    if hasattr(rule, "bind"):  # rules that depend on the run, such as the greedy weight
+        rule = rule.bind(n0)
     weights = np.where(n_fresh > 0, rule.weights(n_fresh, n_synth), 0.0)
 
     shrink_rule = None if shrinkage is None else parse_shrinkage(shrinkage, "shrinkage")

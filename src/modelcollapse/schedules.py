@@ -40,7 +40,9 @@ __all__ = [
     "Explicit",
     "Exponential",
     "FromCallable",
+    "Greedy",
     "Linear",
+    "Optimal",
     "Power",
     "Proportional",
     "Schedule",
@@ -332,14 +334,70 @@ class ConstantWeight(WeightRule):
 
 
 class Proportional(WeightRule):
-    """Unweighted pooling: every point weighs the same, ``w(t) = n_real / (n_real + n_synth)``."""
+    """Unweighted pooling: every point weighs the same, ``w(t) = n_real / (n_real + n_synth)``.
+
+    This is paper 2's *naive* weight ``k / (1 + k)`` with ``k = n_real / n_synth``.
+    """
 
     def weights(self, n_real: np.ndarray, n_synth: np.ndarray) -> np.ndarray:
         total = np.asarray(n_real, dtype=float) + np.asarray(n_synth, dtype=float)
         return np.divide(n_real, total, out=np.zeros(len(total)), where=total > 0)
 
     def __str__(self) -> str:
-        return "proportional"
+        return "naive"
+
+
+class Optimal(WeightRule):
+    """Paper 2's optimal weight ``w*(k) = (sqrt(k^2 + 4k) - k) / 2``, ``k = n_real / n_synth``,
+    per generation (``1/phi`` when ``n_real = n_synth``)."""
+
+    def weights(self, n_real: np.ndarray, n_synth: np.ndarray) -> np.ndarray:
+        real = np.asarray(n_real, dtype=float)
+        synth = np.asarray(n_synth, dtype=float)
+        out = np.zeros(real.size)
+        fresh = real > 0
+        k = real[fresh] / synth[fresh]
+        out[fresh] = 2.0 * k / (np.sqrt(k * k + 4.0 * k) + k)
+        return out
+
+    def __str__(self) -> str:
+        return "optimal"
+
+
+class Greedy(WeightRule):
+    """The greedy time-varying weight: each generation minimises the next first-order error.
+
+    With ``v_t = e_t / C`` (``v_0 = 1/n0``): ``w_t = (v_{t-1} + 1/m_t) / (v_{t-1} + 1/m_t +
+    1/n_t)``, then ``v_t = (1 - w_t)^2 v_{t-1} + w_t^2/n_t + (1 - w_t)^2/m_t``. ``C`` cancels, so
+    the rule is the same for every model; with constant sizes the error tends to ``w*(k) C/n``.
+    It needs ``n0``, which :func:`modelcollapse.simulate` passes through :meth:`bind`.
+    """
+
+    def __init__(self, n0: int | None = None) -> None:
+        self.n0 = None if n0 is None else check_int("n0", n0, minimum=1)
+
+    def bind(self, n0: int) -> Greedy:
+        """The rule for a run whose generation 0 has ``n0`` real points."""
+        return Greedy(n0)
+
+    def weights(self, n_real: np.ndarray, n_synth: np.ndarray) -> np.ndarray:
+        if self.n0 is None:
+            raise InvalidArgumentError("weight: the greedy rule needs n0 (use Greedy(n0))")
+        real = np.asarray(n_real, dtype=float)
+        synth = np.asarray(n_synth, dtype=float)
+        out = np.zeros(real.size)
+        v = 1.0 / self.n0
+        for t in range(real.size):
+            if real[t] > 0:
+                a = v + 1.0 / synth[t]
+                out[t] = a / (a + 1.0 / real[t])
+                v = (1 - out[t]) ** 2 * v + out[t] ** 2 / real[t] + (1 - out[t]) ** 2 / synth[t]
+            else:
+                v = v + 1.0 / synth[t]
+        return out
+
+    def __str__(self) -> str:
+        return "greedy"
 
 
 class WeightFunction(WeightRule):
@@ -362,24 +420,34 @@ class WeightFunction(WeightRule):
         return f"callable:{self.name}"
 
 
+_WEIGHT_RULES: dict[str, type[WeightRule]] = {
+    "naive": Proportional,
+    "proportional": Proportional,
+    "optimal": Optimal,
+    "greedy": Greedy,
+}
+_WEIGHT_HELP = "must be a number in [0, 1], or naive, proportional, optimal or greedy"
+
+
 def parse_weight(text: str | float | WeightRule, name: str = "weight") -> WeightRule:
-    """Build a weight rule from a number in ``[0, 1]``, ``"proportional"``, or a rule."""
+    """A weight rule from a number in ``[0, 1]``, a rule name (``naive`` = ``proportional``,
+    ``optimal``, ``greedy``), or a rule."""
     if isinstance(text, WeightRule):
         return text
     if isinstance(text, str):
         body = text.strip().lower()
-        if body == "proportional":
-            return Proportional()
+        if body in _WEIGHT_RULES:
+            return _WEIGHT_RULES[body]()
         try:
             value: Any = float(body)
         except ValueError:
-            raise fail(name, "must be a number in [0, 1] or 'proportional'", text) from None
+            raise fail(name, _WEIGHT_HELP, text) from None
     else:
         value = text
     try:
         return ConstantWeight(value)
     except InvalidArgumentError:
-        raise fail(name, "must be a number in [0, 1] or 'proportional'", text) from None
+        raise fail(name, _WEIGHT_HELP, text) from None
 
 
 class Shrinkage:

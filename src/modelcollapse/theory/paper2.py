@@ -4,14 +4,28 @@ fresh real data mixed with weighted synthetic data.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
+from scipy.optimize import minimize_scalar
 
 from .._validation import check_int, check_real, fail
 from ._common import sizes_array
 
-__all__ = ["gaussian_mean_error"]
+__all__ = [
+    "GOLDEN",
+    "error_trajectory",
+    "exact_limiting_error",
+    "exact_optimal_weight",
+    "gaussian_covariance_error",
+    "gaussian_mean_error",
+    "greedy_weights",
+    "limiting_ratio",
+    "naive_weight",
+    "optimal_weight",
+    "weighted_error_recursion",
+]
 
 
 def gaussian_mean_error(
@@ -66,3 +80,270 @@ def gaussian_mean_error(
         keep = (1.0 - weights[t]) ** 2
         out[t + 1] = keep * out[t] + trace * (fresh[t] + keep / synth[t])
     return out
+
+
+# -- the unified limiting error and the optimal weight ----------------------------------------
+
+GOLDEN = (1.0 + math.sqrt(5.0)) / 2.0  #: the golden ratio phi; ``w*(1) = 1/phi``
+
+
+def _k(k: Any) -> np.ndarray:
+    arr = np.asarray(k, dtype=float)
+    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise fail("k", "must be positive (k = n_real / n_synth)", k)
+    return arr
+
+
+def _w(w: Any) -> np.ndarray:
+    arr = np.asarray(w, dtype=float)
+    if not np.all(np.isfinite(arr)) or np.any((arr < 0) | (arr > 1)):
+        raise fail("w", "must lie in [0, 1]", w)
+    return arr
+
+
+def limiting_ratio(w: Any, k: Any) -> np.ndarray:
+    """``R(w, k) = (w^2 + k (1-w)^2) / (w (2 - w))``: the limiting error in units of ``C/n``.
+
+    Every setting of paper 2 linearises to
+    ``theta_t - theta* = (1-w)(theta_{t-1} - theta*) + w xi/sqrt(n) + (1-w) xi~/sqrt(m)``,
+    whose mean squared error converges geometrically (rate ``(1-w)^2``) to ``(C/n) R(w, k)``
+    for any ``w > 0``; ``R = inf`` at ``w = 0`` (no real data: collapse). Broadcasts.
+
+    Examples
+    --------
+    >>> float(limiting_ratio(1.0, 1.0)), round(float(limiting_ratio(0.5, 1.0)), 4)
+    (1.0, 0.6667)
+    """
+    w, k = _w(w), _k(k)
+    with np.errstate(divide="ignore"):
+        out = np.where(w > 0, (w**2 + k * (1 - w) ** 2) / np.where(w > 0, w * (2 - w), 1), np.inf)
+    return out[()]
+
+
+def optimal_weight(k: Any) -> np.ndarray:
+    """``w*(k) = (sqrt(k^2 + 4k) - k) / 2``, the minimiser of ``R(w, k)``.
+
+    ``dR/dw`` has the sign of ``w^2 + k w - k``. ``w*(1) = 1/phi``, ``R(w*, k) = w*``, ``w*`` grows
+    with ``k`` and ``w* ~ sqrt(k)`` as ``k -> 0``. Written as ``2k / (sqrt(k^2 + 4k) + k)`` to stay
+    accurate for tiny and huge ``k``.
+
+    Examples
+    --------
+    >>> round(float(optimal_weight(1.0)), 12) == round(1 / GOLDEN, 12)
+    True
+    """
+    k = _k(k)
+    return (2.0 * k / (np.sqrt(k * k + 4.0 * k) + k))[()]
+
+
+def naive_weight(k: Any) -> np.ndarray:
+    """Unweighted pooling, ``w = k / (1 + k)`` (each point weighs the same)."""
+    k = _k(k)
+    return (k / (1.0 + k))[()]
+
+
+def error_trajectory(
+    w: Any, k: float, generations: int, constant: float = 1.0, n: float = 1.0
+) -> np.ndarray:
+    """``e_t = (C/n) [(1-w)^{2t} + R(w,k) (1 - (1-w)^{2t})]`` for ``t = 0..T``.
+
+    The solution of ``e_t = (1-w)^2 e_{t-1} + (C/n)(w^2 + k (1-w)^2)``, ``e_0 = C/n``, for a
+    constant weight (at ``w = 0``, no real data, ``e_t = (C/n)(1 + k t)`` grows without bound);
+    :func:`weighted_error_recursion` handles weights and sizes that change over generations.
+    With the default ``constant = n = 1`` it is in units of ``C/n``. ``w`` may be an array: the
+    result then has one row per weight.
+
+    Examples
+    --------
+    >>> error_trajectory(0.5, 1.0, 2).round(4).tolist()
+    [1.0, 0.75, 0.6875]
+    """
+    generations = check_int("generations", generations, minimum=0)
+    k = float(_k(k))
+    weights = np.atleast_1d(_w(w))[:, None]
+    t = np.arange(generations + 1)
+    keep = (1.0 - weights) ** (2.0 * t)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mixed = keep + limiting_ratio(np.where(weights > 0, weights, 1.0), k) * (1.0 - keep)
+    out = constant / n * np.where(weights > 0, mixed, 1.0 + k * t)
+    return out[0] if np.ndim(w) == 0 else out
+
+
+def weighted_error_recursion(
+    n0: int, n_real: Any, n_synth: Any, w: Any, constant: float = 1.0
+) -> np.ndarray:
+    """``e_t = (1 - w_t)^2 e_{t-1} + C [w_t^2 / n_real(t) + (1 - w_t)^2 / n_synth(t)]``.
+
+    ``e_0 = C / n0``. The first-order (asymptotic) error of any paper-2 setting with constant
+    ``C``; exact for the Gaussian mean (``C = tr Sigma``, see :func:`gaussian_mean_error`) and the
+    fixed-design regression (``C = sigma2 tr((X'X/n)^{-1})`` with ``n_real = n_synth = n``).
+    """
+    return gaussian_mean_error(n0, n_real, n_synth, w, constant)
+
+
+def greedy_weights(n0: int, n_real: Any, n_synth: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The greedy time-varying weight and its error path, in units of ``C``.
+
+    Each generation minimises the next error given the current one: with
+    ``v_t = e_t / C`` (``v_0 = 1/n0``),
+    ``w_t = (v_{t-1} + 1/m_t) / (v_{t-1} + 1/m_t + 1/n_t)`` (paper 2's
+    ``(n e/C + k) / (1 + n e/C + k)``), and ``v_t`` follows the recursion. ``C`` cancels, so the
+    rule is the same for every model; for constant sizes ``v_t -> w*(k) / n``.
+
+    Returns
+    -------
+    w : numpy.ndarray
+        Weights for generations ``1..T``.
+    v : numpy.ndarray
+        ``e_t / C`` for ``t = 0..T``.
+    """
+    n0 = check_int("n0", n0, minimum=1)
+    real = sizes_array("n_real", n_real, 1)
+    synth = sizes_array("n_synth", n_synth, 1)
+    if real.shape != synth.shape:
+        raise fail("n_real", f"must have the length of n_synth ({synth.size})", n_real)
+    v = np.empty(synth.size + 1)
+    w = np.empty(synth.size)
+    v[0] = 1.0 / n0
+    for t in range(synth.size):
+        a = v[t] + 1.0 / synth[t]
+        w[t] = a / (a + 1.0 / real[t])
+        v[t + 1] = (1.0 - w[t]) ** 2 * v[t] + w[t] ** 2 / real[t] + (1.0 - w[t]) ** 2 / synth[t]
+    return w, v
+
+
+# -- finite-sample exact limiting errors --------------------------------------------------------
+
+
+def exact_limiting_error(model: str, w: Any, n: int, m: int, **params: Any) -> np.ndarray:
+    """The exact ``lim_t E err_t`` at finite ``n`` (real) and ``m`` (synthetic).
+
+    ``model``:
+
+    ``"mean"``
+        Gaussian mean, ``C = tr Sigma`` (``trace=``): ``C [w^2/n + (1-w)^2/m] / [1 - (1-w)^2]``,
+        which is exactly ``(C/n) R(w, n/m)``.
+    ``"variance"``
+        1-D Gaussian variance, unbiased per-source estimates combined convexly (``sigma2=``):
+        ``2 sigma^4 [w^2/(n-1) + (1-w)^2/(m-1)] / [1 - (1-w)^2 (1 + 2/(m-1))]``.
+    ``"covariance"``
+        d-dimensional covariance, Frobenius error, same estimator (``cov=``): the fixed point of
+        the exact pair of recursions in :func:`gaussian_covariance_error`.
+    ``"cdf"``
+        Empirical CDF, ``int (F_t - F)^2 dF``:
+        ``(1/6)[w^2/n + (1-w)^2/m] / [1 - (1-w)^2 (1 - 1/m)]``.
+    ``"categorical"``
+        Mean over ``K`` cells of ``(p_t - p)^2`` (``p=``): the CDF bracket with
+        ``C = (1/K) sum p_j (1 - p_j)``.
+
+    ``inf`` where the recursion does not converge (the bracket's denominator is not positive:
+    ``w = 0`` for the mean and the variance). Without real data the CDF and categorical errors
+    stay bounded (the iterated bootstrap tends to ``C``, every atom but one lost). Broadcasts over
+    ``w``.
+
+    Examples
+    --------
+    >>> round(float(exact_limiting_error("cdf", 1.0, 100, 100)), 6)  # real data only: 1/(6n)
+    0.001667
+    """
+    w = _w(w)
+    n = check_int("n", n, minimum=2)
+    m = check_int("m", m, minimum=2)
+    if model == "covariance":
+        cov = np.asarray(params.pop("cov", [[1.0]]), dtype=float)
+        _no_more(params)
+        return _covariance_fixed_point(w, n, m, cov)
+    if model == "mean":
+        c, nn, mm, growth = float(params.pop("trace", 1.0)), n, m, 1.0
+    elif model == "variance":
+        sigma2 = check_real("sigma2", params.pop("sigma2", 1.0), lower=0.0, lower_open=True)
+        c, nn, mm, growth = 2.0 * sigma2**2, n - 1, m - 1, 1.0 + 2.0 / (m - 1)
+    elif model == "cdf":
+        c, nn, mm, growth = 1.0 / 6.0, n, m, 1.0 - 1.0 / m
+    elif model == "categorical":
+        p = np.asarray(params.pop("p", [0.5, 0.5]), dtype=float)
+        c, nn, mm, growth = float(np.mean(p * (1 - p))), n, m, 1.0 - 1.0 / m
+    else:
+        raise fail("model", "must be one of mean, variance, covariance, cdf, categorical", model)
+    _no_more(params)
+    num = w**2 / nn + (1 - w) ** 2 / mm
+    den = 1.0 - (1 - w) ** 2 * growth
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, c * num / np.where(den > 0, den, 1.0), np.inf)[()]
+
+
+def _no_more(params: dict[str, Any]) -> None:
+    if params:
+        raise fail("params", "unknown option for this model", sorted(params)[0])
+
+
+def exact_optimal_weight(model: str, n: int, m: int, **params: Any) -> float:
+    """The weight minimising :func:`exact_limiting_error` (bounded scalar minimisation).
+
+    At finite ``n`` and ``m`` it differs slightly from ``w*(n/m)``; for ``"mean"`` it equals it.
+    """
+    res = minimize_scalar(
+        lambda w: float(exact_limiting_error(model, w, n, m, **dict(params))),
+        bounds=(1e-9, 1.0),
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
+    return float(res.x)
+
+
+def gaussian_covariance_error(n0: int, n_real: Any, n_synth: Any, w: Any, cov: Any) -> np.ndarray:
+    """Exact ``E ||Sigma_t - Sigma||_F^2`` for ``t = 0..T`` (unbiased, convex combination).
+
+    With ``D_t = Sigma_t - Sigma``, ``A_t = E||D_t||_F^2``, ``B_t = E (tr D_t)^2``,
+    ``c1 = tr(Sigma^2)``, ``c2 = (tr Sigma)^2`` and the Wishart moments
+    ``E||S/v - Sigma||^2 = (c1 + c2)/v``, ``E (tr(S/v - Sigma))^2 = 2 c1 / v``:
+
+        A_t = w^2 (c1 + c2)/(n-1) + (1-w)^2 [(c1 + A_{t-1} + c2 + B_{t-1})/(m-1) + A_{t-1}]
+        B_t = w^2 2 c1/(n-1)     + (1-w)^2 [2 (c1 + A_{t-1})/(m-1)        + B_{t-1}]
+
+    from ``A_0 = (c1 + c2)/(n0 - 1)``, ``B_0 = 2 c1/(n0 - 1)``. In 1-D ``A = B`` and this is the
+    variance recursion. Asymptotically ``C = c1 + c2``.
+    """
+    cov = np.atleast_2d(np.asarray(cov, dtype=float))
+    c1, c2 = float(np.trace(cov @ cov)), float(np.trace(cov)) ** 2
+    n0 = check_int("n0", n0, minimum=2)
+    real = sizes_array("n_real", n_real, 0)
+    synth = sizes_array("n_synth", n_synth, 2)
+    weights = np.broadcast_to(_w(w), synth.shape)
+    if real.shape != synth.shape:
+        raise fail("n_real", f"must have the length of n_synth ({synth.size})", n_real)
+    if np.any((real < 2) & (weights > 0)):
+        raise fail("w", "must be 0 where n_real < 2", w)
+    a = np.empty(synth.size + 1)
+    b = np.empty(synth.size + 1)
+    a[0], b[0] = (c1 + c2) / (n0 - 1), 2 * c1 / (n0 - 1)
+    for t in range(synth.size):
+        wr, ws = weights[t], 1.0 - weights[t]
+        fresh = wr**2 / (real[t] - 1) if wr > 0 else 0.0
+        a[t + 1] = fresh * (c1 + c2) + ws**2 * ((c1 + a[t] + c2 + b[t]) / (synth[t] - 1) + a[t])
+        b[t + 1] = fresh * 2 * c1 + ws**2 * (2 * (c1 + a[t]) / (synth[t] - 1) + b[t])
+    return a
+
+
+def _covariance_fixed_point(w: np.ndarray, n: int, m: int, cov: np.ndarray) -> np.ndarray:
+    cov = np.atleast_2d(cov)
+    c1, c2 = float(np.trace(cov @ cov)), float(np.trace(cov)) ** 2
+    out = np.full(np.shape(w), np.inf)
+    flat = np.atleast_1d(w)
+    res = np.empty(flat.size)
+    for i, wi in enumerate(flat):
+        s = (1 - wi) ** 2
+        # [A, B] = M [A, B] + v  ->  (I - M) x = v
+        mat = np.array([[s * (1 / (m - 1) + 1), s / (m - 1)], [s * 2 / (m - 1), s]])
+        vec = np.array(
+            [
+                wi**2 * (c1 + c2) / (n - 1) + s * (c1 + c2) / (m - 1),
+                wi**2 * 2 * c1 / (n - 1) + s * 2 * c1 / (m - 1),
+            ]
+        )
+        if wi <= 0 or np.max(np.abs(np.linalg.eigvals(mat))) >= 1:
+            res[i] = np.inf
+        else:
+            res[i] = np.linalg.solve(np.eye(2) - mat, vec)[0]
+    out = res.reshape(np.shape(w)) if np.ndim(w) else res[0]
+    return np.asarray(out)
