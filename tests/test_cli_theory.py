@@ -174,3 +174,36 @@ def test_bias_and_shrinkage_options(capsys):
     assert "only the exact win probability" in capsys.readouterr().err
     assert main(["simulate", "--bias", "x"]) == 2
     assert "--bias: must be BETA,GAMMA" in capsys.readouterr().err
+
+
+def test_optimal_weight_and_limiting_error(capsys):
+    assert main(["theory", "optimal-weight", "--k", "1", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["optimal_weight"] == pytest.approx((5**0.5 - 1) / 2)
+    assert out["naive_over_optimal"] == pytest.approx(1.0787, abs=1e-4)
+    assert (
+        main(
+            [
+                "theory",
+                "limiting-error",
+                "--k",
+                "1",
+                "--w",
+                "0.5",
+                "--family",
+                "gaussian-covariance",
+                "--dim",
+                "2",
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert out["C"] == 6.0 and out["error_asymptotic"] == pytest.approx(0.04)
+    assert out["error_exact"] > out["error_asymptotic"]
+    assert main(["theory", "limiting-error", "--k", "0"]) == 2
+    assert "--k: must be positive" in capsys.readouterr().err
+    assert main(["theory", "limiting-error", "--family", "linear-fixed"]) == 2
+    assert "needs a design matrix" in capsys.readouterr().err

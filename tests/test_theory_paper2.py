@@ -136,3 +136,65 @@ def test_weight_rules_in_the_engine(rule):
 
 def test_paper2_module_exports():
     assert set(paper2.__all__) <= set(dir(paper2))
+
+
+def test_model_constants():
+    assert theory.model_constant("gaussian-mean", cov=np.eye(3) * 2) == 6.0
+    assert theory.model_constant("gaussian-variance", sigma2=2.0) == 8.0
+    assert theory.model_constant("gaussian-covariance", cov=np.eye(2)) == 6.0
+    assert theory.model_constant("linear-random", cov_x=np.eye(2) / 2, sigma2=1.0) == 4.0
+    x = np.random.default_rng(0).normal(size=(50, 3))
+    assert theory.model_constant("linear-fixed", design=x) == pytest.approx(
+        np.trace(np.linalg.inv(x.T @ x / 50))
+    )
+    assert theory.model_constant("cdf") == pytest.approx(1 / 6)
+    assert theory.model_constant("categorical", p=[0.5, 0.3, 0.2]) == pytest.approx(
+        (0.25 + 0.21 + 0.16) / 3
+    )
+    with pytest.raises(mc.InvalidArgumentError, match="^model: must be one of"):
+        theory.model_constant("tree")
+    with pytest.raises(mc.InvalidArgumentError, match="^params: unknown option"):
+        theory.model_constant("cdf", sigma2=1.0)
+
+
+@pytest.mark.parametrize("link", ["logistic", "poisson"])
+def test_glm_information_against_monte_carlo(link):
+    cov = np.array([[1.0, 0.3], [0.3, 0.5]])
+    beta = np.array([0.7, -1.2])
+    info = theory.glm_information(beta, cov, link)
+    x = np.random.default_rng(1).multivariate_normal([0, 0], cov, size=400_000)
+    eta = x @ beta
+    g = 1 / (1 + np.exp(-eta)) * (1 - 1 / (1 + np.exp(-eta))) if link == "logistic" else np.exp(eta)
+    terms = (x[:, :, None] * x[:, None, :]) * g[:, None, None]
+    mc_mean = terms.mean(axis=0)
+    se = terms.std(axis=0) / np.sqrt(len(x))
+    assert np.all(np.abs(info - mc_mean) <= 4 * se)
+    np.testing.assert_allclose(theory.glm_information([0.0, 0.0], cov, "logistic"), cov / 4)
+
+
+def test_fully_synthetic_growth_laws():
+    np.testing.assert_allclose(
+        theory.fully_synthetic_error("gaussian-mean", 10, 3, cov=np.eye(2)), [0.2, 0.4, 0.6, 0.8]
+    )
+    np.testing.assert_allclose(theory.fully_synthetic_error("cdf", 10, 0), [1 / 60])
+    assert theory.fully_synthetic_error("cdf", 10, 10**4)[-1] == pytest.approx(1 / 6)
+    np.testing.assert_allclose(
+        theory.fully_synthetic_error("gaussian-variance", 21, 1, sigma2=1.0), [0.1, 1.1**2 - 1]
+    )
+    rd = theory.fully_synthetic_error("linear-random", 20, 2, cov_x=np.eye(3))
+    np.testing.assert_allclose(rd, 3 / 16 * np.arange(1, 4))
+    # Iterated bootstrap against simulation: categorical cells (exact engine).
+    R, T, n = 40000, 15, 10
+    res = mc.simulate(
+        mc.Categorical([0.5, 0.3, 0.2]),
+        n0=n,
+        schedule=n,
+        generations=T,
+        replications=R,
+        seed=2,
+        record=[0, 5, 15],
+    )
+    expected = theory.fully_synthetic_error("categorical", n, T, p=[0.5, 0.3, 0.2])[[0, 5, 15]]
+    err = res.values("prob_error")
+    for j in range(3):
+        assert z_within(err[:, j].mean(), expected[j], err[:, j].std() / math.sqrt(R))

@@ -25,6 +25,7 @@ from .families import FAMILY_NAMES, make_family
 from .families.gaussian import COMBINE_RULES, VARIANCE_ESTIMATORS
 from .regimes import REGIME_NAMES
 from .results import SimulationResult
+from .theory.paper2 import CONSTANT_MODELS
 
 __all__ = ["main"]
 
@@ -304,7 +305,22 @@ def _run_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
-_THEORY_QUANTITIES = ("collapse-probability", "win-probability", "moments", "schedule")
+_THEORY_QUANTITIES = (
+    "collapse-probability",
+    "win-probability",
+    "moments",
+    "schedule",
+    "optimal-weight",
+    "limiting-error",
+)
+#: Paper-2 models whose exact finite-n limiting error is known, by their ``--family`` name.
+_EXACT_MODELS = {
+    "gaussian-mean": "mean",
+    "gaussian-variance": "variance",
+    "gaussian-covariance": "covariance",
+    "cdf": "cdf",
+    "categorical": "categorical",
+}
 
 
 def _add_theory(sub: Any) -> None:
@@ -372,7 +388,8 @@ def _add_theory(sub: Any) -> None:
         "--dim",
         type=int,
         default=1,
-        help="win-probability plug-in: number of parameters d (default: 1)",
+        help="number of parameters d: win-probability plug-in, and the dimension for "
+        "limiting-error families (default: 1)",
     )
     p.add_argument(
         "--replications",
@@ -396,10 +413,41 @@ def _add_theory(sub: Any) -> None:
         choices=("table", "json"),
         help="stdout format (default: %(default)s)",
     )
+    two = p.add_argument_group("paper 2 (optimal-weight, limiting-error)")
+    two.add_argument(
+        "--k", type=float, default=1.0, help="k = n_real / n_synth (default: %(default)s)"
+    )
+    two.add_argument(
+        "--w",
+        type=float,
+        default=None,
+        help="limiting-error: weight on real data (default: the optimal w*(k))",
+    )
+    two.add_argument(
+        "--n",
+        type=int,
+        default=100,
+        help="limiting-error: real sample size n per generation (default: "
+        "%(default)s); the synthetic size is round(n / k)",
+    )
+    two.add_argument(
+        "--family",
+        default=None,
+        choices=CONSTANT_MODELS,
+        help="limiting-error: the model whose constant C gives the error in its "
+        "units, C R(w, k) / n (with --dim, --sigma2, --p)",
+    )
+    two.add_argument(
+        "--p",
+        default=None,
+        help="categorical: cell probabilities as a comma list (default 0.5,0.5)",
+    )
     p.set_defaults(handler=_run_theory)
 
 
 def _run_theory(args: argparse.Namespace) -> int:
+    if args.quantity in ("optimal-weight", "limiting-error"):
+        return _run_weight_theory(args)
     from . import theory
     from ._validation import check_int
     from .schedules import parse_schedule, parse_shrinkage
@@ -466,6 +514,79 @@ def _run_theory(args: argparse.Namespace) -> int:
             "win_probability_plugin": theory.win_probability_plugin(args.n0, sizes)[gens],
         }
     return _print_theory(args, gens, columns, header)
+
+
+def _run_weight_theory(args: argparse.Namespace) -> int:
+    from . import theory
+
+    k = args.k
+    w_star = float(theory.optimal_weight(k))
+    naive = float(theory.naive_weight(k))
+    if args.quantity == "optimal-weight":
+        values: dict[str, Any] = {
+            "k": k,
+            "optimal_weight": w_star,
+            "naive_weight": naive,
+            "R_optimal": float(theory.limiting_ratio(w_star, k)),
+            "R_naive": float(theory.limiting_ratio(naive, k)),
+            "R_real_only": 1.0,
+            "naive_over_optimal": float(theory.limiting_ratio(naive, k) / w_star),
+        }
+    else:
+        w = w_star if args.w is None else args.w
+        values = {"k": k, "w": w, "R": float(theory.limiting_ratio(w, k))}
+        if args.family is not None:
+            from ._validation import check_int
+
+            n = check_int("n", args.n, minimum=2)
+            m = max(2, round(n / k))
+            params: dict[str, Any] = {}
+            dim = 1 if args.dim is None else args.dim
+            if args.family in ("gaussian-mean", "gaussian-covariance"):
+                params["cov"] = args.sigma2 * np.eye(dim)
+            elif args.family == "gaussian-variance":
+                params["sigma2"] = args.sigma2
+            elif args.family == "linear-random":
+                params["cov_x"] = np.eye(dim)
+                params["sigma2"] = args.sigma2
+            elif args.family in ("logistic", "poisson-regression"):
+                params["beta"] = np.ones(dim)
+            elif args.family == "categorical" and args.p is not None:
+                params["p"] = [float(v) for v in args.p.split(",")]
+            elif args.family == "linear-fixed":
+                raise UsageError(
+                    "--family: linear-fixed needs a design matrix; use the Python "
+                    "API theory.model_constant (got 'linear-fixed')"
+                )
+            c = theory.model_constant(args.family, **params)
+            values.update(
+                {
+                    "family": args.family,
+                    "C": c,
+                    "n": n,
+                    "m": m,
+                    "error_asymptotic": c * values["R"] / n,
+                    "error_real_only": c / n,
+                }
+            )
+            if args.family in _EXACT_MODELS:
+                exact_params = dict(params)
+                if args.family == "gaussian-mean":
+                    exact_params = {"trace": float(np.trace(params["cov"]))}
+                model = _EXACT_MODELS[args.family]
+                values["error_exact"] = float(
+                    theory.exact_limiting_error(model, w, n, m, **exact_params)
+                )
+                values["argmin_exact"] = theory.exact_optimal_weight(model, n, m, **exact_params)
+    if args.format == "json":
+        json.dump(_jsonable(values), sys.stdout, indent=1, default=float)
+        sys.stdout.write("\n")
+    else:
+        width = max(len(key) for key in values)
+        for key, value in values.items():
+            text = f"{value:.10g}" if isinstance(value, float) else str(value)
+            print(f"{key:{width}s}  {text}")
+    return 0
 
 
 def _print_theory(

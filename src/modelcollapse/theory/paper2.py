@@ -14,14 +14,18 @@ from .._validation import check_int, check_real, fail
 from ._common import sizes_array
 
 __all__ = [
+    "CONSTANT_MODELS",
     "GOLDEN",
     "error_trajectory",
     "exact_limiting_error",
     "exact_optimal_weight",
+    "fully_synthetic_error",
     "gaussian_covariance_error",
     "gaussian_mean_error",
+    "glm_information",
     "greedy_weights",
     "limiting_ratio",
+    "model_constant",
     "naive_weight",
     "optimal_weight",
     "weighted_error_recursion",
@@ -347,3 +351,144 @@ def _covariance_fixed_point(w: np.ndarray, n: int, m: int, cov: np.ndarray) -> n
             res[i] = np.linalg.solve(np.eye(2) - mat, vec)[0]
     out = res.reshape(np.shape(w)) if np.ndim(w) else res[0]
     return np.asarray(out)
+
+
+# -- the per-model constant C -------------------------------------------------------------------
+
+#: Models accepted by :func:`model_constant` (``C`` such that ``Err_inf = C R(w, k) / n``).
+CONSTANT_MODELS = (
+    "gaussian-mean",
+    "gaussian-variance",
+    "gaussian-covariance",
+    "linear-fixed",
+    "linear-random",
+    "logistic",
+    "poisson-regression",
+    "cdf",
+    "categorical",
+)
+
+
+def glm_information(beta: Any, cov_x: Any, link: str, nodes: int = 80) -> np.ndarray:
+    """``I(beta) = E[b''(x' beta) x x']`` for ``x ~ N(0, cov_x)`` (one observation).
+
+    ``b'' = sigmoid (1 - sigmoid)`` (``link="logistic"``) or ``exp`` (``"poisson"``). With
+    ``s^2 = beta' Sigma beta``, ``u = Sigma beta / s`` and ``z = x' beta / s ~ N(0, 1)``,
+    ``I = E[b''(s z)] (Sigma - u u') + E[b''(s z) z^2] u u'``: two one-dimensional expectations,
+    computed by Gauss-Hermite quadrature (``nodes`` points; exact to double precision for these
+    smooth integrands).
+    """
+    beta = np.atleast_1d(np.asarray(beta, dtype=float))
+    cov = np.atleast_2d(np.asarray(cov_x, dtype=float))
+    if cov.shape != (beta.size, beta.size):
+        raise fail("cov_x", f"must be a {beta.size}x{beta.size} matrix to match beta", cov_x)
+    if link == "logistic":
+
+        def curvature(eta: np.ndarray) -> np.ndarray:
+            p = 1.0 / (1.0 + np.exp(-eta))
+            return p * (1.0 - p)
+
+    elif link == "poisson":
+        curvature = np.exp
+    else:
+        raise fail("link", "must be logistic or poisson", link)
+    z, weights = np.polynomial.hermite_e.hermegauss(nodes)
+    weights = weights / math.sqrt(2.0 * math.pi)
+    s = math.sqrt(float(beta @ cov @ beta))
+    if s == 0.0:
+        return float(curvature(np.zeros(1))[0]) * cov
+    u = cov @ beta / s
+    g = curvature(s * z)
+    return float(weights @ g) * (cov - np.outer(u, u)) + float(weights @ (g * z * z)) * np.outer(
+        u, u
+    )
+
+
+def model_constant(model: str, **params: Any) -> float:
+    """Paper 2's per-model constant ``C`` (``Err_inf = C R(w, k) / n``).
+
+    ===========================  =========================================  =============
+    model                        ``C``                                      parameters
+    ===========================  =========================================  =============
+    ``gaussian-mean``            ``tr Sigma``                               ``cov``
+    ``gaussian-variance``        ``2 sigma^4`` (1-D)                        ``sigma2``
+    ``gaussian-covariance``      ``tr(Sigma^2) + (tr Sigma)^2``             ``cov``
+    ``linear-fixed``             ``sigma2 tr((X'X/n)^{-1})``                ``design, sigma2``
+    ``linear-random``            ``sigma2 tr(Sigma_x^{-1})``                ``cov_x, sigma2``
+    ``logistic``                 ``tr(I(beta)^{-1})``                       ``beta, cov_x``
+    ``poisson-regression``       ``tr(I(beta)^{-1})``                       ``beta, cov_x``
+    ``cdf``                      ``1/6`` (``int (F_t - F)^2 dF``)
+    ``categorical``              ``(1/K) sum p_j (1 - p_j)``                ``p``
+    ===========================  =========================================  =============
+
+    Examples
+    --------
+    >>> model_constant("gaussian-covariance", cov=[[1.0, 0.0], [0.0, 1.0]])
+    6.0
+    """
+    p = dict(params)
+
+    def take(name: str, default: Any) -> Any:
+        return p.pop(name, default)
+
+    if model == "gaussian-mean":
+        out = float(np.trace(np.atleast_2d(take("cov", [[1.0]]))))
+    elif model == "gaussian-variance":
+        out = 2.0 * check_real("sigma2", take("sigma2", 1.0), lower=0.0, lower_open=True) ** 2
+    elif model == "gaussian-covariance":
+        cov = np.atleast_2d(np.asarray(take("cov", [[1.0]]), dtype=float))
+        out = float(np.trace(cov @ cov) + np.trace(cov) ** 2)
+    elif model == "linear-fixed":
+        x = np.atleast_2d(np.asarray(take("design", None), dtype=float))
+        gram = x.T @ x / x.shape[0]
+        out = float(take("sigma2", 1.0)) * float(np.trace(np.linalg.inv(gram)))
+    elif model == "linear-random":
+        cov = np.atleast_2d(np.asarray(take("cov_x", [[1.0]]), dtype=float))
+        out = float(take("sigma2", 1.0)) * float(np.trace(np.linalg.inv(cov)))
+    elif model in ("logistic", "poisson-regression"):
+        beta = np.atleast_1d(np.asarray(take("beta", [1.0]), dtype=float))
+        cov = take("cov_x", np.eye(beta.size))
+        link = "logistic" if model == "logistic" else "poisson"
+        out = float(np.trace(np.linalg.inv(glm_information(beta, cov, link))))
+    elif model == "cdf":
+        out = 1.0 / 6.0
+    elif model == "categorical":
+        probs = np.asarray(take("p", [0.5, 0.5]), dtype=float)
+        out = float(np.mean(probs * (1.0 - probs)))
+    else:
+        raise fail("model", f"must be one of {', '.join(CONSTANT_MODELS)}", model)
+    _no_more(p)
+    return out
+
+
+def fully_synthetic_error(model: str, n: int, generations: int, **params: Any) -> np.ndarray:
+    """Growth of the error without fresh data (sample size ``n`` every generation), ``t = 0..T``.
+
+    ``gaussian-mean``: ``(t+1) tr(Sigma)/n`` (exact); ``gaussian-variance``:
+    ``sigma^4 [(1 + 2/(n-1))^{t+1} - 1]`` (exact, unbiased, while ``sigma2_t -> 0`` a.s.);
+    ``linear-fixed``: ``(t+1) sigma2 tr((X'X)^{-1})`` (exact); ``linear-random``:
+    ``(t+1) sigma2 tr(Sigma_x^{-1}) / (n - p - 1)`` (exact for Gaussian covariates drawn from the
+    same law each generation); ``logistic``, ``poisson-regression``: ``(t+1) tr(I^{-1})/n``
+    (asymptotic); ``cdf``: ``(1/6)[1 - (1 - 1/n)^{t+1}] -> 1/6`` (iterated bootstrap, exact);
+    ``categorical``: ``C [1 - (1 - 1/n)^{t+1}]`` with ``C = (1/K) sum p(1-p)``.
+    """
+    n = check_int("n", n, minimum=2)
+    t = np.arange(check_int("generations", generations, minimum=0) + 1, dtype=float)
+    if model == "gaussian-variance":
+        sigma2 = check_real("sigma2", params.pop("sigma2", 1.0), lower=0.0, lower_open=True)
+        _no_more(params)
+        return sigma2**2 * ((1.0 + 2.0 / (n - 1)) ** (t + 1) - 1.0)
+    if model in ("cdf", "categorical"):
+        c = model_constant(model, **params)
+        return c * (1.0 - (1.0 - 1.0 / n) ** (t + 1))
+    if model == "linear-random":
+        cov = np.atleast_2d(np.asarray(params.get("cov_x", [[1.0]]), dtype=float))
+        p = cov.shape[0]
+        if n <= p + 1:
+            raise fail("n", f"must exceed p + 1 = {p + 1} for the random design", n)
+        return (t + 1) * model_constant(model, **params) / (n - p - 1)
+    if model == "linear-fixed":
+        x = np.atleast_2d(np.asarray(params["design"], dtype=float))
+        sigma2 = float(params.get("sigma2", 1.0))
+        return (t + 1) * sigma2 * float(np.trace(np.linalg.inv(x.T @ x)))
+    return (t + 1) * model_constant(model, **params) / n
