@@ -107,7 +107,7 @@ def register(experiment: Experiment) -> Experiment:
 
 
 def _load() -> None:
-    from . import xu2025  # noqa: F401  (registers its experiments)
+    from . import he2025, xu2025  # noqa: F401  (they register their experiments)
 
 
 def experiment_ids() -> tuple[str, ...]:

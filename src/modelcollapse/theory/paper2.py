@@ -17,6 +17,7 @@ __all__ = [
     "CONSTANT_MODELS",
     "GOLDEN",
     "error_trajectory",
+    "exact_error_path",
     "exact_limiting_error",
     "exact_optimal_weight",
     "fully_synthetic_error",
@@ -492,3 +493,41 @@ def fully_synthetic_error(model: str, n: int, generations: int, **params: Any) -
         sigma2 = float(params.get("sigma2", 1.0))
         return (t + 1) * sigma2 * float(np.trace(np.linalg.inv(x.T @ x)))
     return (t + 1) * model_constant(model, **params) / n
+
+
+def exact_error_path(
+    model: str, w: float, n: int, m: int, generations: int, **params: Any
+) -> np.ndarray:
+    """``E err_t`` for ``t = 0..T`` from the exact recursion behind :func:`exact_limiting_error`.
+
+    ``e_0`` is the real-data error at size ``n`` and ``e_t = g (1-w)^2 e_{t-1} + c [w^2/n' +
+    (1-w)^2/m']`` (the covariance model runs its pair of recursions); averaging a window of it
+    gives the theory for a finite-window simulated error, transient included.
+    """
+    w = float(_w(w))
+    n = check_int("n", n, minimum=2)
+    m = check_int("m", m, minimum=2)
+    generations = check_int("generations", generations, minimum=0)
+    if model == "covariance":
+        cov = params.pop("cov", [[1.0]])
+        _no_more(params)
+        return gaussian_covariance_error(n, [n] * generations, [m] * generations, w, cov)
+    if model == "mean":
+        c, nn, mm, growth = float(params.pop("trace", 1.0)), n, m, 1.0
+    elif model == "variance":
+        sigma2 = check_real("sigma2", params.pop("sigma2", 1.0), lower=0.0, lower_open=True)
+        c, nn, mm, growth = 2.0 * sigma2**2, n - 1, m - 1, 1.0 + 2.0 / (m - 1)
+    elif model in ("cdf", "categorical"):
+        p = np.asarray(params.pop("p", [0.5, 0.5]), dtype=float)
+        c = 1.0 / 6.0 if model == "cdf" else float(np.mean(p * (1 - p)))
+        nn, mm, growth = n, m, 1.0 - 1.0 / m
+    else:
+        raise fail("model", "must be one of mean, variance, covariance, cdf, categorical", model)
+    _no_more(params)
+    out = np.empty(generations + 1)
+    out[0] = c / nn
+    step = c * (w**2 / nn + (1 - w) ** 2 / mm)
+    keep = growth * (1 - w) ** 2
+    for t in range(generations):
+        out[t + 1] = keep * out[t] + step
+    return out
