@@ -77,3 +77,14 @@ def test_cli_list_and_reproduce(tmp_path, capsys):
     blocker.write_text("x")
     assert main(["reproduce", "xu2025-fig3", "--out", str(blocker)]) == 2
     assert "--out: must be a directory" in capsys.readouterr().err
+
+
+def test_process_pool_gives_identical_results(tmp_path):
+    one = run_experiment("he2025-fig8", tmp_path / "one", replications=20, progress=False)
+    two = run_experiment(
+        "he2025-fig8", tmp_path / "two", replications=20, progress=False, workers=2
+    )
+    pd.testing.assert_frame_equal(
+        pd.read_csv(one / "results.csv"), pd.read_csv(two / "results.csv")
+    )
+    assert json.loads((two / "meta.json").read_text())["workers"] == 2

@@ -262,6 +262,13 @@ def _add_experiments(sub: Any) -> None:
         help="quick scale: fewer replications, a smoke test of the whole pipeline",
     )
     p.add_argument("--seed", type=int, default=0, help="root seed (default: %(default)s)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes for experiments made of many independent simulations; results are the "
+        "same for any number (default: the machine's cores, %(default)s)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(handler=_run_reproduce)
 
@@ -300,6 +307,7 @@ def _run_reproduce(args: argparse.Namespace) -> int:
             quick=args.quick,
             seed=args.seed,
             progress=not args.quiet,
+            workers=args.workers,
         )
         print(target / "summary.md")
     return 0

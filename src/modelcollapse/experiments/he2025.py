@@ -170,6 +170,48 @@ def _window_theory(panel: Panel, w: float, n: int, m: int, window: np.ndarray) -
     return float(np.mean(path[window]))
 
 
+def _sweep_cell(
+    family: Any,
+    engine: str,
+    metrics: list[str],
+    w: float,
+    n: int,
+    m: int,
+    generations: int,
+    window: np.ndarray,
+    replications: int,
+    seed: np.random.SeedSequence,
+) -> dict[str, tuple[float, float]]:
+    """One (family, weight) simulation: per metric, the mean over replications of the
+    window-averaged error and its standard error. Module level so a process pool can run it."""
+    res = simulate(
+        family,
+        n0=n,
+        schedule=m,
+        n_real=n,
+        weight=w,
+        generations=generations,
+        replications=replications,
+        seed=seed,
+        engine=engine,
+        record=window,
+        metrics=metrics,
+    )
+    out = {}
+    for metric in metrics:
+        per_rep = res.values(metric).mean(axis=1)
+        out[metric] = (float(per_rep.mean()), float(per_rep.std(ddof=1) / math.sqrt(per_rep.size)))
+    return out
+
+
+def _groups(panels: list[Any]) -> dict[str, list[Any]]:
+    """Panels grouped by the simulation they share."""
+    by_family: dict[str, list[Any]] = {}
+    for panel in panels:
+        by_family.setdefault(panel.shared_with or panel.key, []).append(panel)
+    return by_family
+
+
 def _sweep(
     ctx: Context,
     panels: list[Panel],
@@ -181,11 +223,8 @@ def _sweep(
     key: int,
 ) -> pd.DataFrame:
     """Simulate every panel at every weight; one row per (panel, weight)."""
-    rows = []
-    by_family: dict[str, list[Panel]] = {}
-    for panel in panels:
-        by_family.setdefault(panel.shared_with or panel.key, []).append(panel)
-    for j, (family_key, members) in enumerate(by_family.items()):
+    calls, owners = [], []
+    for j, (family_key, members) in enumerate(_groups(panels).items()):
         family = members[0].family()
         seed = ctx.child_seed(key + j)  # one seed per family: common random numbers across w
         ctx.progress(
@@ -193,33 +232,37 @@ def _sweep(
             f"x {generations} generations (n = {n}, m = {m})"
         )
         for w in weights:
-            res = simulate(
-                family,
-                n0=n,
-                schedule=m,
-                n_real=n,
-                weight=float(w),
-                generations=generations,
-                replications=ctx.replications,
-                seed=seed,
-                engine=members[0].engine,
-                record=window,
-                metrics=[p.metric for p in members],
-            )
-            for panel in members:
-                per_rep = res.values(panel.metric).mean(axis=1)
-                rows.append(
-                    {
-                        "panel": panel.key,
-                        "w": float(w),
-                        "n": n,
-                        "m": m,
-                        "error": float(per_rep.mean()),
-                        "se": float(per_rep.std(ddof=1) / math.sqrt(per_rep.size)),
-                        "theory": _window_theory(panel, float(w), n, m, window),
-                        "asymptotic": panel.constant / n * float(theory.limiting_ratio(w, n / m)),
-                    }
+            calls.append(
+                (
+                    family,
+                    members[0].engine,
+                    [p.metric for p in members],
+                    float(w),
+                    n,
+                    m,
+                    generations,
+                    window,
+                    ctx.replications,
+                    seed,
                 )
+            )
+            owners.append((members, float(w)))
+    rows = []
+    for (members, w), result in zip(owners, ctx.map(_sweep_cell, calls), strict=True):
+        for panel in members:
+            error, se = result[panel.metric]
+            rows.append(
+                {
+                    "panel": panel.key,
+                    "w": w,
+                    "n": n,
+                    "m": m,
+                    "error": error,
+                    "se": se,
+                    "theory": _window_theory(panel, w, n, m, window),
+                    "asymptotic": panel.constant / n * float(theory.limiting_ratio(w, n / m)),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -596,12 +639,12 @@ def _fig9(ctx: Context) -> Outcome:
     ks = np.round(np.arange(0.01, 0.1901, 0.02), 2)
     ctx.note(n=n, p=p, k_values=ks.tolist(), generations=generations, window=[150, 199])
     panels = _fig8_panels(p)
-    rows = []
-    by_family: dict[str, list[Panel]] = {}
-    for panel in panels:
-        by_family.setdefault(panel.shared_with or panel.key, []).append(panel)
-    for j, (family_key, members) in enumerate(by_family.items()):
+    calls, owners = [], []
+    for j, (family_key, members) in enumerate(_groups(panels).items()):
         family = members[0].family()
+        ctx.progress(
+            f"{family_key}: {len(ks)} values of k x 2 schemes x {ctx.replications:,} replications"
+        )
         for k in ks:
             m = int(n / k)
             seed = ctx.child_seed(1000 * j + round(k * 100))  # the same data per scheme
@@ -609,34 +652,37 @@ def _fig9(ctx: Context) -> Outcome:
                 ("naive", float(theory.naive_weight(n / m))),
                 ("optimal", float(theory.optimal_weight(n / m))),
             ):
-                ctx.progress(f"{family_key}: k = {k:.2f} (m = {m}), {scheme} w = {w:.4f}")
-                res = simulate(
-                    family,
-                    n0=n,
-                    schedule=m,
-                    n_real=n,
-                    weight=w,
-                    generations=generations,
-                    replications=ctx.replications,
-                    seed=seed,
-                    engine=members[0].engine,
-                    record=window,
-                    metrics=[pn.metric for pn in members],
-                )
-                for panel in members:
-                    per_rep = res.values(panel.metric).mean(axis=1)
-                    rows.append(
-                        {
-                            "panel": panel.key,
-                            "k": float(k),
-                            "m": m,
-                            "scheme": scheme,
-                            "w": w,
-                            "error": float(per_rep.mean()),
-                            "se": float(per_rep.std(ddof=1) / math.sqrt(per_rep.size)),
-                            "theory": _window_theory(panel, w, n, m, window),
-                        }
+                calls.append(
+                    (
+                        family,
+                        members[0].engine,
+                        [pn.metric for pn in members],
+                        w,
+                        n,
+                        m,
+                        generations,
+                        window,
+                        ctx.replications,
+                        seed,
                     )
+                )
+                owners.append((members, float(k), m, scheme, w))
+    rows = []
+    for (members, k, m, scheme, w), result in zip(owners, ctx.map(_sweep_cell, calls), strict=True):
+        for panel in members:
+            error, se = result[panel.metric]
+            rows.append(
+                {
+                    "panel": panel.key,
+                    "k": k,
+                    "m": m,
+                    "scheme": scheme,
+                    "w": w,
+                    "error": error,
+                    "se": se,
+                    "theory": _window_theory(panel, w, n, m, window),
+                }
+            )
     table = pd.DataFrame(rows)
     fig, axes = new_figure(len(panels))
     key_rows = []

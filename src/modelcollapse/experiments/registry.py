@@ -72,6 +72,23 @@ class Context:
     seed: np.random.SeedSequence
     progress: Callable[[str], None]
     settings: dict[str, Any] = field(default_factory=dict)
+    workers: int = 1
+
+    def map(self, func: Callable[..., Any], calls: list[tuple[Any, ...]]) -> list[Any]:
+        """``[func(*args) for args in calls]``, in a process pool when ``workers > 1``.
+
+        Every call is deterministic given its arguments (seeds included), so the results do not
+        depend on the number of workers. ``func`` and the arguments must be picklable.
+        """
+        if self.workers <= 1 or len(calls) <= 1:
+            return [func(*args) for args in calls]
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(min(self.workers, len(calls)), mp_context=context) as pool:
+            futures = [pool.submit(func, *args) for args in calls]
+            return [f.result() for f in futures]
 
     def child_seed(self, key: int) -> np.random.SeedSequence:
         """An independent stream for sub-run ``key`` (the same key gives the same stream)."""
@@ -169,6 +186,7 @@ def run_experiment(
     quick: bool = False,
     seed: int = 0,
     progress: bool = True,
+    workers: int = 1,
 ) -> Path:
     """Run one experiment and write its files to ``out/<id>/``.
 
@@ -186,6 +204,9 @@ def run_experiment(
         Root seed.
     progress : bool
         Print progress lines on stderr.
+    workers : int
+        Processes for experiments that run many independent simulations (weight sweeps); the
+        results are the same for any number.
 
     Returns
     -------
@@ -202,7 +223,8 @@ def run_experiment(
         raise fail("out", "must be a writable directory", str(out))
     start = time.perf_counter()
     report = _stderr_progress(experiment.id, start) if progress else (lambda message: None)
-    context = Context(replications=reps, quick=quick, seed=root, progress=report)
+    workers = check_int("workers", workers, minimum=1)
+    context = Context(replications=reps, quick=quick, seed=root, progress=report, workers=workers)
     report(f"start: {experiment.title} (R = {reps:,}{', quick' if quick else ''})")
     outcome = experiment.run(context)
     wall = time.perf_counter() - start
@@ -218,6 +240,7 @@ def run_experiment(
         "seed": seed,
         "replications": reps,
         "quick": quick,
+        "workers": workers,
         "settings": context.settings,
         "wall_time_s": round(wall, 3),
         "versions": _versions(),
