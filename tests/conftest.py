@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from scipy import stats
 
 import modelcollapse as mc
 
@@ -24,6 +25,24 @@ FAMILY_CASES = {
     "bernoulli": lambda: mc.Bernoulli(p=0.3),
     "categorical-4": lambda: mc.Categorical([0.1, 0.2, 0.3, 0.4]),
     "gamma": lambda: mc.GammaDistribution(shape=2.5, rate=1.5),
+    "linear-fixed": lambda: mc.LinearRegressionFixed(
+        beta=[1.0, -0.5, 0.25],
+        n=30,
+        sigma2=1.5,
+        cov=[[1.0, 0.3, 0.0], [0.3, 1.0, 0.0], [0, 0, 2.0]],
+    ),
+    "linear-random": lambda: mc.LinearRegressionRandom(
+        beta=[1.0, -0.5], sigma2=2.0, cov=[[1.0, 0.3], [0.3, 0.5]], synthetic_cov=1.0
+    ),
+    "logistic": lambda: mc.LogisticRegression(beta=[0.6, -0.3], cov=[[1.0, 0.3], [0.3, 0.5]]),
+    "logistic-l2-sklearn": lambda: mc.LogisticRegression(
+        beta=[1.0, 1.0], synthetic_cov=0.5, penalty="l2-sklearn"
+    ),
+    "poisson-regression": lambda: mc.PoissonRegression(
+        beta=[0.5, -0.3], cov=[[1.0, 0.3], [0.3, 0.5]], synthetic_cov=1.0
+    ),
+    "cdf-normal": lambda: mc.EmpiricalCDF(),
+    "cdf-gamma": lambda: mc.EmpiricalCDF(stats.gamma(2.0, scale=0.5)),
 }
 
 

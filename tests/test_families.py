@@ -23,8 +23,31 @@ def _data_engine(family):
     return "exact" if "exact" in family.engines else "sample"
 
 
+def _n(family, n):
+    """``n``, or the one sample size a family accepts (a fixed design has one response per row)."""
+    fixed = getattr(family, "fixed_sample_size", None)
+    return n if fixed is None else fixed
+
+
+def _parametric(family):
+    """Whether the family has a fixed parameter vector (a nonparametric one does not)."""
+    return getattr(family, "record_params", True)
+
+
 def _fields(record):
-    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+    """The statistics of a record, without its hints (fields that only speed a fit up, such as
+    the coefficients a GLM's data were drawn from, which data given to ``statistics`` lack)."""
+    hints = getattr(type(record), "hints", ())
+    return {
+        f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.name not in hints
+    }
+
+
+def _comparable(family, params, probe):
+    """What two fits are compared by: the flattened parameters, or, for a nonparametric family
+    (whose representation depends on the order of its sources), its CDF at the probe points
+    (equal distributions give equal values)."""
+    return family.flatten(params) if _parametric(family) else family.cdf(params, probe)
 
 
 def test_protocol(family):
@@ -45,10 +68,13 @@ def test_draw_and_fit_shapes(family, engine):
         pytest.skip(f"{family.name} has no {engine} engine")
     stepper = AsymptoticFamily(family) if engine == "asymptotic" else family
     truth = stepper.broadcast(family.truth(), 7)
-    s = stepper.draw(truth, 12, _rng(size=7), engine)
+    s = stepper.draw(truth, _n(family, 12), _rng(size=7), engine)
     fit = stepper.fit([s], [1.0])
     flat = family.flatten(fit)
-    assert flat.shape == (7, len(family.param_labels))
+    if _parametric(family):
+        assert flat.shape == (7, len(family.param_labels))
+    else:  # atoms and masses: as many as there are points
+        assert flat.shape == (7, 2 * _n(family, 12))
     assert np.all(np.isfinite(flat))
     back = family.flatten(family.unflatten(flat))
     assert np.array_equal(back, flat)
@@ -56,16 +82,22 @@ def test_draw_and_fit_shapes(family, engine):
 
 def test_flatten_keeps_extra_batch_axes(family):
     truth = family.broadcast(family.truth(), 6)
-    flat = family.flatten(truth).reshape(2, 3, -1)
-    assert family.flatten(family.unflatten(flat)).shape == flat.shape
+    fit = family.fit([family.draw(truth, _n(family, 8), _rng(size=6), _data_engine(family))], [1])
+    for params in (truth, fit):
+        flat = family.flatten(params)
+        if flat.shape[-1] == 0:  # a nonparametric truth has no parameters
+            continue
+        flat = flat.reshape(2, 3, -1)
+        assert family.flatten(family.unflatten(flat)).shape == flat.shape
 
 
 def test_same_seed_same_draws(family):
     engine = _data_engine(family)
     truth = family.broadcast(family.truth(), 50)
-    a = family.flatten(family.fit([family.draw(truth, 20, _rng(3, 50), engine)], [1.0]))
-    b = family.flatten(family.fit([family.draw(truth, 20, _rng(3, 50), engine)], [1.0]))
-    c = family.flatten(family.fit([family.draw(truth, 20, _rng(4, 50), engine)], [1.0]))
+    n = _n(family, 20)
+    a = family.flatten(family.fit([family.draw(truth, n, _rng(3, 50), engine)], [1.0]))
+    b = family.flatten(family.fit([family.draw(truth, n, _rng(3, 50), engine)], [1.0]))
+    c = family.flatten(family.fit([family.draw(truth, n, _rng(4, 50), engine)], [1.0]))
     assert np.array_equal(a, b)
     assert not np.array_equal(a, c)
 
@@ -75,16 +107,23 @@ def test_same_seed_same_result_whatever_the_chunk_size(family, engine):
     """Every random draw is filled block by block, so chunking never changes a replication."""
     if engine not in family.engines:
         pytest.skip(f"{family.name} has no {engine} engine")
-    args = {"n0": 6, "schedule": "list:5,9,6", "generations": 3, "replications": 2100}
+    n = getattr(family, "fixed_sample_size", None)
+    sizes = {"n0": 6, "schedule": "list:5,9,6"} if n is None else {"n0": n, "schedule": n}
+    args = {**sizes, "generations": 3, "replications": 2100}
     a = mc.simulate(family, seed=13, engine=engine, chunk_size=1024, **args)
     b = mc.simulate(family, seed=13, engine=engine, chunk_size=4096, **args)
+    assert (a.flat_params is None) == (not _parametric(family))
     np.testing.assert_array_equal(a.flat_params, b.flat_params)
+    for name in a.metric_names:
+        np.testing.assert_array_equal(a.metrics[name], b.metrics[name], err_msg=name)
 
 
 def test_exact_engine_at_huge_sample_sizes(family):
     """A generation costs the same at n = 10^15, and the fit is the truth to ~1e-7."""
     if "exact" not in family.engines:
         pytest.skip(f"{family.name} has no exact engine")
+    if getattr(family, "fixed_sample_size", None) is not None:
+        pytest.skip(f"{family.name} accepts only its design's sample size")
     n = 10**15
     res = mc.simulate(family, n0=n, schedule=n, generations=3, replications=64, seed=0)
     flat = res.flat_params
@@ -98,7 +137,7 @@ def test_exact_and_sample_draws_agree_in_distribution(family):
     if "exact" not in family.engines:
         pytest.skip(f"{family.name} has no exact engine")
     truth = family.broadcast(family.truth(), R)
-    n = 15
+    n = _n(family, 15)
     fit_exact = family.flatten(family.fit([family.draw(truth, n, _rng(1), "exact")], [1.0]))
     fit_sample = family.flatten(family.fit([family.draw(truth, n, _rng(2), "sample")], [1.0]))
     for j, label in enumerate(family.param_labels):
@@ -109,31 +148,40 @@ def test_exact_and_sample_draws_agree_in_distribution(family):
 def test_sample_engine_is_statistics_of_sampled_data(family):
     """Below one piece, the sample engine reduces exactly the points ``sample`` returns."""
     truth = family.broadcast(family.truth(), 9)
-    drawn = family.draw(truth, 30, _rng(7, 9), "sample")
-    data = family.sample(truth, 30, _rng(7, 9))
-    assert data.shape[:2] == (9, 30)
+    n = _n(family, 30)
+    drawn = family.draw(truth, n, _rng(7, 9), "sample")
+    data = family.sample(truth, n, _rng(7, 9))
+    assert data.shape[:2] == (9, n)
     reduced = family.statistics(data)
     for name, value in _fields(drawn).items():
         np.testing.assert_array_equal(value, _fields(reduced)[name], err_msg=name)
+    # Hints (if any) change the fit by rounding at most.
+    np.testing.assert_allclose(
+        family.flatten(family.fit([drawn], [1.0])),
+        family.flatten(family.fit([reduced], [1.0])),
+        rtol=1e-9,
+        atol=1e-12,
+    )
 
 
 def test_pool_equals_statistics_of_the_union(family):
     """Pooling the statistics of two samples gives the statistics of the concatenated data."""
     truth = family.broadcast(family.truth(), 5)
-    a = family.sample(truth, 9, _rng(11, 5))
-    b = family.sample(truth, 4, _rng(12, 5))
+    na, nb = _n(family, 9), _n(family, 4)
+    a = family.sample(truth, na, _rng(11, 5))
+    b = family.sample(truth, nb, _rng(12, 5))
     kept = a.copy()
     pooled = family.pool(family.statistics(a), family.statistics(b))
     np.testing.assert_array_equal(a, kept)  # statistics never modify the caller's data
     union = family.statistics(np.concatenate([a, b], axis=1))
-    assert pooled.count == union.count == 13
+    assert pooled.count == union.count == na + nb
     for name, value in _fields(union).items():
         np.testing.assert_allclose(_fields(pooled)[name], value, rtol=1e-12, err_msg=name)
 
 
 def test_statistics_reject_badly_shaped_data(family):
     truth = family.broadcast(family.truth(), 3)
-    data = family.sample(truth, 4, _rng(size=3))
+    data = family.sample(truth, _n(family, 4), _rng(size=3))
     for bad in (data[0], data[:, :0], np.stack([data, data], axis=-1)):
         with pytest.raises(mc.InvalidArgumentError, match="^data: must be"):
             family.statistics(bad)
@@ -147,21 +195,27 @@ def test_weighted_fit_is_a_weighting_of_the_sources(family):
     """Family-agnostic properties of the weighted fit; each family's formula is in its tests."""
     engine = _data_engine(family)
     truth = family.broadcast(family.truth(), 30)
-    s1 = family.draw(truth, 10, _rng(5, 30), engine)
-    s2 = family.draw(truth, 40, _rng(6, 30), engine)
+    s1 = family.draw(truth, _n(family, 10), _rng(5, 30), engine)
+    s2 = family.draw(truth, _n(family, 40), _rng(6, 30), engine)
+    probe = family.sample(truth, 40, _rng(8, 30)) if not _parametric(family) else None
+
+    def summary(sources, weights):
+        return _comparable(family, family.fit(sources, weights), probe)
+
     w = 0.3
-    fit = family.flatten(family.fit([s1, s2], [w, 1 - w]))
+    fit = summary([s1, s2], [w, 1 - w])
     assert np.all(np.isfinite(fit))
     # The order of the sources does not matter.
-    np.testing.assert_allclose(family.flatten(family.fit([s2, s1], [1 - w, w])), fit, rtol=1e-12)
+    np.testing.assert_allclose(summary([s2, s1], [1 - w, w]), fit, rtol=1e-12)
     # Weight one on a source reproduces the single-source fit; zero weights are ignored.
-    only = family.fit([s1, s2], [1.0, 0.0])
-    np.testing.assert_array_equal(family.flatten(only), family.flatten(family.fit([s1], [1.0])))
-    # Two copies of one source, however weighted, give that source's fit.
-    twice = family.flatten(family.fit([s1, s1], [w, 1 - w]))
-    np.testing.assert_allclose(twice, family.flatten(family.fit([s1], [1.0])), rtol=1e-10)
+    np.testing.assert_array_equal(summary([s1, s2], [1.0, 0.0]), summary([s1], [1.0]))
+    # Two copies of one source, however weighted, give that source's fit (not so under
+    # scikit-learn's penalty convention: the penalty is relative to the total number of points,
+    # and two copies are twice as many).
+    if getattr(family, "penalty", "none") == "none":
+        np.testing.assert_allclose(summary([s1, s1], [w, 1 - w]), summary([s1], [1.0]), rtol=1e-10)
     # The weighting moves the fit: it is not one of the single-source fits.
-    assert not np.allclose(fit, family.flatten(family.fit([s2], [1.0])))
+    assert not np.allclose(fit, summary([s2], [1.0]))
 
 
 def test_fitted_mean_is_the_weighted_mean_of_the_sources():
@@ -188,7 +242,7 @@ def test_fitted_mean_is_the_weighted_mean_of_the_sources():
 
 def test_fit_needs_a_positive_weight(family):
     truth = family.broadcast(family.truth(), 3)
-    s = family.draw(truth, 10, _rng(size=3), _data_engine(family))
+    s = family.draw(truth, _n(family, 10), _rng(size=3), _data_engine(family))
     with pytest.raises(mc.InvalidArgumentError, match="weights"):
         family.fit([s], [0.0])
 
@@ -220,7 +274,7 @@ def test_asymptotic_covariance_is_the_covariance_of_the_estimate(family):
     """n Cov(theta_hat) from the sample engine at large n against V(theta), per coordinate."""
     if not hasattr(family, "asymptotic_covariance"):
         pytest.skip(f"{family.name} has no asymptotic covariance")
-    r, n = 2000, 400
+    r, n = 2000, _n(family, 400)
     truth = family.broadcast(family.truth(), r)
     fit = family.flatten(family.fit([family.draw(truth, n, _rng(21, r), "sample")], [1.0]))
     v = np.diagonal(family.asymptotic_covariance(family.truth()))
@@ -309,14 +363,42 @@ def test_make_family():
         ("categorical", {"p": [0.5, 0.5]}, mc.Categorical, {"k": 2}),
         ("categorical", {"k": 5}, mc.Categorical, {"p": [0.2] * 5}),
         ("gamma", {"shape": 3.0, "rate": 0.5}, mc.GammaDistribution, {}),
+        (
+            "linear-fixed",
+            {"beta": [1.0, 2.0], "n": 40, "sigma2": 2.0, "seed": 5},
+            mc.LinearRegressionFixed,
+            {"cov": [[1.0, 0.0], [0.0, 1.0]]},
+        ),
+        (
+            "linear-random",
+            {"beta": 1.0, "dim": 3, "cov": 0.5, "synthetic_cov": 1.0},
+            mc.LinearRegressionRandom,
+            {"beta": [1.0] * 3, "cov": (0.5 * np.eye(3)).tolist(), "synthetic_cov": np.eye(3)},
+        ),
+        (
+            "logistic",
+            {"beta": [0.5, -1.0], "penalty": "l2-sklearn"},
+            mc.LogisticRegression,
+            {"cov": np.eye(2), "synthetic_cov": None},
+        ),
+        ("poisson-regression", {"beta": [0.5], "clip": 10.0}, mc.PoissonRegression, {}),
+        ("cdf", {"law": stats.expon()}, mc.EmpiricalCDF, {}),
     ],
 )
 def test_make_family_new_families(name, options, cls, described):
     fam = make_family(name, **options)
     assert type(fam) is cls and fam.name == name
     desc = fam.describe()
+    json.dumps(desc)
     for key, value in {**options, **described}.items():
-        assert desc[key] == pytest.approx(value), key
+        if key == "law":
+            assert desc[key]["name"] == value.dist.name
+        elif key in ("cov", "synthetic_cov") and np.ndim(value) == 0 and value is not None:
+            continue  # a number c is described as the matrix c I
+        elif value is None or isinstance(value, str):
+            assert desc[key] == value, key
+        else:
+            np.testing.assert_allclose(desc[key], value, err_msg=key)
     assert set(FAMILY_NAMES) == {
         "gaussian",
         "exponential",
@@ -324,6 +406,11 @@ def test_make_family_new_families(name, options, cls, described):
         "bernoulli",
         "categorical",
         "gamma",
+        "linear-fixed",
+        "linear-random",
+        "logistic",
+        "poisson-regression",
+        "cdf",
     }
 
 
@@ -335,6 +422,12 @@ def test_make_family_new_families(name, options, cls, described):
         ("gaussian", {"lam": 1.0}, "^options: the gaussian family takes mu, sigma2"),
         ("categorical", {"p": [0.5, 0.5], "k": 2}, "^k: give either p or k"),
         ("categorical", {"k": 1}, "^k: must be an integer >= 2"),
+        ("logistic", {"clip": 20.0}, "^options: the logistic family takes beta, dim, cov"),
+        ("poisson-regression", {"penalty": "l2-sklearn"}, "^options: the poisson-regression"),
+        ("linear-random", {"design": [[1.0]]}, "^options: the linear-random family takes beta"),
+        ("cdf", {"loc": 1.0}, "^options: the cdf family takes law \\(got 'loc'\\)"),
+        ("logistic", {"penalty": "l1"}, "^penalty: must be one of none, l2-sklearn"),
+        ("cdf", {"law": "norm"}, "^law: must be a frozen scipy.stats continuous distribution"),
     ],
 )
 def test_make_family_bad_options(name, options, fragment):

@@ -4,7 +4,9 @@ The public API is short:
 
 - :func:`simulate` runs a batched recursion and returns a :class:`SimulationResult`;
 - families: :class:`Gaussian`, :class:`MultivariateGaussian`, :class:`ExponentialDistribution`,
-  :class:`Poisson`, :class:`Bernoulli`, :class:`Categorical`, :class:`GammaDistribution`
+  :class:`Poisson`, :class:`Bernoulli`, :class:`Categorical`, :class:`GammaDistribution`,
+  :class:`LinearRegressionFixed`, :class:`LinearRegressionRandom`,
+  :class:`LogisticRegression`, :class:`PoissonRegression`, :class:`EmpiricalCDF`
   (:mod:`modelcollapse.families`);
 - schedules and weight rules: :mod:`modelcollapse.schedules`;
 - closed forms: :mod:`modelcollapse.theory`.
@@ -18,11 +20,16 @@ from .engine import ENGINES, simulate
 from .families import (
     Bernoulli,
     Categorical,
+    EmpiricalCDF,
     ExponentialDistribution,
     GammaDistribution,
     Gaussian,
+    LinearRegressionFixed,
+    LinearRegressionRandom,
+    LogisticRegression,
     MultivariateGaussian,
     Poisson,
+    PoissonRegression,
     make_family,
 )
 from .regimes import Replace, make_regime
@@ -51,6 +58,7 @@ __all__ = [
     "Categorical",
     "Constant",
     "ConstantWeight",
+    "EmpiricalCDF",
     "Explicit",
     "Exponential",
     "ExponentialDistribution",
@@ -60,9 +68,13 @@ __all__ = [
     "Greedy",
     "InvalidArgumentError",
     "Linear",
+    "LinearRegressionFixed",
+    "LinearRegressionRandom",
+    "LogisticRegression",
     "MultivariateGaussian",
     "Optimal",
     "Poisson",
+    "PoissonRegression",
     "Power",
     "Proportional",
     "Replace",

@@ -15,11 +15,15 @@ name               value                                            family hook
 ``collapsed``      1 where ``sigma2 <= eps``, else 0                ``scale``
 ``prob_error``     ``mean_k (p_k - p*_k)^2`` (paper 2's convention)  ``probabilities``
 ``cells_lost``     number of cells with ``p_k = 0``                 ``probabilities``
+``param_error``    ``|theta - theta*|^2`` (coefficients)            ``coefficients``
+``fit_failed``     1 where the fit failed (no estimate), else 0     ``converged``
+``cdf_error``      ``int (F_t - F)^2 dF`` (exact, nonparametric)    ``cdf_error``
 =================  ==============================================  =================
 
 A collapsed variance (exactly zero after underflow) gives ``kl = risk = inf`` deliberately, as
 does an absorbing boundary of a discrete family (``lam = 0``, ``p`` in ``{0, 1}``, a lost cell);
-no metric returns NaN for a finite fit.
+a failed fit (a GLM on separable data: the MLE does not exist) has ``param_error = inf`` and
+``fit_failed = 1``. No metric returns NaN.
 """
 
 from __future__ import annotations
@@ -53,6 +57,17 @@ def _cov_error(family: Any, truth: Any, params: Any, eps: float) -> np.ndarray:
 def _prob_error(family: Any, truth: Any, params: Any, eps: float) -> np.ndarray:
     true_p = np.asarray(family.probabilities(truth))
     return np.mean((family.probabilities(params) - true_p) ** 2, axis=-1)
+
+
+def _param_error(family: Any, truth: Any, params: Any, eps: float) -> np.ndarray:
+    true_coef = np.asarray(family.coefficients(truth), dtype=float)
+    diff = np.asarray(family.coefficients(params), dtype=float) - true_coef
+    err = _sum_trailing(diff * diff, true_coef.ndim)
+    return np.where(np.isnan(err), np.inf, err)  # NaN coefficients: a failed fit
+
+
+def _fit_failed(family: Any, truth: Any, params: Any, eps: float) -> np.ndarray:
+    return 1.0 - np.asarray(family.converged(params), dtype=float)
 
 
 def _cells_lost(family: Any, truth: Any, params: Any, eps: float) -> np.ndarray:
@@ -106,6 +121,24 @@ METRICS: dict[str, Metric] = {
             "number of cells whose probability has reached 0",
             "probabilities",
             _cells_lost,
+        ),
+        Metric(
+            "param_error",
+            "squared error of the coefficient vector |theta - theta*|^2 (inf for a failed fit)",
+            "coefficients",
+            _param_error,
+        ),
+        Metric(
+            "fit_failed",
+            "1 where the fit failed (separation, divergence: no estimate), else 0",
+            "converged",
+            _fit_failed,
+        ),
+        Metric(
+            "cdf_error",
+            "int (F_t - F)^2 dF of a nonparametric fit, exact from its atoms",
+            "cdf_error",
+            lambda f, t, p, e: f.cdf_error(p),
         ),
     )
 }

@@ -24,6 +24,11 @@ from .registry import Context, Experiment, Outcome, Verdict, register
 from .xu2025 import _count, _within
 
 PAPER = "He, Xu & Cheng (2025), Golden Ratio Weighting Prevents Model Collapse"
+#: Relative size, in units of 1/n, of the finite-sample terms the first-order theory
+#: C R(w, k)/n drops (e.g. n/(n - p - 1) - 1 for the random-design regression, the O(1/n) bias
+#: and variance corrections of GLM fits); allowed on top of Monte Carlo error when a simulation is
+#: compared with first-order theory only.
+FIRST_ORDER_SLACK = 5.0
 INV_PHI = 1.0 / theory.GOLDEN
 #: Figure 8's weight grid: 0.20, 0.22, ..., 0.80, plus 1/phi.
 WEIGHT_GRID = np.unique(np.append(np.round(np.arange(0.20, 0.8001, 0.02), 2), INV_PHI))
@@ -266,19 +271,46 @@ def _sweep(
     return pd.DataFrame(rows)
 
 
+def _reference(table: pd.DataFrame, panels: list[Panel]) -> pd.DataFrame:
+    """Add the curve each panel is judged against.
+
+    Exact panels: the exact theory. First-order panels: ``C_eff R(w, k) / n`` with the window
+    transient, where ``C_eff = n * error(w = 1)`` is the model's *finite-n* constant measured from
+    the real-data-only run (``w = 1`` is part of every sweep). This tests paper 2's central
+    claim, that the dependence on ``w`` and ``k`` is the model-free ``R(w, k)``, without the
+    O(1/n) level corrections the first-order constant ``C`` omits; ``C_eff / C`` is reported.
+    """
+    out = []
+    for panel in panels:
+        part = table[table.panel == panel.key].copy()
+        if panel.exact is not None:
+            part["reference"] = part.theory
+            part["reference_se"] = 0.0
+            part["c_ratio"] = 1.0
+        else:
+            base = part[np.isclose(part.w, 1.0)].iloc[0]
+            scale = base.error / base.theory
+            part["reference"] = part.theory * scale
+            part["reference_se"] = part.reference * base.se / base.error
+            part["c_ratio"] = scale
+        out.append(part)
+    return pd.concat(out, ignore_index=True)
+
+
 def _argmin_verdicts(
     table: pd.DataFrame, panels: list[Panel], k: float
 ) -> tuple[pd.DataFrame, list[Verdict]]:
     w_star = float(theory.optimal_weight(k))
     key_rows = []
+    grid = table[table.w < 1.0 - 1e-12]
     for panel in panels:
-        part = table[table.panel == panel.key].sort_values("w")
+        part = grid[grid.panel == panel.key].sort_values("w")
         best = part.iloc[int(np.argmin(part.error.to_numpy()))]
         at_star = part.iloc[int(np.argmin(np.abs(part.w.to_numpy() - w_star)))]
-        floor = part.theory.min()
-        # The flat region: weights whose theoretical error is within two standard errors of the
+        floor = part.reference.min()
+        # The flat region: weights whose reference error is within two standard errors of the
         # minimum, i.e. indistinguishable from it at this replication count.
-        flat = part[part.theory <= floor + 2 * at_star.se]
+        flat = part[part.reference <= floor + 2 * (at_star.se + at_star.reference_se)]
         key_rows.append(
             {
                 "panel": panel.title,
@@ -287,17 +319,22 @@ def _argmin_verdicts(
                 "flat region": f"[{flat.w.min():.2f}, {flat.w.max():.2f}]",
                 f"error at w = {at_star.w:.3f} (sim)": at_star.error,
                 "SE": at_star.se,
-                "theory": at_star.theory,
+                "theory": at_star.reference,
+                "theory kind": "exact" if panel.exact else "C_eff R/n",
                 "C R(w*,k)/n": at_star.asymptotic,
+                "C_eff / C": at_star.c_ratio,
                 "argmin in flat region": bool(flat.w.min() - 1e-9 <= best.w <= flat.w.max() + 1e-9),
-                "agrees at w*": bool(_within(at_star.error, at_star.theory, at_star.se)),
+                "agrees at w*": bool(
+                    _within(at_star.error, at_star.reference, at_star.se + at_star.reference_se)
+                )
+                if panel.exact
+                else None,
             }
         )
     key = pd.DataFrame(key_rows)
-    ok_all = _within(table.error, table.theory, table.se)
     exact_panels = {p.key for p in panels if p.exact is not None}
-    exact_rows = table[table.panel.isin(exact_panels)]
-    ok_exact = _within(exact_rows.error, exact_rows.theory, exact_rows.se)
+    exact_rows = grid[grid.panel.isin(exact_panels)]
+    ok_exact = _within(exact_rows.error, exact_rows.reference, exact_rows.se)
     verdicts = [
         Verdict(
             f"The simulated argmin lies in the flat region around w*(k) = {w_star:.4f} for "
@@ -311,11 +348,13 @@ def _argmin_verdicts(
             + ")",
         ),
         Verdict(
-            "The simulated error at w* agrees with the theory for every panel.",
-            bool(key["agrees at w*"].all()),
+            "The simulated error at w* agrees with the exact theory for every panel that has one.",
+            bool(key.loc[key["theory kind"] == "exact", "agrees at w*"].all()),
             "("
             + ", ".join(
-                f"{r['panel']}: {r.iloc[4]:.4g} vs {r['theory']:.4g}" for _, r in key.iterrows()
+                f"{r['panel']}: {r.iloc[4]:.4g} vs {r['theory']:.4g}"
+                for _, r in key.iterrows()
+                if r["theory kind"] == "exact"
             )
             + ")",
         ),
@@ -325,18 +364,6 @@ def _argmin_verdicts(
             f"({_count(ok_exact)})" if len(exact_rows) else "(no exact panel)",
         ),
     ]
-    others = table[~table.panel.isin(exact_panels)]
-    if len(others):
-        ok_asym = _within(others.error, others.theory, others.se)
-        verdicts.append(
-            Verdict(
-                "Where only the first-order theory C R(w,k)/n exists, it matches the simulation "
-                "within Monte Carlo error at every weight.",
-                bool(ok_asym.all()),
-                f"({_count(ok_asym)}; deviations are the O(1/n) terms the asymptotics drop)",
-            )
-        )
-    del ok_all
     return key, verdicts
 
 
@@ -349,11 +376,18 @@ def _plot_sweep(table: pd.DataFrame, panels: list[Panel], k: float) -> Any:
     axes = np.atleast_1d(fig.subplots(rows_n, cols, squeeze=False)).ravel()
     w_star = float(theory.optimal_weight(k))
     for ax, panel in zip(axes, panels, strict=False):
-        part = table[table.panel == panel.key].sort_values("w")
+        part = table[(table.panel == panel.key) & (table.w < 1.0 - 1e-12)].sort_values("w")
         plot_band(ax, part.w, part.error, part.se, "simulated (95% band)")
-        plot_theory(
-            ax, part.w, part.theory, "theory" + (" (exact)" if panel.exact else " (first order)")
-        )
+        plot_theory(ax, part.w, part.theory, "theory" + (" (exact)" if panel.exact else " C R/n"))
+        if panel.exact is None:
+            ax.plot(
+                part.w,
+                part.reference,
+                color="black",
+                linestyle=":",
+                linewidth=1.4,
+                label=f"C_eff R/n (C_eff/C = {part.c_ratio.iloc[0]:.3f})",
+            )
         best = part.iloc[int(np.argmin(part.error.to_numpy()))]
         ax.axvline(
             best.w,
@@ -397,28 +431,86 @@ def _fig8_panels(p: int) -> list[Panel]:
             exact=("covariance", {"cov": cov}),
             shared_with="gaussian",
         ),
+        Panel(
+            "linear",
+            "(c) linear regression, random design",
+            lambda: make_family("linear-random", beta=np.ones(p), cov=1.0),
+            "param_error",
+            theory.model_constant("linear-random", cov_x=cov),
+            engine="exact",
+        ),
+        Panel(
+            "logistic",
+            "(d) logistic regression",
+            lambda: make_family("logistic", beta=np.ones(p), cov=1.0),
+            "param_error",
+            theory.model_constant("logistic", beta=np.ones(p), cov_x=cov),
+            engine="sample",
+        ),
+        Panel(
+            "poisson",
+            "(e) Poisson regression",
+            lambda: make_family("poisson-regression", beta=np.ones(p), cov=1.0, clip=20.0),
+            "param_error",
+            theory.model_constant("poisson-regression", beta=np.ones(p), cov_x=cov),
+            engine="sample",
+        ),
+        Panel(
+            "cdf",
+            "(f) nonparametric CDF",
+            lambda: make_family("cdf"),
+            "cdf_error",
+            1.0 / 6.0,
+            exact=("cdf", {}),
+            engine="sample",
+        ),
     ]
 
 
 def _fig8(ctx: Context) -> Outcome:
     n = m = 100
     p = 2
-    generations = 200
-    window = np.arange(150, 200)
+    # Quick scale: a shorter horizon (the transient (1-w)^(2t) is below 1e-7 by t = 40 for
+    # w >= 0.2) so the whole pipeline runs in seconds.
+    generations = 60 if ctx.quick else 200
+    window = np.arange(40, 60) if ctx.quick else np.arange(150, 200)
     ctx.note(
-        n=n, m=m, p=p, generations=generations, window=[150, 199], weights=WEIGHT_GRID.tolist()
+        n=n,
+        m=m,
+        p=p,
+        generations=generations,
+        window=[int(window[0]), int(window[-1])],
+        weights=WEIGHT_GRID.tolist(),
     )
     panels = _fig8_panels(p)
-    table = _sweep(ctx, panels, WEIGHT_GRID, n, m, generations, window, key=0)
+    weights = np.append(WEIGHT_GRID, 1.0)  # w = 1: real data only, the level reference
+    table = _reference(_sweep(ctx, panels, weights, n, m, generations, window, key=0), panels)
     key, verdicts = _argmin_verdicts(table, panels, n / m)
     fig = _plot_sweep(table, panels, n / m)
     notes = [
         "Truth: mean 0, covariance I_2; fresh real data N(0, I_2) each generation; "
         "per-source unbiased covariances combined convexly (the authors' convention), which "
         "makes the mean's error and the covariance's exact at every n.",
-        "Error: mean over generations 150..199 of each replication, then over "
+        f"Error: mean over generations {window[0]}..{window[-1]} of each replication, then over "
         "replications; SE across replications. The same seed at every weight gives common "
         "random numbers, as in the authors' code.",
+        "Regressions and GLMs have only first-order theory, C R(w, k)/n. At n = 100 the "
+        "simulated error at w* against it (ratio): "
+        + ", ".join(
+            f"{r['panel']} {r.iloc[4] / r['C R(w*,k)/n']:.3f}"
+            for _, r in key.iterrows()
+            if r["theory kind"] != "exact"
+        )
+        + "; real data only (w = 1) against C/n: "
+        + ", ".join(
+            f"{r['panel']} {r['C_eff / C']:.3f}"
+            for _, r in key.iterrows()
+            if r["theory kind"] != "exact"
+        )
+        + ". These are the O(1/n) finite-sample terms (n/(n - p - 1) for the random design, the "
+        "MLE's bias and variance corrections for the GLMs) that the asymptotic theory drops; "
+        "the dotted curve rescales C R/n to the real-data-only level. The argmin still lands "
+        "in the flat region around w*.",
     ]
     return Outcome(table, {"fig8": fig}, key, verdicts, notes)
 
@@ -443,7 +535,7 @@ register(
         PAPER,
         "Figure 8",
         2_000,
-        200,
+        100,
         _fig8,
     )
 )
@@ -508,7 +600,55 @@ def _fig7_panels(p: int) -> list[CollapsePanel]:
             shared_with="gaussian",
             reliable_until=_heavy_tail_limit,
         ),
+        CollapsePanel(
+            "cdf",
+            "(c) nonparametric CDF (iterated bootstrap)",
+            lambda: make_family("cdf"),
+            "cdf_error",
+            lambda n, horizon: theory.fully_synthetic_error("cdf", n, horizon),
+            True,
+            engine="sample",
+        ),
+        CollapsePanel(
+            "linear",
+            "(d) linear regression, random design",
+            lambda: make_family("linear-random", beta=np.ones(p), cov=1.0 / p, synthetic_cov=1.0),
+            "param_error",
+            lambda n, horizon: (p * p + p * np.arange(horizon + 1)) / (n - p - 1),
+            True,
+        ),
+        CollapsePanel(
+            "logistic",
+            "(e) logistic regression (authors' L2, C = 1)",
+            lambda: make_family(
+                "logistic", beta=np.ones(p), cov=1.0 / p, synthetic_cov=1.0, penalty="l2-sklearn"
+            ),
+            "param_error",
+            lambda n, horizon: _glm_first_order("logistic", p, n, horizon),
+            False,
+            engine="sample",
+        ),
+        CollapsePanel(
+            "poisson",
+            "(f) Poisson regression",
+            lambda: make_family(
+                "poisson-regression", beta=np.ones(p), cov=1.0 / p, synthetic_cov=1.0, clip=20.0
+            ),
+            "param_error",
+            lambda n, horizon: _glm_first_order("poisson-regression", p, n, horizon),
+            False,
+            engine="sample",
+        ),
     ]
+
+
+def _glm_first_order(model: str, p: int, n: int, horizon: int) -> np.ndarray:
+    """First-order fully synthetic growth at the truth: real fit at t = 0 with covariates
+    N(0, I/p), then one synthetic step per generation with covariates N(0, I_p)."""
+    beta = np.ones(p)
+    real = theory.model_constant(model, beta=beta, cov_x=np.eye(p) / p)
+    synth = theory.model_constant(model, beta=beta, cov_x=np.eye(p))
+    return (real + synth * np.arange(horizon + 1)) / n
 
 
 def _fig7(ctx: Context) -> Outcome:
@@ -619,7 +759,16 @@ def _fig7(ctx: Context) -> Outcome:
     ]
     notes = [
         "Truth: mean 0, covariance I/p with p = 4, n = 100 points per generation, real "
-        "data only at t = 0 (the authors' protocol).",
+        "data only at t = 0 (the authors' protocol). As in the authors' code, the synthetic "
+        "covariates of the regressions are drawn from N(0, I_p), the real ones from N(0, I/p).",
+        "Exact laws: the Gaussian mean (t+1) tr(Sigma)/n; the covariance's exact recursion; "
+        "the iterated bootstrap (1/6)[1 - (1 - 1/n)^(t+1)]; the random-design regression "
+        "sigma2 [tr(Sigma_real^-1) + t tr(Sigma_synth^-1)] / (n - p - 1) (inverse-Wishart "
+        "means of martingale steps). The GLM curves are first order at the truth; the "
+        "parameters wander far from it over 1000 generations, so only their growth is judged. "
+        "The logistic fits use the authors' L2 penalty (C = 1, sample weights summing to n): "
+        "without it, the wandering coefficients soon make the synthetic data separable and the "
+        "unpenalised MLE stops existing.",
         "The covariance's exact mean error grows exponentially, like prod(1 + 2/(n-1)), "
         "carried by rare replications while almost all of them shrink towards 0 (collapse): "
         f"beyond t = {_heavy_tail_limit(n, ctx.replications)} a sample mean of "
@@ -638,7 +787,10 @@ def _fig9(ctx: Context) -> Outcome:
     window = np.arange(150, 200)
     ks = np.round(np.arange(0.01, 0.1901, 0.02), 2)
     ctx.note(n=n, p=p, k_values=ks.tolist(), generations=generations, window=[150, 199])
-    panels = _fig8_panels(p)
+    # Panels whose cost does not grow with m: the Gaussian and the random-design regression run
+    # on the exact engine. The GLM and CDF fits handle all m synthetic points every generation
+    # (m up to 10,000), beyond this machine's budget for the figure; see the notes.
+    panels = [p_ for p_ in _fig8_panels(p) if p_.engine == "exact"]
     calls, owners = [], []
     for j, (family_key, members) in enumerate(_groups(panels).items()):
         family = members[0].family()
@@ -667,6 +819,22 @@ def _fig9(ctx: Context) -> Outcome:
                     )
                 )
                 owners.append((members, float(k), m, scheme, w))
+        if any(pn.exact is None for pn in members):  # the level reference: real data only
+            calls.append(
+                (
+                    family,
+                    members[0].engine,
+                    [pn.metric for pn in members],
+                    1.0,
+                    n,
+                    n,
+                    generations,
+                    window,
+                    ctx.replications,
+                    ctx.child_seed(999 + j),
+                )
+            )
+            owners.append((members, 0.0, n, "real only", 1.0))
     rows = []
     for (members, k, m, scheme, w), result in zip(owners, ctx.map(_sweep_cell, calls), strict=True):
         for panel in members:
@@ -684,32 +852,53 @@ def _fig9(ctx: Context) -> Outcome:
                 }
             )
     table = pd.DataFrame(rows)
+    reference = []
+    for panel in panels:
+        part = table[table.panel == panel.key]
+        if panel.exact is None:
+            base = part[part.scheme == "real only"].iloc[0]
+            scale, rel = base.error / base.theory, base.se / base.error
+        else:
+            scale, rel = 1.0, 0.0
+        reference.append(
+            part.assign(
+                reference=part.theory * scale, reference_se=part.theory * scale * rel, c_ratio=scale
+            )
+        )
+    table = pd.concat(reference, ignore_index=True)
+    runs = table[table.scheme != "real only"]
     fig, axes = new_figure(len(panels))
     key_rows = []
     for ax, panel in zip(axes, panels, strict=True):
         for scheme, marker in (("naive", "s"), ("optimal", "o")):
-            part = table[(table.panel == panel.key) & (table.scheme == scheme)]
+            part = runs[(runs.panel == panel.key) & (runs.scheme == scheme)]
             line = plot_band(ax, part.k, part.error, part.se, f"{scheme}, simulated", marker=marker)
-            plot_theory(ax, part.k, part.theory, f"{scheme}, theory", color=line.get_color())
+            plot_theory(
+                ax,
+                part.k,
+                part.reference,
+                f"{scheme}, theory" + ("" if panel.exact else " (C_eff R/n)"),
+                color=line.get_color(),
+            )
         ax.set(xlabel="k = n / m", ylabel="mean error, t = 150..199", title=panel.title)
         ax.legend(fontsize=7)
         for k in (ks[0], ks[-1]):
-            cell = table[(table.panel == panel.key) & (table.k == k)].set_index("scheme")
+            cell = runs[(runs.panel == panel.key) & (runs.k == k)].set_index("scheme")
             key_rows.append(
                 {
                     "panel": panel.title,
                     "k": k,
                     "m": int(cell.loc["naive", "m"]),
                     "naive (sim)": cell.loc["naive", "error"],
-                    "naive (theory)": cell.loc["naive", "theory"],
+                    "naive (theory)": cell.loc["naive", "reference"],
                     "optimal (sim)": cell.loc["optimal", "error"],
-                    "optimal (theory)": cell.loc["optimal", "theory"],
+                    "optimal (theory)": cell.loc["optimal", "reference"],
                     "naive / optimal": cell.loc["naive", "error"] / cell.loc["optimal", "error"],
                 }
             )
     key = pd.DataFrame(key_rows)
-    ok = _within(table.error, table.theory, table.se)
-    pivot = table.pivot_table(index=["panel", "k"], columns="scheme", values="error")
+    ok = _within(runs.error, runs.reference, runs.se + runs.reference_se)
+    pivot = runs.pivot_table(index=["panel", "k"], columns="scheme", values="error")
     verdicts = [
         Verdict(
             "Optimal weighting beats naive mixing at every k, and the gap widens as "
@@ -727,7 +916,13 @@ def _fig9(ctx: Context) -> Outcome:
     ]
     notes = [
         "m = int(100 / k); naive w = k/(1+k), optimal w = w*(k); both schemes see the same "
-        "random numbers at each k."
+        "random numbers at each k.",
+        "Panels: the Gaussian mean and covariance (exact theory) and the random-design "
+        "regression (first-order shape with its finite-n constant C_eff = n error(w = 1)), all "
+        "on the exact engine, whose cost does not grow with m. The logistic, Poisson and CDF "
+        "panels refit all m synthetic points each generation (m up to 10,000): at paper scale "
+        "that is beyond this machine's budget for the figure with the current fits, so they are "
+        "not run here; Figure 8 runs them at k = 1.",
     ]
     return Outcome(table, {"fig9": fig}, key, verdicts, notes)
 

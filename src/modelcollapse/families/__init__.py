@@ -5,13 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from .._validation import fail
+from ._regression import RegressionParams
 from .asymptotic import AsymptoticFamily, Estimate
 from .base import Family
 from .bernoulli import Bernoulli, BernoulliParams
 from .categorical import Categorical, CategoricalParams, CategoricalStats
+from .empirical import ContinuousLaw, EmpiricalCDF, EmpiricalModel, SampleStats
 from .exponential import ExponentialDistribution, ExponentialParams
 from .gamma import GammaDistribution, GammaParams, GammaStats
 from .gaussian import Gaussian, GaussianParams, GaussianStats, MultivariateGaussian
+from .glm import GLMData, GLMParams, LogisticRegression, PoissonRegression
+from .linear import (
+    FixedDesignParams,
+    FixedDesignStats,
+    LinearRegressionFixed,
+    LinearRegressionRandom,
+    RegressionStats,
+)
 from .poisson import Poisson, PoissonParams
 
 __all__ = [
@@ -22,24 +32,66 @@ __all__ = [
     "Categorical",
     "CategoricalParams",
     "CategoricalStats",
+    "ContinuousLaw",
+    "EmpiricalCDF",
+    "EmpiricalModel",
     "Estimate",
     "ExponentialDistribution",
     "ExponentialParams",
     "Family",
+    "FixedDesignParams",
+    "FixedDesignStats",
+    "GLMData",
+    "GLMParams",
     "GammaDistribution",
     "GammaParams",
     "GammaStats",
     "Gaussian",
     "GaussianParams",
     "GaussianStats",
+    "LinearRegressionFixed",
+    "LinearRegressionRandom",
+    "LogisticRegression",
     "MultivariateGaussian",
     "Poisson",
     "PoissonParams",
+    "PoissonRegression",
+    "RegressionParams",
+    "RegressionStats",
+    "SampleStats",
     "make_family",
 ]
 
 #: Names accepted by :func:`make_family` and the command line's ``--family``.
-FAMILY_NAMES = ("gaussian", "exponential", "poisson", "bernoulli", "categorical", "gamma")
+FAMILY_NAMES = (
+    "gaussian",
+    "exponential",
+    "poisson",
+    "bernoulli",
+    "categorical",
+    "gamma",
+    "linear-fixed",
+    "linear-random",
+    "logistic",
+    "poisson-regression",
+    "cdf",
+)
+
+#: Options of the paper-2 families, passed to their constructors.
+_OPTIONS = {
+    "linear-fixed": ("design", "beta", "dim", "n", "sigma2", "cov", "seed"),
+    "linear-random": ("beta", "dim", "sigma2", "cov", "synthetic_cov"),
+    "logistic": ("beta", "dim", "cov", "synthetic_cov", "penalty"),
+    "poisson-regression": ("beta", "dim", "cov", "synthetic_cov", "clip"),
+    "cdf": ("law",),
+}
+_CLASSES = {
+    "linear-fixed": LinearRegressionFixed,
+    "linear-random": LinearRegressionRandom,
+    "logistic": LogisticRegression,
+    "poisson-regression": PoissonRegression,
+    "cdf": EmpiricalCDF,
+}
 
 
 def make_family(name: str, **options: Any) -> Family:
@@ -57,6 +109,16 @@ def make_family(name: str, **options: Any) -> Family:
         ``"bernoulli"``: ``p``.
         ``"categorical"``: ``p`` (the cell probabilities) or ``k`` (uniform on ``k`` cells).
         ``"gamma"``: ``shape``, ``rate``.
+        ``"linear-fixed"``: ``design`` (``n x p``) or a design of ``n`` rows drawn from
+        ``N(0, cov)`` with ``seed``; ``beta`` (a vector, or a number repeated ``dim`` times),
+        ``sigma2``.
+        ``"linear-random"``: ``beta``, ``dim``, ``sigma2``, ``cov`` (real covariates),
+        ``synthetic_cov`` (synthetic covariates; default ``cov``).
+        ``"logistic"``: ``beta``, ``dim``, ``cov``, ``synthetic_cov``, ``penalty``
+        (``"none"`` or ``"l2-sklearn"``).
+        ``"poisson-regression"``: ``beta``, ``dim``, ``cov``, ``synthetic_cov``, ``clip``.
+        ``"cdf"``: ``law``, a frozen scipy.stats continuous distribution (default ``N(0, 1)``).
+        A covariance given as a number ``c`` means ``c I_p``.
 
     Examples
     --------
@@ -64,6 +126,8 @@ def make_family(name: str, **options: Any) -> Family:
     MultivariateGaussian(d=3, variance='mle', combine='convex')
     >>> make_family("categorical", k=3)
     Categorical(K=3)
+    >>> make_family("logistic", beta=1.0, dim=4, cov=0.25, synthetic_cov=1.0)
+    LogisticRegression(p=4, penalty='none')
     """
     if name == "gaussian":
         dim = options.pop("dim", 1)
@@ -90,6 +154,9 @@ def make_family(name: str, **options: Any) -> Family:
     if name == "gamma":
         _check_options(name, options, ("shape", "rate"))
         return GammaDistribution(**options)
+    if name in _OPTIONS:
+        _check_options(name, options, _OPTIONS[name])
+        return _CLASSES[name](**options)
     raise fail("family", f"must be one of {', '.join(FAMILY_NAMES)}", name)
 
 

@@ -19,6 +19,13 @@ variance, rate or mean, a probability outside ``[0, 1]``) is mapped back by the 
 and are absorbing, the asymptotic picture of a collapse. With large ``n`` this never happens; with
 small ``n`` it is where the approximation breaks down.
 
+Sources with different information. A regression family whose real and synthetic covariates
+follow different laws sets ``weight_by_information = True``: its estimates then carry the
+information ``I_j`` they were drawn with, and the fit is the information-weighted average
+``(sum_j w_j I_j)^-1 sum_j w_j I_j theta_hat_j``, which is what weighted least squares and the
+weighted MLE reduce to at first order (a scalar average would give the wrong source the weight).
+``pool`` weights by ``n_j I_j`` in the same way.
+
 A family supports the engine by providing ``asymptotic_covariance(params) -> (..., p, p)``, the
 covariance ``V`` itself, or else ``fisher_information(params)``, which is inverted (a
 pseudo-inverse, so a singular information yields the covariance on its range; an infinite one,
@@ -45,10 +52,13 @@ __all__ = ["AsymptoticFamily", "Estimate", "supports_asymptotic"]
 
 @dataclass(frozen=True)
 class Estimate:
-    """An estimate from ``count`` points: the flattened parameters ``flat``, shape ``(R, p)``."""
+    """An estimate from ``count`` points: the flattened parameters ``flat``, shape ``(R, p)``,
+    and, for families that weight by information, the information ``info`` ``(R, p, p)`` of one
+    point it was drawn with."""
 
     count: int
     flat: np.ndarray
+    info: np.ndarray | None = None
 
 
 def supports_asymptotic(family: Any) -> bool:
@@ -123,7 +133,12 @@ class AsymptoticFamily:
         z = rng.standard_normal((flat.shape[-1],))
         step = np.einsum("rij,rj->ri", factor, z)
         step /= np.sqrt(float(n))
-        return Estimate(int(n), self.project(flat + step))
+        return Estimate(int(n), self.project(flat + step), self._information(params))
+
+    def _information(self, params: Any) -> np.ndarray | None:
+        if not getattr(self.family, "weight_by_information", False):
+            return None
+        return np.asarray(self.family.fisher_information(params), dtype=float)
 
     def sample(self, params: Any, n: int, rng: ReplicationRandom) -> np.ndarray:
         """Raw points, from the wrapped family."""
@@ -133,16 +148,31 @@ class AsymptoticFamily:
         """The wrapped family's estimate from raw ``data``, as an :class:`Estimate`."""
         stats = self.family.statistics(data)
         fitted = self.family.fit([stats], [1.0])
-        return Estimate(int(np.shape(data)[1]), self.family.flatten(fitted))
+        flat = self.family.flatten(fitted)
+        return Estimate(int(np.shape(data)[1]), flat, self._information(fitted))
 
     def pool(self, a: Estimate, b: Estimate) -> Estimate:
-        """Count-weighted average of two estimates."""
+        """Count-weighted (information-weighted, if the estimates carry it) average of two
+        estimates."""
         n = a.count + b.count
+        if a.info is not None and b.info is not None:
+            return _information_average([(a, a.count / n), (b, b.count / n)], n)
         return Estimate(n, a.flat * (a.count / n) + b.flat * (b.count / n))
 
     def fit(self, sources: Sequence[Estimate], weights: Sequence[float]) -> Any:
-        """Weighted average of the sources' estimates; zero weights are ignored."""
+        """Weighted average of the sources' estimates (information-weighted, if they carry it);
+        zero weights are ignored."""
         used = used_sources(sources, weights)
         if len(used) == 1:
             return self.family.unflatten(used[0][0].flat.copy())
+        if all(s.info is not None for s, _ in used):
+            return self.family.unflatten(_information_average(used, 0).flat)
         return self.family.unflatten(sum(w * s.flat for s, w in used))
+
+
+def _information_average(used: list[tuple[Estimate, float]], count: int) -> Estimate:
+    """``(sum_j w_j I_j)^-1 sum_j w_j I_j theta_j``, with information ``sum_j w_j I_j``."""
+    info = sum(w * s.info for s, w in used)
+    rhs = sum(w * np.einsum("rij,rj->ri", s.info, s.flat) for s, w in used)
+    flat = np.linalg.solve(info, rhs[..., None])[..., 0]
+    return Estimate(count, flat, info)

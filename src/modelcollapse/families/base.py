@@ -29,9 +29,19 @@ array, which is how the recorder stores them.
 Optional hooks used by :mod:`modelcollapse.metrics` (a metric is offered for a family exactly
 when the family has the hook): ``mean``, ``covariance`` (the variance for scalar data), ``scale``
 (the variance, or the mean variance ``tr(cov)/d``), ``kl(truth, params)`` and
-``cross_entropy(truth, params)`` (``inf`` rather than NaN for a degenerate fit), and
+``cross_entropy(truth, params)`` (``inf`` rather than NaN for a degenerate fit),
 ``probabilities`` (cell probabilities of a discrete family, for ``prob_error`` and
-``cells_lost``).
+``cells_lost``), ``coefficients`` (a regression's coefficient vector, for ``param_error``; NaN for
+a failed fit), ``converged`` (False where a fit failed, for ``fit_failed``) and
+``cdf_error(params)`` (``int (F_t - F)^2 dF`` of a nonparametric fit).
+
+Optional attributes: ``fixed_sample_size`` (the only sample size the family accepts, e.g. the
+rows of a fixed design), ``record_params = False`` (a large state, such as the atoms of an
+empirical distribution: the recorder keeps metrics only, and ``param_labels`` may be empty since
+the flattened state has no fixed length), ``weight_by_information`` (the asymptotic engine
+averages estimates weighted by their information, see
+:mod:`modelcollapse.families.asymptotic`). A statistics record may list ``hints``: fields that
+only speed a fit up (a warm start) without changing it, which data given to ``statistics`` lack.
 
 Optional hooks of the ``asymptotic`` engine (:mod:`modelcollapse.families.asymptotic`), all in
 the coordinates of the flattened parameter vector:

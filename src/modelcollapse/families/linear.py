@@ -1,0 +1,456 @@
+"""Linear regression with known noise variance: fixed design and random (Gaussian) design.
+
+Both families estimate the coefficient vector ``beta`` of ``y = x' beta + eps``,
+``eps ~ N(0, sigma2)`` with ``sigma2`` known, by (weighted) least squares. The error metric is
+``param_error = |beta_t - beta*|^2``.
+
+Fixed design (:class:`LinearRegressionFixed`, ``"linear-fixed"``)
+    One design ``X`` (``n x p``) for every data set, real or synthetic: real responses
+    ``y = X beta* + eps``, synthetic responses ``y~ = X beta_{t-1} + eps~``. A data set is the
+    response vector of the ``n`` design rows, so every sample size must equal ``n``. Statistics:
+    the count and ``X'y``; a source's OLS coefficient is ``(X'X)^-1 X'y`` and the weighted fit is
+    the weighted average of the sources' coefficients, ``beta_t = (X'X)^-1 X'(w y + (1 - w) y~)``.
+    Exact engine: ``X'y ~ N(X'X beta, sigma2 X'X)``, drawn through the Cholesky factor of
+    ``X'X``, so the coefficient is ``N(beta, sigma2 (X'X)^-1)`` exactly. Pooled data sets are
+    copies of the design stacked on top of each other (``count`` a multiple of ``n``).
+
+Random design (:class:`LinearRegressionRandom`, ``"linear-random"``)
+    Covariates ``x ~ N(0, Sigma)`` drawn afresh for every data set. The covariate law depends on
+    the source (see :mod:`modelcollapse.families._regression`): data drawn from the truth use the
+    real law ``N(0, cov)``, data drawn from a fitted model the synthetic law
+    ``N(0, synthetic_cov)`` (default: the real one). Statistics: the count, ``X'X`` and ``X'y``;
+    weighted least squares ``beta = (sum_j w_j X_j'X_j / n_j)^-1 sum_j w_j X_j'y_j / n_j``.
+    Exact engine: ``X'X ~ Wishart(n, Sigma)`` by the Bartlett decomposition ``X'X = B B'``,
+    ``B = L A`` (``L`` the Cholesky factor of ``Sigma``, ``A`` lower triangular with
+    ``A_ii^2 ~ chi2(n - i)``, ``i = 0..p-1``, and ``N(0, 1)`` below the diagonal; needs
+    ``n >= p``), then ``X'y | X'X ~ N(X'X beta, sigma2 X'X)`` as ``X'X beta + sqrt(sigma2) B z``.
+    One generation of least squares from the model ``beta`` gives
+    ``E|beta_hat - beta|^2 = sigma2 tr(Sigma^-1) / (n - p - 1)`` (``E (X'X)^-1 =
+    Sigma^-1/(n - p - 1)``), so under the fully synthetic recursion the squared error grows by
+    exactly that much per generation. Asymptotic engine:
+    ``sqrt(n)(beta_hat - beta) -> N(0, sigma2 Sigma^-1)`` with the source's ``Sigma``; when the
+    real and synthetic laws differ, weighted least squares weights each source by its
+    information ``Sigma_j / sigma2`` (matrix weights, not ``w_j`` alone), and so does the
+    engine's combination of the estimates (``weight_by_information``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_finite, check_int, check_real, fail
+from ..random import ReplicationRandom
+from ._common import DataFamily, as_data, used_sources
+from ._regression import (
+    GaussianCovariates,
+    RegressionParams,
+    check_coefficients,
+    check_covariance,
+    coefficient_labels,
+    select_law,
+    solve_spd,
+)
+
+__all__ = [
+    "FixedDesignParams",
+    "FixedDesignStats",
+    "LinearRegressionFixed",
+    "LinearRegressionRandom",
+    "RegressionStats",
+]
+
+
+@dataclass(frozen=True)
+class FixedDesignParams:
+    """Fixed-design coefficients ``beta`` of shape ``(..., p)``."""
+
+    beta: np.ndarray
+
+
+@dataclass(frozen=True)
+class FixedDesignStats:
+    """Statistics of ``count`` responses (``count / n`` copies of the design): ``xty = sum X'y``,
+    shape ``(R, p)``."""
+
+    count: int
+    xty: np.ndarray
+
+
+@dataclass(frozen=True)
+class RegressionStats:
+    """Statistics of ``count`` points ``(x, y)``: ``xtx = X'X`` ``(R, p, p)``, ``xty = X'y``
+    ``(R, p)``."""
+
+    count: int
+    xtx: np.ndarray
+    xty: np.ndarray
+
+
+class LinearRegressionFixed(DataFamily):
+    """Linear regression on a fixed design with known noise variance (see the module docstring).
+
+    Parameters
+    ----------
+    design : array_like, shape (n, p), optional
+        The design ``X``, of full column rank. Default: ``n`` rows drawn once, at construction,
+        from ``N(0, cov)`` with the generator ``numpy.random.default_rng(seed)``.
+    beta : float or array_like, shape (p,)
+        True coefficients (a number is repeated ``dim`` times).
+    dim : int, optional
+        Number of coefficients ``p`` when ``beta`` is a number.
+    n : int
+        Rows of the drawn design (ignored, and must be left out, when ``design`` is given).
+    sigma2 : float
+        Known noise variance (``> 0``).
+    cov : float or array_like, shape (p, p)
+        Covariance of the drawn design's rows (a number ``c`` means ``c I_p``).
+    seed : int
+        Seed of the drawn design.
+
+    Examples
+    --------
+    >>> import modelcollapse as mc
+    >>> fam = mc.LinearRegressionFixed(beta=[1.0, -1.0], n=50, seed=1)
+    >>> fam.param_labels, fam.fixed_sample_size
+    (('beta[0]', 'beta[1]'), 50)
+    """
+
+    name = "linear-fixed"
+    engines = ("exact", "sample")
+
+    def __init__(
+        self,
+        design: Any = None,
+        beta: Any = (1.0, 1.0),
+        *,
+        dim: int | None = None,
+        n: int | None = None,
+        sigma2: float = 1.0,
+        cov: Any = 1.0,
+        seed: int = 0,
+    ) -> None:
+        self.beta = check_coefficients(beta, dim)
+        p = self.beta.size
+        self.dim = p
+        self.sigma2 = check_real("sigma2", sigma2, lower=0.0, lower_open=True)
+        if design is None:
+            n = check_int("n", 100 if n is None else n, minimum=p)
+            self.seed = check_int("seed", seed, minimum=0)
+            self.cov = check_covariance("cov", cov, p)
+            rng = np.random.default_rng(self.seed)
+            x = GaussianCovariates(self.cov).rows(rng.standard_normal((1, n, p)))[0]
+            self.drawn = True
+        else:
+            if n is not None:
+                raise fail("n", "applies only to a drawn design, not to a given one", n)
+            x = check_finite("design", design)
+            if x.ndim != 2 or x.shape[1] != p:
+                raise fail("design", f"must be an n x {p} matrix to match beta", design)
+            if x.shape[0] < p:
+                raise fail("design", f"must have at least p={p} rows", design)
+            self.seed = None
+            self.cov = None
+            self.drawn = False
+        gram = x.T @ x
+        if np.linalg.eigvalsh(gram).min() <= 1e-12 * max(1.0, np.trace(gram)):
+            raise fail("design", "must have full column rank", design if design is not None else n)
+        self.design = np.array(x, dtype=float)
+        self.n = self.design.shape[0]
+        self.gram = 0.5 * (gram + gram.T)
+        self._gram_factor = np.linalg.cholesky(self.gram)
+        inverse = np.linalg.inv(self.gram)
+        self.gram_inverse = 0.5 * (inverse + inverse.T)
+        #: The only sample size this family accepts: one response per design row.
+        self.fixed_sample_size = self.n
+        self.min_sample_size = self.n
+        self.param_labels = coefficient_labels(p)
+
+    def __repr__(self) -> str:
+        return f"LinearRegressionFixed(n={self.n}, p={self.dim}, sigma2={self.sigma2:g})"
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "family": self.name,
+            "dim": self.dim,
+            "beta": self.beta.tolist(),
+            "sigma2": self.sigma2,
+            "n": self.n,
+        }
+        if self.drawn:
+            out.update({"cov": self.cov.tolist(), "seed": self.seed})
+        else:
+            out["design"] = self.design.tolist()
+        return out
+
+    def truth(self) -> FixedDesignParams:
+        return FixedDesignParams(self.beta.copy())
+
+    def error_constant(self) -> float:
+        """``C = sigma2 tr((X'X / n)^-1)``: ``E|beta_hat - beta|^2 = C / n`` for one fit."""
+        return float(self.sigma2 * self.n * np.trace(self.gram_inverse))
+
+    # -- drawing ---------------------------------------------------------------------------
+    def _check_size(self, n: int) -> None:
+        if n != self.n:
+            raise fail(
+                "n",
+                f"must equal the design's {self.n} rows (the fixed-design regression draws one "
+                "response per design row)",
+                n,
+            )
+
+    def _draw_exact(
+        self, params: FixedDesignParams, n: int, rng: ReplicationRandom
+    ) -> FixedDesignStats:
+        self._check_size(n)
+        z = rng.standard_normal((self.dim,))
+        xty = np.asarray(params.beta, dtype=float) @ self.gram
+        xty += np.sqrt(self.sigma2) * (z @ self._gram_factor.T)
+        return FixedDesignStats(n, xty)
+
+    def _draw_sample(
+        self, params: FixedDesignParams, n: int, rng: ReplicationRandom
+    ) -> FixedDesignStats:
+        # A data set is one response per design row: drawn whole, never in pieces.
+        return self._statistics(self.sample(params, n, rng))
+
+    def _sampler(self, params: FixedDesignParams) -> np.ndarray:
+        return np.asarray(params.beta, dtype=float) @ self.design.T
+
+    def _sample_with(self, state: np.ndarray, m: int, rng: ReplicationRandom) -> np.ndarray:
+        self._check_size(m)
+        y = rng.standard_normal((m,))
+        y *= np.sqrt(self.sigma2)
+        y += state
+        return y
+
+    def _check_data(self, data: Any) -> np.ndarray:
+        y = as_data(data)
+        if y.shape[1] % self.n:
+            raise fail(
+                "data",
+                f"must have a multiple of the design's {self.n} rows per replication "
+                "(one response per design row)",
+                y.shape,
+            )
+        return y
+
+    def _statistics(self, data: np.ndarray) -> FixedDesignStats:
+        """Count and ``X'y`` of responses of shape ``(R, c n)`` (``c`` copies of the design)."""
+        r, total = data.shape
+        copies = total // self.n
+        xty = (data.reshape(r, copies, self.n) @ self.design).sum(axis=1)
+        return FixedDesignStats(total, xty)
+
+    # -- fitting ---------------------------------------------------------------------------
+    def pool(self, a: FixedDesignStats, b: FixedDesignStats) -> FixedDesignStats:
+        return FixedDesignStats(a.count + b.count, a.xty + b.xty)
+
+    def fit(
+        self, sources: Sequence[FixedDesignStats], weights: Sequence[float]
+    ) -> FixedDesignParams:
+        """``beta = (X'X)^-1 sum_j w_j X'y_j / c_j`` (``c_j`` copies of the design in source
+        ``j``): the weighted average of the sources' OLS coefficients."""
+        used = used_sources(sources, weights)
+        rhs = sum(s.xty * (w * self.n / s.count) for s, w in used)
+        return FixedDesignParams(np.asarray(rhs) @ self.gram_inverse)
+
+    def flatten(self, params: FixedDesignParams) -> np.ndarray:
+        return np.asarray(params.beta, dtype=float)
+
+    def unflatten(self, flat: np.ndarray) -> FixedDesignParams:
+        return FixedDesignParams(np.array(flat, dtype=float))
+
+    # -- metric hooks ----------------------------------------------------------------------
+    def coefficients(self, params: FixedDesignParams) -> np.ndarray:
+        """The coefficient vector ``beta`` (``param_error = |beta - beta*|^2``)."""
+        return np.asarray(params.beta, dtype=float)
+
+
+class LinearRegressionRandom(DataFamily):
+    """Linear regression on Gaussian covariates with known noise variance (see the module
+    docstring).
+
+    Parameters
+    ----------
+    beta : float or array_like, shape (p,)
+        True coefficients (a number is repeated ``dim`` times).
+    dim : int, optional
+        Number of coefficients ``p`` when ``beta`` is a number.
+    sigma2 : float
+        Known noise variance (``> 0``).
+    cov : float or array_like, shape (p, p)
+        Covariance of the real covariates (a number ``c`` means ``c I_p``).
+    synthetic_cov : float or array_like, shape (p, p), optional
+        Covariance of the synthetic covariates, those of data drawn from a fitted model
+        (default: ``cov``).
+
+    Examples
+    --------
+    >>> import modelcollapse as mc
+    >>> fam = mc.LinearRegressionRandom(beta=1.0, dim=4, cov=0.25, synthetic_cov=1.0)
+    >>> fam.param_labels
+    ('beta[0]', 'beta[1]', 'beta[2]', 'beta[3]')
+    >>> fam.truth().covariates
+    'real'
+    """
+
+    name = "linear-random"
+    engines = ("exact", "sample", "asymptotic")
+
+    def __init__(
+        self,
+        beta: Any = (1.0, 1.0),
+        *,
+        dim: int | None = None,
+        sigma2: float = 1.0,
+        cov: Any = 1.0,
+        synthetic_cov: Any = None,
+    ) -> None:
+        self.beta = check_coefficients(beta, dim)
+        p = self.beta.size
+        self.dim = p
+        self.sigma2 = check_real("sigma2", sigma2, lower=0.0, lower_open=True)
+        self.real_law = GaussianCovariates(check_covariance("cov", cov, p))
+        self.synthetic_law = (
+            self.real_law
+            if synthetic_cov is None
+            else GaussianCovariates(check_covariance("synthetic_cov", synthetic_cov, p))
+        )
+        self._same_law = synthetic_cov is None
+        #: Real and synthetic sources carry different information: the asymptotic engine then
+        #: averages their estimates weighted by information (see ``AsymptoticFamily``).
+        self.weight_by_information = not self._same_law
+        self.min_sample_size = p
+        self.param_labels = coefficient_labels(p)
+
+    @property
+    def _point_size(self) -> int:  # type: ignore[override]
+        return self.dim + 1
+
+    def __repr__(self) -> str:
+        return f"LinearRegressionRandom(p={self.dim}, sigma2={self.sigma2:g})"
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "family": self.name,
+            "dim": self.dim,
+            "beta": self.beta.tolist(),
+            "sigma2": self.sigma2,
+            "cov": self.real_law.describe(),
+            "synthetic_cov": None if self._same_law else self.synthetic_law.describe(),
+        }
+
+    def truth(self) -> RegressionParams:
+        return RegressionParams(self.beta.copy(), "real")
+
+    def broadcast(self, params: RegressionParams, size: int) -> RegressionParams:
+        beta = np.array(np.broadcast_to(params.beta, (size, self.dim)), dtype=float)
+        return RegressionParams(beta, params.covariates)
+
+    def law(self, params: RegressionParams) -> GaussianCovariates:
+        """The covariate law of data drawn from ``params`` (real for the truth, synthetic for a
+        fitted model)."""
+        return select_law(params, self.real_law, self.synthetic_law)
+
+    # -- drawing ---------------------------------------------------------------------------
+    def _draw_exact(
+        self, params: RegressionParams, n: int, rng: ReplicationRandom
+    ) -> RegressionStats:
+        p = self.dim
+        law = self.law(params)
+        chi2 = rng.chisquare(float(n) - np.arange(p), (p,))
+        below = rng.standard_normal((p * (p - 1) // 2,))
+        z = rng.standard_normal((p,))
+        bartlett = np.zeros((chi2.shape[0], p, p))
+        rows, cols = np.tril_indices(p, -1)
+        bartlett[:, rows, cols] = below
+        bartlett[:, np.arange(p), np.arange(p)] = np.sqrt(chi2)
+        root = np.matmul(law.factor, bartlett)  # X'X = root root'
+        xtx = root @ root.transpose(0, 2, 1)
+        beta = np.asarray(params.beta, dtype=float)
+        xty = np.einsum("rij,rj->ri", xtx, beta)
+        xty += np.sqrt(self.sigma2) * np.einsum("rij,rj->ri", root, z)
+        return RegressionStats(n, xtx, xty)
+
+    def _sampler(self, params: RegressionParams) -> tuple[np.ndarray, GaussianCovariates]:
+        return np.asarray(params.beta, dtype=float), self.law(params)
+
+    def _sample_with(
+        self, state: tuple[np.ndarray, GaussianCovariates], m: int, rng: ReplicationRandom
+    ) -> np.ndarray:
+        beta, law = state
+        p = self.dim
+        out = np.empty((beta.shape[0], m, p + 1))
+        out[..., :p] = law.rows(rng.standard_normal((m, p)))
+        noise = rng.standard_normal((m,))
+        noise *= np.sqrt(self.sigma2)
+        noise += np.einsum("rmp,rp->rm", out[..., :p], beta)
+        out[..., p] = noise
+        return out
+
+    def _check_data(self, data: Any) -> np.ndarray:
+        return as_data(data, (self.dim + 1,))
+
+    def _statistics(self, data: np.ndarray) -> RegressionStats:
+        """Count, ``X'X`` and ``X'y`` of points ``(x, y)`` of shape ``(R, n, p + 1)``."""
+        p = self.dim
+        x = np.ascontiguousarray(data[..., :p])
+        xtx = x.transpose(0, 2, 1) @ x
+        xty = np.einsum("rnp,rn->rp", x, data[..., p])
+        return RegressionStats(data.shape[1], xtx, xty)
+
+    # -- fitting ---------------------------------------------------------------------------
+    def pool(self, a: RegressionStats, b: RegressionStats) -> RegressionStats:
+        return RegressionStats(a.count + b.count, a.xtx + b.xtx, a.xty + b.xty)
+
+    def fit(self, sources: Sequence[RegressionStats], weights: Sequence[float]) -> RegressionParams:
+        """Weighted least squares ``(sum_j w_j X_j'X_j/n_j)^-1 sum_j w_j X_j'y_j/n_j``.
+
+        A singular system (fewer than ``p`` distinct points, probability zero with Gaussian
+        covariates and ``n >= p``) gets the minimum-norm solution.
+        """
+        used = used_sources(sources, weights)
+        if len(used) == 1:
+            a, b = used[0][0].xtx, used[0][0].xty
+        else:
+            a = np.asarray(sum(s.xtx * (w / s.count) for s, w in used))
+            b = np.asarray(sum(s.xty * (w / s.count) for s, w in used))
+        beta, ok = solve_spd(a, b)
+        if not ok.all():
+            bad = ~ok
+            beta[bad] = np.einsum("rij,rj->ri", np.linalg.pinv(a[bad], hermitian=True), b[bad])
+        return RegressionParams(beta, "synthetic")
+
+    def flatten(self, params: RegressionParams) -> np.ndarray:
+        return np.asarray(params.beta, dtype=float)
+
+    def unflatten(self, flat: np.ndarray) -> RegressionParams:
+        return RegressionParams(np.array(flat, dtype=float), "synthetic")
+
+    # -- metric hooks ----------------------------------------------------------------------
+    def coefficients(self, params: RegressionParams) -> np.ndarray:
+        """The coefficient vector ``beta`` (``param_error = |beta - beta*|^2``)."""
+        return np.asarray(params.beta, dtype=float)
+
+    # -- asymptotic engine -----------------------------------------------------------------
+    def fisher_information(self, params: RegressionParams) -> np.ndarray:
+        """Information of one point about ``beta``: ``Sigma / sigma2`` (the source's ``Sigma``)."""
+        shape = (*np.shape(params.beta)[:-1], self.dim, self.dim)
+        return np.broadcast_to(self.law(params).cov / self.sigma2, shape).copy()
+
+    def asymptotic_covariance(self, params: RegressionParams) -> np.ndarray:
+        """``sigma2 Sigma^-1`` (the source's ``Sigma``), shape ``(..., p, p)``."""
+        shape = np.shape(params.beta)[:-1]
+        v = self.sigma2 * self.law(params).inverse
+        return np.broadcast_to(v, (*shape, self.dim, self.dim)).copy()
+
+    def error_constant(self, covariates: str = "real") -> float:
+        """``C = sigma2 tr(Sigma^-1)`` of the real (or synthetic) covariate law: the
+        asymptotic ``n E|beta_hat - beta|^2``."""
+        law = self.law(RegressionParams(self.beta, covariates))
+        return float(self.sigma2 * np.trace(law.inverse))
