@@ -1,8 +1,11 @@
-"""Wall time of every registered reproduction at paper scale.
+"""Wall time of the registered reproductions at paper scale.
 
-    python benchmarks/bench_reproduce.py [--quick] [--no-write]
+    python benchmarks/bench_reproduce.py [--quick] [--workers N] [--only ID ...] [--no-write]
+    python benchmarks/bench_reproduce.py --from DIR [--only ID ...]   # a finished `reproduce`
 
-Runs each experiment once, in one process, and writes its section of BENCHMARKS.md.
+Runs each experiment once (or reads the ``meta.json`` files of a finished
+``modelcollapse reproduce`` run) and writes a section of BENCHMARKS.md named after the papers
+covered (``xu2025``, ``he2025``, ...).
 """
 
 from __future__ import annotations
@@ -19,47 +22,66 @@ from bench_engine import HEADER, machine
 from modelcollapse.experiments import experiment_ids, get_experiment, run_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
-START, END = "<!-- bench_reproduce:start -->", "<!-- bench_reproduce:end -->"
+
+
+def _row(meta: dict) -> str:
+    holds = sum(v["holds"] for v in meta["verdicts"])
+    return (
+        f"| `{meta['id']}` | {get_experiment(meta['id']).figure} | "
+        f"{meta['replications']:,} | {meta.get('workers', 1)} | {meta['wall_time_s']:.1f} | "
+        f"{holds}/{len(meta['verdicts'])} |"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="quick scale instead of paper")
+    parser.add_argument("--workers", type=int, default=1, help="processes per experiment")
+    parser.add_argument("--only", nargs="*", default=None, help="experiment ids (default: all)")
+    parser.add_argument(
+        "--from",
+        dest="source",
+        default=None,
+        help="read meta.json files from a finished reproduce output directory",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
-    rows = [
-        "| experiment | figure | replications | wall time (s) | verdicts holding |",
-        "|---|---|---:|---:|---:|",
-    ]
-    total = 0.0
-    with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        for experiment_id in experiment_ids():
-            target = run_experiment(experiment_id, tmp, quick=args.quick, progress=False)
-            meta = json.loads((target / "meta.json").read_text())
-            holds = sum(v["holds"] for v in meta["verdicts"])
-            rows.append(
-                f"| `{experiment_id}` | {get_experiment(experiment_id).figure} | "
-                f"{meta['replications']:,} | {meta['wall_time_s']:.1f} | "
-                f"{holds}/{len(meta['verdicts'])} |"
-            )
-            total += meta["wall_time_s"]
-        elapsed = time.perf_counter() - start
-    scale = "quick" if args.quick else "paper"
+    ids = list(args.only) if args.only else list(experiment_ids())
+    metas = []
+    if args.source:
+        for experiment_id in ids:
+            path = Path(args.source) / experiment_id / "meta.json"
+            if path.exists():
+                metas.append(json.loads(path.read_text()))
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            for experiment_id in ids:
+                target = run_experiment(
+                    experiment_id, tmp, quick=args.quick, progress=False, workers=args.workers
+                )
+                metas.append(json.loads((target / "meta.json").read_text()))
+    if not metas:
+        raise SystemExit("no experiment results found")
+    group = "-".join(sorted({m["id"].split("-")[0] for m in metas}))
+    start, end = f"<!-- bench_reproduce:{group}:start -->", f"<!-- bench_reproduce:{group}:end -->"
+    scale = "quick" if any(m["quick"] for m in metas) else "paper"
+    total = sum(m["wall_time_s"] for m in metas)
+    source = " (from the `meta.json` of `modelcollapse reproduce`)" if args.source else ""
     section = "\n".join(
         [
-            START,
-            f"## Reproductions at {scale} scale",
+            start,
+            f"## Reproductions ({group}) at {scale} scale",
             "",
-            f"`python benchmarks/bench_reproduce.py{' --quick' if args.quick else ''}` on "
-            f"{time.strftime('%Y-%m-%d')}. Machine: {machine()}. One process.",
+            f"`python benchmarks/bench_reproduce.py` on {time.strftime('%Y-%m-%d')}{source}. "
+            f"Machine: {machine()}.",
             "",
-            *rows,
+            "| experiment | figure | replications | workers | wall time (s) | verdicts holding |",
+            "|---|---|---:|---:|---:|---:|",
+            *(_row(m) for m in metas),
             "",
-            f"Total: {total:.1f} s of experiment time, {elapsed:.1f} s wall time including file "
-            "output (`modelcollapse reproduce all`).",
+            f"Total: {total:.1f} s.",
             "",
-            END,
+            end,
         ]
     )
     print(section)
@@ -67,9 +89,13 @@ def main() -> None:
         return
     path = ROOT / "BENCHMARKS.md"
     text = path.read_text() if path.exists() else HEADER
-    if START in text:
+    # The earlier single-section format of this script is replaced by the per-group sections.
+    text = re.sub(
+        r"<!-- bench_reproduce:start -->.*?<!-- bench_reproduce:end -->\n?", "", text, flags=re.S
+    )
+    if start in text:
         text = re.sub(
-            re.escape(START) + r".*?" + re.escape(END), lambda _: section, text, flags=re.S
+            re.escape(start) + r".*?" + re.escape(end), lambda _: section, text, flags=re.S
         )
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"

@@ -91,6 +91,8 @@ def test_out_writes_the_tidy_table(tmp_path, capsys, suffix):
         (["--generations", "-2"], "--generations: must be an integer >= 0 (got -2)"),
         (["--generations", "x"], "argument --generations: invalid int value: 'x'"),
         (["--family", "weibull"], "argument --family: invalid choice: 'weibull'"),
+        (["--family", "cdf", "--dim", "2"], "--dim: does not apply to --family cdf"),
+        (["--family", "logistic", "--beta", "a,b"], "--beta: must be a comma list"),
         (["--family", "poisson", "--dim", "2"], "--dim: does not apply to --family poisson"),
         (["--family", "bernoulli", "--p", "0.2,0.8"], "--p: must be one probability"),
         (["--family", "categorical", "--p", "0.5,x"], "--p: must be a number or a comma list"),
@@ -151,6 +153,13 @@ def test_console_script_help_and_module_entry_point():
             "engine=asymptotic (asymptotic normal)",
         ),
         (["--family", "gamma", "--shape", "2", "--engine", "sample"], "gamma (shape=2.0"),
+        (["--family", "gamma", "--shape", "2"], "engine=sample"),
+        (["--family", "logistic", "--n-real", "20", "--weight", "optimal"], "logistic ("),
+        (["--family", "poisson-regression", "--beta", "0.5,0.5", "--clip", "10"],
+         "poisson-regression ("),
+        (["--family", "linear-random", "--dim", "3", "--synthetic-cov", "2"], "linear-random ("),
+        (["--family", "linear-fixed", "--design-rows", "20"], "linear-fixed ("),
+        (["--family", "cdf", "--n-real", "20", "--weight", "0.6"], "cdf ("),
     ],
 )
 def test_other_families_from_the_command_line(capsys, extra, header):

@@ -119,6 +119,45 @@ def _add_simulate(sub: Any) -> None:
         "--k", type=int, default=None, help="categorical: uniform on k cells (default: 2)"
     )
     model.add_argument("--shape", type=float, default=None, help="gamma: true shape (default: 1)")
+    model.add_argument(
+        "--beta",
+        default=None,
+        help="regressions: true coefficients as a comma list, or one number repeated --dim "
+        "times (default: 1,1)",
+    )
+    model.add_argument(
+        "--cov",
+        type=float,
+        default=None,
+        help="regressions: real covariates N(0, COV I) (default: 1)",
+    )
+    model.add_argument(
+        "--synthetic-cov",
+        type=float,
+        default=None,
+        help="linear-random, logistic, poisson-regression: synthetic covariates N(0, COV I) "
+        "(default: the real law)",
+    )
+    model.add_argument(
+        "--penalty",
+        default=None,
+        choices=("none", "l2-sklearn"),
+        help="logistic: unpenalised weighted MLE, or scikit-learn's L2 with C = 1 and weights "
+        "summing to n + m (default: none)",
+    )
+    model.add_argument(
+        "--clip",
+        type=float,
+        default=None,
+        help="poisson-regression: clip of the linear predictor (default: 20)",
+    )
+    model.add_argument(
+        "--design-rows",
+        type=int,
+        default=None,
+        help="linear-fixed: rows of the fixed design, drawn once; every sample size must equal "
+        "it (default: 100)",
+    )
     rec = p.add_argument_group("recursion")
     rec.add_argument(
         "--n0",
@@ -176,10 +215,11 @@ def _add_simulate(sub: Any) -> None:
     )
     run.add_argument(
         "--engine",
-        default="exact",
+        default=None,
         choices=ENGINES,
-        help="exact: draw sufficient statistics (cost independent of n); sample: "
-        "draw the data (default: %(default)s)",
+        help="exact: draw sufficient statistics (cost independent of n); sample: draw the data; "
+        "asymptotic: draw estimates from their normal limit (default: the family's first, "
+        "exact where it has one)",
     )
     run.add_argument(
         "--eps",
@@ -662,6 +702,9 @@ _TABLE_COLUMNS = (
     ("cov_error", "mean", "E|cov-cov*|^2"),
     ("prob_error", "mean", "E prob error"),
     ("cells_lost", "mean", "E cells lost"),
+    ("param_error", "mean", "E|beta-beta*|^2"),
+    ("fit_failed", "mean", "P(fit failed)"),
+    ("cdf_error", "mean", "E cdf error"),
     ("kl", "median", "median KL"),
     ("risk", "mean", "E risk"),
 )
@@ -715,6 +758,11 @@ FAMILY_OPTIONS = {
     "bernoulli": ("p",),
     "categorical": ("p", "k"),
     "gamma": ("shape", "rate"),
+    "linear-fixed": ("beta", "dim", "sigma2", "cov", "design_rows"),
+    "linear-random": ("beta", "dim", "sigma2", "cov", "synthetic_cov"),
+    "logistic": ("beta", "dim", "cov", "synthetic_cov", "penalty"),
+    "poisson-regression": ("beta", "dim", "cov", "synthetic_cov", "clip"),
+    "cdf": (),
 }
 
 
@@ -735,13 +783,25 @@ def _family_from_args(args: argparse.Namespace) -> Any:
     given = {key: getattr(args, key) for key in known if getattr(args, key) is not None}
     for key, value in given.items():
         if key not in allowed:
-            options = ", ".join(f"--{k}" for k in allowed)
+            options = ", ".join(f"--{k.replace('_', '-')}" for k in allowed) or "none"
             raise UsageError(
                 f"--{key}: does not apply to --family {args.family}, whose options are "
                 f"{options} (got {value!r})"
             )
     if "bias" in given:
         given["bias"] = _parse_bias(given["bias"])
+    if "beta" in given:
+        try:
+            beta = [float(v) for v in str(given["beta"]).split(",") if v.strip()]
+        except ValueError:
+            raise UsageError(
+                f"--beta: must be a comma list of numbers (got {given['beta']!r})"
+            ) from None
+        given["beta"] = beta[0] if len(beta) == 1 else beta
+    if "dim" in given and "beta" not in given and "beta" in allowed:
+        given["beta"] = 1.0  # one coefficient per dimension
+    if "design_rows" in given:
+        given["n"] = given.pop("design_rows")
     if "p" in given:
         try:
             values = [float(v) for v in str(given["p"]).split(",") if v.strip()]

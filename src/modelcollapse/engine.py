@@ -100,7 +100,7 @@ def simulate(
     generations: int,
     replications: int = 1000,
     seed: int | np.random.SeedSequence | None = None,
-    engine: str = "exact",
+    engine: str | None = None,
     n_real: Schedule | str | int = 0,
     weight: WeightRule | float | str | None = None,
     regime: str | Regime = "replace",
@@ -131,7 +131,8 @@ def simulate(
         Number of independent replications ``R``.
     seed : int, SeedSequence or None
         Root seed. The same seed gives the same result whatever ``chunk_size``.
-    engine : {"exact", "sample", "asymptotic"}
+    engine : {"exact", "sample", "asymptotic"}, optional
+        Default: the family's first engine (``"exact"`` wherever the family has one).
         ``"exact"`` draws the sufficient statistics from their sampling distribution (cost
         independent of the sample size); ``"sample"`` draws the data and reduces it;
         ``"asymptotic"`` draws each estimate from ``N(theta, V(theta)/n)`` (an approximation for
@@ -174,7 +175,7 @@ def simulate(
     """
     if not isinstance(family, Family):
         raise fail("family", "must implement the modelcollapse Family protocol", family)
-    engine = check_choice("engine", engine, family.engines)
+    engine = check_choice("engine", family.engines[0] if engine is None else engine, family.engines)
     n0 = check_int("n0", n0, minimum=family.min_sample_size)
     generations = check_int("generations", generations, minimum=0)
     replications = check_int("replications", replications, minimum=1)
