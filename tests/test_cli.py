@@ -155,8 +155,10 @@ def test_console_script_help_and_module_entry_point():
         (["--family", "gamma", "--shape", "2", "--engine", "sample"], "gamma (shape=2.0"),
         (["--family", "gamma", "--shape", "2"], "engine=sample"),
         (["--family", "logistic", "--n-real", "20", "--weight", "optimal"], "logistic ("),
-        (["--family", "poisson-regression", "--beta", "0.5,0.5", "--clip", "10"],
-         "poisson-regression ("),
+        (
+            ["--family", "poisson-regression", "--beta", "0.5,0.5", "--clip", "10"],
+            "poisson-regression (",
+        ),
         (["--family", "linear-random", "--dim", "3", "--synthetic-cov", "2"], "linear-random ("),
         (["--family", "linear-fixed", "--design-rows", "20"], "linear-fixed ("),
         (["--family", "cdf", "--n-real", "20", "--weight", "0.6"], "cdf ("),
