@@ -29,6 +29,20 @@ HEADER = (
 )
 
 
+def write_section(start: str, end: str, section: str) -> None:
+    """Put ``section`` (which begins with ``start`` and ends with ``end``) into BENCHMARKS.md,
+    replacing the section between the same markers or appending it."""
+    path = ROOT / "BENCHMARKS.md"
+    text = path.read_text() if path.exists() else HEADER
+    if start in text:
+        text = re.sub(
+            re.escape(start) + r".*?" + re.escape(end), lambda _: section, text, flags=re.S
+        )
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text)
+
+
 def timed(func, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -164,15 +178,7 @@ def main() -> None:
     print(section)
     if args.no_write:
         return
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else HEADER
-    if START in text:
-        text = re.sub(
-            re.escape(START) + r".*?" + re.escape(END), lambda _: section, text, flags=re.S
-        )
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
+    write_section(START, END, section)
 
 
 if __name__ == "__main__":

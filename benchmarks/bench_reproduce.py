@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import tempfile
 import time
 from pathlib import Path
 
-from bench_engine import HEADER, machine
+from bench_engine import machine, write_section
 
 from modelcollapse.experiments import experiment_ids, get_experiment, run_experiment
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _row(meta: dict) -> str:
@@ -87,19 +84,7 @@ def main() -> None:
     print(section)
     if args.no_write:
         return
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else HEADER
-    # The earlier single-section format of this script is replaced by the per-group sections.
-    text = re.sub(
-        r"<!-- bench_reproduce:start -->.*?<!-- bench_reproduce:end -->\n?", "", text, flags=re.S
-    )
-    if start in text:
-        text = re.sub(
-            re.escape(start) + r".*?" + re.escape(end), lambda _: section, text, flags=re.S
-        )
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
+    write_section(start, end, section)
 
 
 if __name__ == "__main__":
