@@ -99,7 +99,9 @@ class DataFamily(ABC):
     def _check_data(self, data: Any) -> np.ndarray: ...
 
     def _draw_exact(self, params: Any, n: int, rng: ReplicationRandom) -> Any:
-        raise NotImplementedError  # pragma: no cover - only called when "exact" is an engine
+        """Statistics drawn from their sampling distribution; families with an exact engine
+        override this (``draw`` only calls it when ``"exact"`` is in ``engines``)."""
+        raise fail("engine", f"the {self.name} family has no exact engine", "exact")
 
     @abstractmethod
     def pool(self, a: Any, b: Any) -> Any: ...

@@ -79,6 +79,7 @@ approximation of the unpenalised MLE).
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -218,28 +219,30 @@ class _GLM(DataFamily):
         return select_law(params, self.real_law, self.synthetic_law)
 
     # -- link-specific pieces ----------------------------------------------------------------
+    @abstractmethod
     def _labels(self, eta: np.ndarray, n: int, rng: ReplicationRandom) -> np.ndarray:
-        raise NotImplementedError
+        """Responses drawn at linear predictor ``eta``."""
 
+    @abstractmethod
     def _check_labels(self, y: np.ndarray) -> None:
-        raise NotImplementedError
+        """Validate observed responses."""
 
     #: The fit computes ``sign * eta`` (the logistic family works with ``-eta``).
     _sign = 1.0
 
+    @abstractmethod
     def _moments(self, eta: np.ndarray, out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``b'`` and ``b''`` at the linear predictor, from ``sign * eta`` (overwritten) and a
         buffer ``out``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _log_likelihood(self, eta: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``sum_i y_i eta_i - b(eta_i)`` per replication (``-inf`` on overflow, never NaN)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _information_parts(self, s2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``c0``, ``1/c0`` and ``kappa`` of ``I = c0 (S + kappa S beta beta' S)`` at
         ``s^2 = beta' S beta``."""
-        raise NotImplementedError
 
     # -- drawing ---------------------------------------------------------------------------
     def _simulate(
