@@ -255,13 +255,14 @@ class EmpiricalCDF(DataFamily):
         truth."""
         if isinstance(params, ContinuousLaw):
             return np.zeros(params.batch)
-        u = np.asarray(self.law.cdf(params.atoms), dtype=float)
-        mass = _masses(params)
-        order = np.argsort(u, axis=-1, kind="stable")
-        u = np.take_along_axis(u, order, axis=-1)
-        level = np.cumsum(np.take_along_axis(mass, order, axis=-1), axis=-1)
+        # F is non-decreasing, so sorting the atoms sorts their images u = F(atom).
+        order = np.argsort(params.atoms, axis=-1)
+        u = np.asarray(self.law.cdf(np.take_along_axis(params.atoms, order, axis=-1)), float)
+        level = np.cumsum(np.take_along_axis(_masses(params), order, axis=-1), axis=-1)
         shape = u.shape[:-1]
         left = np.concatenate([np.zeros((*shape, 1)), u], axis=-1)
         right = np.concatenate([u, np.ones((*shape, 1))], axis=-1)
         level = np.concatenate([np.zeros((*shape, 1)), level], axis=-1)
-        return np.sum((right - level) ** 3 - (left - level) ** 3, axis=-1) / 3.0
+        right -= level
+        left -= level
+        return np.sum(right * right * right - left * left * left, axis=-1) / 3.0
