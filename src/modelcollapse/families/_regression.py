@@ -223,3 +223,27 @@ def _cholesky_solve(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarra
             value -= low[..., k, j] * x[..., k]
         x[..., j] = value / low[..., j, j]
     return x, ok
+
+
+def init_covariate_model(family: Any, beta: Any, dim: Any, cov: Any, synthetic_cov: Any) -> None:
+    """Set the attributes every random-design regression family shares.
+
+    ``beta``/``dim`` (validated coefficients), the real and synthetic covariate laws (the
+    synthetic one defaults to the real one), ``weight_by_information`` (real and synthetic
+    sources then carry different information, so the asymptotic engine averages their estimates
+    weighted by information, see ``AsymptoticFamily``), ``min_sample_size`` and
+    ``param_labels``.
+    """
+    family.beta = check_coefficients(beta, dim)
+    p = family.beta.size
+    family.dim = p
+    family.real_law = GaussianCovariates(check_covariance("cov", cov, p))
+    family.synthetic_law = (
+        family.real_law
+        if synthetic_cov is None
+        else GaussianCovariates(check_covariance("synthetic_cov", synthetic_cov, p))
+    )
+    family._same_law = synthetic_cov is None
+    family.weight_by_information = not family._same_law
+    family.min_sample_size = p
+    family.param_labels = coefficient_labels(p)

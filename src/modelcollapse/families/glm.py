@@ -91,9 +91,7 @@ from ..random import ReplicationRandom
 from ._common import DataFamily, as_data, used_sources
 from ._regression import (
     GaussianCovariates,
-    check_coefficients,
-    check_covariance,
-    coefficient_labels,
+    init_covariate_model,
     select_law,
     solve_spd,
     weakest_curvature,
@@ -175,21 +173,8 @@ class _GLM(DataFamily):
     _separable = False
 
     def __init__(self, beta: Any, dim: Any, cov: Any, synthetic_cov: Any) -> None:
-        self.beta = check_coefficients(beta, dim)
-        p = self.beta.size
-        self.dim = p
-        self.real_law = GaussianCovariates(check_covariance("cov", cov, p))
-        self.synthetic_law = (
-            self.real_law
-            if synthetic_cov is None
-            else GaussianCovariates(check_covariance("synthetic_cov", synthetic_cov, p))
-        )
-        self._same_law = synthetic_cov is None
-        #: Real and synthetic sources carry different information: the asymptotic engine then
-        #: averages their estimates weighted by information (see ``AsymptoticFamily``).
-        self.weight_by_information = not self._same_law
-        self.min_sample_size = p
-        self.param_labels = coefficient_labels(p)
+        init_covariate_model(self, beta, dim, cov, synthetic_cov)
+        p = self.dim
         self._pairs = np.triu_indices(p)
 
     @property

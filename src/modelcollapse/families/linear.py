@@ -51,6 +51,7 @@ from ._regression import (
     check_coefficients,
     check_covariance,
     coefficient_labels,
+    init_covariate_model,
     select_law,
     solve_spd,
 )
@@ -311,22 +312,8 @@ class LinearRegressionRandom(DataFamily):
         cov: Any = 1.0,
         synthetic_cov: Any = None,
     ) -> None:
-        self.beta = check_coefficients(beta, dim)
-        p = self.beta.size
-        self.dim = p
+        init_covariate_model(self, beta, dim, cov, synthetic_cov)
         self.sigma2 = check_real("sigma2", sigma2, lower=0.0, lower_open=True)
-        self.real_law = GaussianCovariates(check_covariance("cov", cov, p))
-        self.synthetic_law = (
-            self.real_law
-            if synthetic_cov is None
-            else GaussianCovariates(check_covariance("synthetic_cov", synthetic_cov, p))
-        )
-        self._same_law = synthetic_cov is None
-        #: Real and synthetic sources carry different information: the asymptotic engine then
-        #: averages their estimates weighted by information (see ``AsymptoticFamily``).
-        self.weight_by_information = not self._same_law
-        self.min_sample_size = p
-        self.param_labels = coefficient_labels(p)
 
     @property
     def _point_size(self) -> int:  # type: ignore[override]
