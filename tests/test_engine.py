@@ -272,3 +272,66 @@ def test_family_must_follow_the_protocol():
 def test_multivariate_minimum_size_is_dimension_plus_one():
     with pytest.raises(mc.InvalidArgumentError, match="needs sample sizes >= 4"):
         mc.simulate(mc.MultivariateGaussian.isotropic(3), n0=10, schedule=3, generations=2)
+
+
+def _engine_cases():
+    from conftest import FAMILY_CASES
+
+    cases = []
+    for name in sorted(FAMILY_CASES):
+        for engine in FAMILY_CASES[name]().engines:
+            cases.append(pytest.param(name, engine, id=f"{name}-{engine}"))
+    return cases
+
+
+@pytest.mark.parametrize(("name", "engine"), _engine_cases())
+def test_weight_sweep_arms_equal_single_runs(name, engine):
+    """Common random numbers only save work: each arm is bit-identical to its own run (this
+    also catches a family writing into a shared, read-only draw)."""
+    from conftest import FAMILY_CASES
+
+    family = FAMILY_CASES[name]()
+    n = max(12, family.min_sample_size)
+    # Varying synthetic sizes, except for the fixed design (one response per design row).
+    step = 0 if isinstance(family, mc.LinearRegressionFixed) else 7
+    common = {
+        "n0": n,
+        "schedule": "list:" + ",".join([str(n), str(n + step)] * 2),
+        "n_real": n,
+        "generations": 4,
+        "replications": BLOCK_SIZE + 3,
+        "seed": 21,
+        "engine": engine,
+    }
+    weights = [0.2, "optimal", "naive"]
+    runs = mc.simulate_weights(family, weights=weights, **common)
+    assert len(runs) == 3
+    for w, run in zip(weights, runs, strict=True):
+        alone = mc.simulate(family, weight=w, **common)
+        if run.flat_params is not None:  # NaN where a GLM fit failed, in both runs alike
+            assert np.array_equal(run.flat_params, alone.flat_params, equal_nan=True), w
+        for metric, values in run.metrics.items():
+            assert np.array_equal(values, alone.metrics[metric], equal_nan=True), (w, metric)
+        assert np.array_equal(run.weights, alone.weights)
+        assert run.config == alone.config
+    last = {name: values[:, -1] for name, values in runs[0].metrics.items()}
+    assert any(
+        not np.array_equal(v, runs[1].metrics[k][:, -1], equal_nan=True) for k, v in last.items()
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"weights": []}, "^weights: must be a non-empty sequence"),
+        ({"weights": "optimal"}, "^weights: must be a non-empty sequence"),
+        ({"weights": 0.5}, "^weights: must be a sequence"),
+        ({"weights": [0.5, 2.0]}, "^weight: must be a number in"),
+        ({"n_real": 0}, "^n_real: must be positive for a weight sweep"),
+    ],
+)
+def test_weight_sweep_validation(kwargs, fragment):
+    args = {"n0": 10, "schedule": 10, "n_real": 10, "generations": 3, "replications": 3}
+    args.update({"weights": [0.5]}, **kwargs)
+    with pytest.raises(mc.InvalidArgumentError, match=fragment):
+        mc.simulate_weights(mc.Gaussian(), **args)

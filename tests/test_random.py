@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from modelcollapse.random import BLOCK_SIZE, ReplicationRandom, as_seed_sequence, block_seed
+from modelcollapse.random import (
+    BLOCK_SIZE,
+    ReplicationRandom,
+    SharedNoise,
+    as_seed_sequence,
+    block_seed,
+)
 
 
 def test_blocks_match_spawned_children():
@@ -55,3 +61,54 @@ def test_chisquare_is_exact_for_huge_degrees_of_freedom():
 def test_bad_seed(bad):
     with pytest.raises(ValueError, match="^seed: must be a non-negative integer"):
         as_seed_sequence(bad)
+
+
+def test_noise_draws_do_not_depend_on_parametric_draws():
+    """Noise and parametric draws come from separate generators: interleaving parametric
+    draws never shifts the noise (what makes common random numbers possible)."""
+    root = np.random.SeedSequence(5)
+    plain = ReplicationRandom(root, 0, 40, stream=1)
+    a = plain.standard_normal((3,))
+    b = plain.uniform()
+    mixed = ReplicationRandom(root, 0, 40, stream=1)
+    lam = np.linspace(1.0, 9.0, 40)
+    mixed.poisson(lam)
+    a2 = mixed.standard_normal((3,))
+    mixed.multinomial(5, np.full((40, 2), 0.5))
+    b2 = mixed.uniform()
+    assert np.array_equal(a, a2) and np.array_equal(b, b2)
+    other_stream = ReplicationRandom(root, 0, 40, stream=0).standard_normal((3,))
+    assert not np.array_equal(a, other_stream)
+
+
+def test_shared_noise_hands_every_arm_the_same_read_only_draws():
+    root = np.random.SeedSequence(8)
+    shared = SharedNoise(ReplicationRandom(root, 0, 30, stream=1))
+    arms = [ReplicationRandom(root, 0, 30, stream=1, shared=shared) for _ in range(2)]
+    alone = ReplicationRandom(root, 0, 30, stream=1)
+    for _ in range(2):
+        shared.new_round()
+        first = [arm.standard_normal((2,)) for arm in arms]
+        second = [arm.standard_gamma(2.5) for arm in arms]
+        assert np.array_equal(first[0], alone.standard_normal((2,)))
+        assert first[0] is first[1] and second[0] is second[1]
+        assert np.array_equal(second[1], alone.standard_gamma(2.5))
+        assert not first[0].flags.writeable
+    # Parametric draws stay per arm: each arm's own generator, as if it ran alone.
+    lam = np.linspace(1.0, 4.0, 30)
+    p0, p1 = (arm.poisson(lam) for arm in arms)
+    assert np.array_equal(p0, p1) and p0 is not p1
+
+
+def test_shared_noise_refuses_diverging_arms():
+    root = np.random.SeedSequence(8)
+    shared = SharedNoise(ReplicationRandom(root, 0, 30, stream=1))
+    arms = [ReplicationRandom(root, 0, 30, stream=1, shared=shared) for _ in range(2)]
+    shared.new_round()
+    arms[0].standard_normal((2,))
+    with pytest.raises(RuntimeError, match="diverged"):
+        arms[1].standard_normal((3,))
+    with pytest.raises(ValueError, match="cover"):
+        ReplicationRandom(root, 0, 10, stream=1, shared=shared).uniform()
+    with pytest.raises(ValueError, match="draw its own"):
+        SharedNoise(arms[0])

@@ -3,6 +3,7 @@
 The public API is short:
 
 - :func:`simulate` runs a batched recursion and returns a :class:`SimulationResult`;
+  :func:`simulate_weights` runs a weight sweep on common random numbers;
 - families: :class:`Gaussian`, :class:`MultivariateGaussian`, :class:`ExponentialDistribution`,
   :class:`Poisson`, :class:`Bernoulli`, :class:`Categorical`, :class:`GammaDistribution`,
   :class:`LinearRegressionFixed`, :class:`LinearRegressionRandom`,
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from . import metrics, schedules, theory
 from ._validation import InvalidArgumentError
-from .engine import ENGINES, simulate
+from .engine import ENGINES, simulate, simulate_weights
 from .families import (
     Bernoulli,
     Categorical,
@@ -89,5 +90,6 @@ __all__ = [
     "parse_weight",
     "schedules",
     "simulate",
+    "simulate_weights",
     "theory",
 ]

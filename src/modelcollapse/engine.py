@@ -9,8 +9,12 @@ A generation is *draw, pool, fit*::
     recorder         -> parameters at the generations asked for
 
 Replications are processed in chunks of whole random blocks (:mod:`modelcollapse.random`), so
-the result for a given seed does not depend on the chunk size. Metrics are computed once, at the
-end, from the recorded parameters.
+the result for a given seed does not depend on the chunk size. Real data come from random stream
+0 and synthetic data from stream 1. :func:`simulate_weights` runs several *arms* (weight rules)
+in the same loop: the real data and the generation-0 fit are made once for all arms and the
+noise of the synthetic draws is shared, so each arm is bit-identical to its own
+:func:`simulate` run while the sweep costs far less than the separate runs. Metrics are computed
+as generations are recorded (:class:`~modelcollapse.results.Recorder`).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from ._validation import InvalidArgumentError, check_choice, check_int, check_re
 from .families.asymptotic import AsymptoticFamily
 from .families.base import Family
 from .metrics import available_metrics
-from .random import BLOCK_SIZE, ReplicationRandom, as_seed_sequence
+from .random import BLOCK_SIZE, ReplicationRandom, SharedNoise, as_seed_sequence
 from .regimes import Regime, make_regime
 from .results import Recorder, SimulationResult
 from .schedules import (
@@ -38,7 +42,7 @@ from .schedules import (
     parse_weight,
 )
 
-__all__ = ["ENGINES", "simulate"]
+__all__ = ["ENGINES", "simulate", "simulate_weights"]
 
 #: Engine names: draw statistics exactly, draw data and reduce it, or draw the estimate from its
 #: asymptotic normal law (an approximation, see :mod:`modelcollapse.families.asymptotic`).
@@ -173,118 +177,292 @@ def simulate(
     >>> float(res.values("sigma2")[:, -1].mean().round(1))
     1.0
     """
-    if not isinstance(family, Family):
-        raise fail("family", "must implement the modelcollapse Family protocol", family)
-    engine = check_choice("engine", family.engines[0] if engine is None else engine, family.engines)
-    n0 = check_int("n0", n0, minimum=family.min_sample_size)
-    generations = check_int("generations", generations, minimum=0)
-    replications = check_int("replications", replications, minimum=1)
-    eps = check_real("eps", eps, lower=0.0)
-    regime_obj = make_regime(regime)
-    root = as_seed_sequence(seed)
-
-    synth_schedule = parse_schedule(schedule, "schedule")
-    real_schedule = parse_schedule(n_real, "n_real")
-    n_synth = synth_schedule.sizes(generations)
-    n_fresh = real_schedule.sizes(generations)
-    _check_sizes("schedule", synth_schedule, n_synth, family.min_sample_size, allow_zero=False)
-    _check_sizes("n_real", real_schedule, n_fresh, family.min_sample_size, allow_zero=True)
-    if weight is not None and not np.any(n_fresh > 0):
-        raise fail("weight", "applies only with fresh real data (n_real > 0)", weight)
-    rule = parse_weight(weight if weight is not None else Proportional(), "weight")
-    if hasattr(rule, "bind"):  # rules that depend on the run, such as the greedy weight
-        rule = rule.bind(n0)
-    weights = np.where(n_fresh > 0, rule.weights(n_fresh, n_synth), 0.0)
-
-    shrink_rule = None if shrinkage is None else parse_shrinkage(shrinkage, "shrinkage")
-    if shrink_rule is not None and not hasattr(family, "shrink"):
-        raise fail(
-            "shrinkage", f"needs a family with a shrink hook, not {family.name}", str(shrink_rule)
-        )
-    keep = np.ones(generations) if shrink_rule is None else 1.0 - shrink_rule.deltas(generations)
-
-    record_at = _record_generations(record, generations, replications)
-    metric_names = available_metrics(family) if metrics is None else tuple(metrics)
-    unknown = [m for m in metric_names if m not in available_metrics(family)]
-    if unknown:
-        raise fail("metrics", f"must be among {', '.join(available_metrics(family))}", unknown[0])
-
-    # The asymptotic engine runs the family wrapped so that a draw is an estimate.
-    stepper = AsymptoticFamily(family) if engine == "asymptotic" else family
-    if chunk_size is None:
-        if engine in ("exact", "asymptotic"):
-            chunk = _EXACT_CHUNK
-        else:
-            largest = int(max(n0, n_synth.max(initial=0), n_fresh.max(initial=0)))
-            chunk = _SAMPLE_DRAWS // max(1, min(largest, 2**22 // BLOCK_SIZE))
-    else:
-        chunk = check_int("chunk_size", chunk_size, minimum=1)
-    chunk = max(BLOCK_SIZE, -(-chunk // BLOCK_SIZE) * BLOCK_SIZE)
-
-    recorder = Recorder(family, replications, record_at, metric_names, eps)
-    truth = family.truth()
-    for start in range(0, replications, chunk):
-        size = min(chunk, replications - start)
-        rng = ReplicationRandom(root, start, size)
-        truth_c = stepper.broadcast(truth, size)
-        real0 = stepper.draw(truth_c, n0, rng, engine)
-        state = regime_obj.start(stepper, real0)
-        params = stepper.fit([real0], [1.0])
-        recorder.record(0, start, params)
-        for t in range(1, generations + 1):
-            synth = stepper.draw(params, n_synth[t - 1], rng, engine)
-            real = stepper.draw(truth_c, n_fresh[t - 1], rng, engine) if n_fresh[t - 1] else None
-            sources, source_weights, state = regime_obj.training_set(
-                stepper, state, real, synth, float(weights[t - 1])
-            )
-            params = stepper.fit(sources, source_weights)
-            if keep[t - 1] != 1.0:
-                params = family.shrink(params, keep[t - 1])
-            recorder.record(t, start, params)
-
-    config = {
-        "family": family.describe(),
-        "n0": n0,
-        "schedule": str(synth_schedule),
-        "n_real": str(real_schedule),
-        "weight": str(rule) if np.any(n_fresh > 0) else None,
-        "regime": regime_obj.name,
-        "shrinkage": None if shrink_rule is None else str(shrink_rule),
-        "engine": engine,
-        "generations": generations,
-        "replications": replications,
-        "seed": {"entropy": root.entropy, "spawn_key": list(root.spawn_key)},
-        "block_size": BLOCK_SIZE,
-        "eps": eps,
-        "version": _package_version(),
-    }
-    if engine == "asymptotic":
-        config["approximation"] = "asymptotic normal"
-    call = {
-        "family": family,
-        "n0": n0,
-        "schedule": synth_schedule,
-        "generations": generations,
-        "replications": replications,
-        "seed": root,
-        "engine": engine,
-        "n_real": real_schedule,
-        "weight": weight,
-        "regime": regime_obj,
-        "shrinkage": shrink_rule,
-        "record": record_at.tolist(),
-        "metrics": metric_names,
-        "eps": eps,
-    }
-    return SimulationResult(
-        family=family,
-        generations=record_at,
-        flat_params=recorder.flat,
-        metrics=recorder.metrics,
+    plan = _Plan(
+        family,
+        n0=n0,
+        schedule=schedule,
+        generations=generations,
+        replications=replications,
+        seed=seed,
+        engine=engine,
+        n_real=n_real,
+        regime=regime,
+        shrinkage=shrinkage,
+        record=record,
+        metrics=metrics,
         eps=eps,
-        n_real=np.concatenate([[n0], n_fresh]),
-        n_synth=np.concatenate([[0], n_synth]),
-        weights=np.concatenate([[1.0], weights]),
-        config=config,
-        call=call,
+        chunk_size=chunk_size,
     )
+    return plan.run([weight])[0]
+
+
+def simulate_weights(
+    family: Family,
+    *,
+    weights: Sequence[WeightRule | float | str],
+    n0: int,
+    schedule: Schedule | str | int,
+    n_real: Schedule | str | int,
+    generations: int,
+    replications: int = 1000,
+    seed: int | np.random.SeedSequence | None = None,
+    engine: str | None = None,
+    regime: str | Regime = "replace",
+    shrinkage: Shrinkage | float | str | None = None,
+    record: str | Sequence[int] = "auto",
+    metrics: Sequence[str] | None = None,
+    eps: float = 0.05,
+    chunk_size: int | None = None,
+) -> list[SimulationResult]:
+    """Run the same recursion at several weights on common random numbers (a weight sweep).
+
+    Every arm (one weight rule) sees the same fresh real data and the same noise: the real data
+    are drawn and the generation-0 fit is made once per generation for all arms, and the noise
+    of the synthetic draws is drawn once and shared (see :class:`modelcollapse.random.SharedNoise`).
+    The result for each weight is *identical* to ``simulate(..., weight=w)`` with the same seed:
+    sharing only saves work. Arguments are those of :func:`simulate`; ``n_real`` must be positive.
+
+    Parameters
+    ----------
+    family : Family
+        The model and its estimator.
+    weights : sequence of WeightRule, float or str
+        One weight rule per arm, e.g. ``[0.3, 0.5, "optimal"]``.
+    n0, schedule, n_real, generations, replications, seed, engine, regime, shrinkage, record, \
+metrics, eps, chunk_size
+        As in :func:`simulate`.
+
+    Returns
+    -------
+    list of SimulationResult
+        One result per weight, in the order given.
+
+    Examples
+    --------
+    >>> import modelcollapse as mc
+    >>> runs = mc.simulate_weights(mc.Gaussian(), weights=[0.5, "optimal"], n0=50, schedule=50,
+    ...                            n_real=50, generations=30, replications=500, seed=3)
+    >>> alone = mc.simulate(mc.Gaussian(), weight="optimal", n0=50, schedule=50, n_real=50,
+    ...                     generations=30, replications=500, seed=3)
+    >>> bool((runs[1].flat_params == alone.flat_params).all())
+    True
+    """
+    try:
+        arms = list(weights)
+    except TypeError:
+        raise fail("weights", "must be a sequence of weight rules", weights) from None
+    if isinstance(weights, str) or not arms:
+        raise fail("weights", "must be a non-empty sequence of weight rules", weights)
+    plan = _Plan(
+        family,
+        n0=n0,
+        schedule=schedule,
+        generations=generations,
+        replications=replications,
+        seed=seed,
+        engine=engine,
+        n_real=n_real,
+        regime=regime,
+        shrinkage=shrinkage,
+        record=record,
+        metrics=metrics,
+        eps=eps,
+        chunk_size=chunk_size,
+    )
+    if not np.any(plan.n_fresh > 0):
+        raise fail("n_real", "must be positive for a weight sweep", str(plan.real_schedule))
+    return plan.run(arms)
+
+
+class _Plan:
+    """A validated run: everything but the weights, which :meth:`run` takes per arm."""
+
+    def __init__(
+        self,
+        family: Family,
+        *,
+        n0: Any,
+        schedule: Any,
+        generations: Any,
+        replications: Any,
+        seed: Any,
+        engine: Any,
+        n_real: Any,
+        regime: Any,
+        shrinkage: Any,
+        record: Any,
+        metrics: Any,
+        eps: Any,
+        chunk_size: Any,
+    ) -> None:
+        if not isinstance(family, Family):
+            raise fail("family", "must implement the modelcollapse Family protocol", family)
+        self.family = family
+        self.engine = check_choice(
+            "engine", family.engines[0] if engine is None else engine, family.engines
+        )
+        self.n0 = check_int("n0", n0, minimum=family.min_sample_size)
+        self.generations = check_int("generations", generations, minimum=0)
+        self.replications = check_int("replications", replications, minimum=1)
+        self.eps = check_real("eps", eps, lower=0.0)
+        self.regime = make_regime(regime)
+        self.root = as_seed_sequence(seed)
+
+        self.synth_schedule = parse_schedule(schedule, "schedule")
+        self.real_schedule = parse_schedule(n_real, "n_real")
+        self.n_synth = self.synth_schedule.sizes(self.generations)
+        self.n_fresh = self.real_schedule.sizes(self.generations)
+        _check_sizes(
+            "schedule", self.synth_schedule, self.n_synth, family.min_sample_size, allow_zero=False
+        )
+        _check_sizes(
+            "n_real", self.real_schedule, self.n_fresh, family.min_sample_size, allow_zero=True
+        )
+
+        self.shrink_rule = None if shrinkage is None else parse_shrinkage(shrinkage, "shrinkage")
+        if self.shrink_rule is not None and not hasattr(family, "shrink"):
+            raise fail(
+                "shrinkage",
+                f"needs a family with a shrink hook, not {family.name}",
+                str(self.shrink_rule),
+            )
+        self.keep = (
+            np.ones(self.generations)
+            if self.shrink_rule is None
+            else 1.0 - self.shrink_rule.deltas(self.generations)
+        )
+
+        self.record_at = _record_generations(record, self.generations, self.replications)
+        self.metric_names = available_metrics(family) if metrics is None else tuple(metrics)
+        unknown = [m for m in self.metric_names if m not in available_metrics(family)]
+        if unknown:
+            raise fail(
+                "metrics", f"must be among {', '.join(available_metrics(family))}", unknown[0]
+            )
+
+        # The asymptotic engine runs the family wrapped so that a draw is an estimate.
+        self.stepper = AsymptoticFamily(family) if self.engine == "asymptotic" else family
+        if chunk_size is None:
+            if self.engine in ("exact", "asymptotic"):
+                chunk = _EXACT_CHUNK
+            else:
+                largest = int(
+                    max(self.n0, self.n_synth.max(initial=0), self.n_fresh.max(initial=0))
+                )
+                chunk = _SAMPLE_DRAWS // max(1, min(largest, 2**22 // BLOCK_SIZE))
+        else:
+            chunk = check_int("chunk_size", chunk_size, minimum=1)
+        self.chunk = max(BLOCK_SIZE, -(-chunk // BLOCK_SIZE) * BLOCK_SIZE)
+
+    def _weights(self, weight: Any) -> tuple[WeightRule, np.ndarray]:
+        if weight is not None and not np.any(self.n_fresh > 0):
+            raise fail("weight", "applies only with fresh real data (n_real > 0)", weight)
+        rule = parse_weight(weight if weight is not None else Proportional(), "weight")
+        if hasattr(rule, "bind"):  # rules that depend on the run, such as the greedy weight
+            rule = rule.bind(self.n0)
+        return rule, np.where(self.n_fresh > 0, rule.weights(self.n_fresh, self.n_synth), 0.0)
+
+    def run(self, weights: list[Any]) -> list[SimulationResult]:
+        """Run one arm per weight rule on common random numbers (see :func:`simulate_weights`)."""
+        rules = [self._weights(w) for w in weights]
+        family, stepper, regime = self.family, self.stepper, self.regime
+        recorders = [
+            Recorder(family, self.replications, self.record_at, self.metric_names, self.eps)
+            for _ in rules
+        ]
+        truth = family.truth()
+        n_synth, n_fresh, keep = self.n_synth, self.n_fresh, self.keep
+        for start in range(0, self.replications, self.chunk):
+            size = min(self.chunk, self.replications - start)
+            # Stream 0: real data, drawn once for every arm. Stream 1: synthetic data, one
+            # reader per arm; with several arms the noise is drawn once and shared.
+            real_rng = ReplicationRandom(self.root, start, size, stream=0)
+            if len(rules) == 1:
+                shared = None
+                synth_rngs = [ReplicationRandom(self.root, start, size, stream=1)]
+            else:
+                shared = SharedNoise(ReplicationRandom(self.root, start, size, stream=1))
+                synth_rngs = [
+                    ReplicationRandom(self.root, start, size, stream=1, shared=shared)
+                    for _ in rules
+                ]
+            truth_c = stepper.broadcast(truth, size)
+            real0 = stepper.draw(truth_c, self.n0, real_rng, self.engine)
+            params0 = stepper.fit([real0], [1.0])
+            states = [regime.start(stepper, real0) for _ in rules]
+            params = [params0 for _ in rules]
+            for recorder in recorders:
+                recorder.record(0, start, params0)
+            for t in range(1, self.generations + 1):
+                real = (
+                    stepper.draw(truth_c, n_fresh[t - 1], real_rng, self.engine)
+                    if n_fresh[t - 1]
+                    else None
+                )
+                if shared is not None:
+                    shared.new_round()
+                for a, (_, arm_weights) in enumerate(rules):
+                    synth = stepper.draw(params[a], n_synth[t - 1], synth_rngs[a], self.engine)
+                    sources, source_weights, states[a] = regime.training_set(
+                        stepper, states[a], real, synth, float(arm_weights[t - 1])
+                    )
+                    fitted = stepper.fit(sources, source_weights)
+                    if keep[t - 1] != 1.0:
+                        fitted = family.shrink(fitted, keep[t - 1])
+                    params[a] = fitted
+                    recorders[a].record(t, start, fitted)
+        return [
+            self._result(rule, arm_weights, weight, recorder)
+            for (rule, arm_weights), weight, recorder in zip(rules, weights, recorders, strict=True)
+        ]
+
+    def _result(
+        self, rule: WeightRule, weights: np.ndarray, weight: Any, recorder: Recorder
+    ) -> SimulationResult:
+        fresh = bool(np.any(self.n_fresh > 0))
+        config = {
+            "family": self.family.describe(),
+            "n0": self.n0,
+            "schedule": str(self.synth_schedule),
+            "n_real": str(self.real_schedule),
+            "weight": str(rule) if fresh else None,
+            "regime": self.regime.name,
+            "shrinkage": None if self.shrink_rule is None else str(self.shrink_rule),
+            "engine": self.engine,
+            "generations": self.generations,
+            "replications": self.replications,
+            "seed": {"entropy": self.root.entropy, "spawn_key": list(self.root.spawn_key)},
+            "block_size": BLOCK_SIZE,
+            "eps": self.eps,
+            "version": _package_version(),
+        }
+        if self.engine == "asymptotic":
+            config["approximation"] = "asymptotic normal"
+        call = {
+            "family": self.family,
+            "n0": self.n0,
+            "schedule": self.synth_schedule,
+            "generations": self.generations,
+            "replications": self.replications,
+            "seed": self.root,
+            "engine": self.engine,
+            "n_real": self.real_schedule,
+            "weight": weight,
+            "regime": self.regime,
+            "shrinkage": self.shrink_rule,
+            "record": self.record_at.tolist(),
+            "metrics": self.metric_names,
+            "eps": self.eps,
+        }
+        return SimulationResult(
+            family=self.family,
+            generations=self.record_at,
+            flat_params=recorder.flat,
+            metrics=recorder.metrics,
+            eps=self.eps,
+            n_real=np.concatenate([[self.n0], self.n_fresh]),
+            n_synth=np.concatenate([[0], self.n_synth]),
+            weights=np.concatenate([[1.0], weights]),
+            config=config,
+            call=call,
+        )

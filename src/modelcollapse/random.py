@@ -1,11 +1,24 @@
 """Random streams for batches of replications.
 
-Replications are cut into fixed-size blocks of :data:`BLOCK_SIZE`. Block ``b`` draws from its
-own generator, seeded by the child ``b`` of the run's :class:`numpy.random.SeedSequence`. A
-:class:`ReplicationRandom` covers a contiguous range of blocks (a *chunk*) and fills every draw
-block by block, so a replication sees the same numbers whether it is computed alone, in a chunk
-of many blocks, or in another process. The families draw through this object only; they never
-see the blocks.
+Replications are cut into fixed-size blocks of :data:`BLOCK_SIZE`. Block ``b`` of stream ``s``
+draws from its own generators, seeded from the child ``b`` of the run's
+:class:`numpy.random.SeedSequence`. A :class:`ReplicationRandom` covers a contiguous range of
+blocks (a *chunk*) and fills every draw block by block, so a replication sees the same numbers
+whether it is computed alone, in a chunk of many blocks, or in another process. The families
+draw through this object only; they never see the blocks.
+
+Two generators per block. Draws whose parameters are the same for every replication (standard
+normals, uniforms, exponentials, gamma and chi-square draws with a common shape, Poisson or
+binomial draws with common parameters) come from the block's *noise* generator; draws with
+per-replication parameters (a leading replication axis: a Poisson mean per replication, a
+multinomial's probabilities) come from its *parametric* generator. A noise draw therefore
+depends only on the sequence of noise calls, never on the values of a model's parameters.
+
+That is what makes common random numbers cheap (:class:`SharedNoise`): several recursions that
+differ only in their weights (the arms of :func:`modelcollapse.simulate_weights`) make the same
+noise calls in the same order, so the noise is drawn once per generation and handed to every
+arm, while each arm keeps its own parametric generator. Every arm gets exactly the numbers it
+would have drawn alone.
 """
 
 from __future__ import annotations
@@ -16,12 +29,14 @@ import numpy as np
 
 from ._validation import fail
 
-__all__ = ["BLOCK_SIZE", "ReplicationRandom", "as_seed_sequence", "block_seed"]
+__all__ = ["BLOCK_SIZE", "ReplicationRandom", "SharedNoise", "as_seed_sequence", "block_seed"]
 
 #: Replications per random stream. Changing it changes every result for a given seed.
 BLOCK_SIZE = 1024
 #: Largest Poisson mean drawn with numpy's exact generator (see :meth:`ReplicationRandom.poisson`).
 _POISSON_EXACT = 1e18
+#: Spawn-key suffixes of a block's two generators.
+_NOISE, _PARAMETRIC = 0, 1
 
 
 def as_seed_sequence(seed: Any) -> np.random.SeedSequence:
@@ -44,6 +59,16 @@ def block_seed(root: np.random.SeedSequence, block: int) -> np.random.SeedSequen
     return np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, block))
 
 
+def _generator(root: np.random.SeedSequence, block: int, stream: int, kind: int) -> Any:
+    seed = block_seed(root, block)
+    key = (*seed.spawn_key, stream, kind)
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed.entropy, spawn_key=key)))
+
+
+def _per_replication(param: Any, tail: tuple[int, ...]) -> bool:
+    return np.ndim(param) == 1 + len(tail)
+
+
 class ReplicationRandom:
     """Draws for a contiguous range of replication blocks, replication axis first.
 
@@ -55,47 +80,86 @@ class ReplicationRandom:
         Index of the first replication (must be a multiple of :data:`BLOCK_SIZE`).
     size : int
         Number of replications covered.
+    stream : int
+        Which of the run's independent streams (the engine draws real data from stream 0 and
+        synthetic data from stream 1).
+    shared : SharedNoise, optional
+        Take the noise draws from this shared source instead of drawing them (common random
+        numbers across arms; see :class:`SharedNoise`).
 
     Notes
     -----
     Every method returns an array of shape ``(size, *tail)``. Parameters may be scalars, arrays
     that broadcast against ``tail``, or arrays with a leading replication axis (``ndim`` equal to
-    ``1 + len(tail)``), which are split across the blocks.
+    ``1 + len(tail)``), which are split across the blocks; a draw with such a parameter is
+    *parametric* and uses the block's parametric generator (module docstring).
     """
 
-    def __init__(self, root: np.random.SeedSequence, first: int, size: int) -> None:
+    def __init__(
+        self,
+        root: np.random.SeedSequence,
+        first: int,
+        size: int,
+        stream: int = 0,
+        shared: SharedNoise | None = None,
+    ) -> None:
         if first % BLOCK_SIZE:
             raise ValueError(f"first replication {first} is not a multiple of {BLOCK_SIZE}")
         self.size = int(size)
-        self._blocks: list[tuple[np.random.Generator, int, int]] = []
+        self._root = root
+        self._stream = int(stream)
+        self._ranges: list[tuple[int, int, int]] = []  # (block, start, stop)
         start = 0
         block = first // BLOCK_SIZE
         while start < self.size:
             stop = min(start + BLOCK_SIZE, self.size)
-            gen = np.random.Generator(np.random.PCG64(block_seed(root, block)))
-            self._blocks.append((gen, start, stop))
+            self._ranges.append((block, start, stop))
             start = stop
             block += 1
+        self._noise_gens: list[Any] | None = None
+        self._param_gens: list[Any] | None = None
+        self._shared = shared
+        self._epoch = -1
+        self._cursor = 0
+
+    def _gens(self, kind: int) -> list[Any]:
+        """The generators of one kind, created on first use."""
+        if kind == _NOISE:
+            if self._noise_gens is None:
+                self._noise_gens = [
+                    _generator(self._root, b, self._stream, kind) for b, _, _ in self._ranges
+                ]
+            return self._noise_gens
+        if self._param_gens is None:
+            self._param_gens = [
+                _generator(self._root, b, self._stream, kind) for b, _, _ in self._ranges
+            ]
+        return self._param_gens
+
+    def _blocks(self, kind: int) -> list[tuple[Any, int, int]]:
+        return [(g, a, b) for g, (_, a, b) in zip(self._gens(kind), self._ranges, strict=True)]
+
+    def _draw(self, method: str, tail: tuple[int, ...], *params: Any) -> np.ndarray:
+        tail = tuple(int(k) for k in tail)
+        kind = _PARAMETRIC if any(_per_replication(p, tail) for p in params) else _NOISE
+        if kind == _NOISE and self._shared is not None:
+            return self._shared.fetch(self, method, tail, params)
+        return getattr(self, "_fill_" + method)(self._blocks(kind), tail, *params)
 
     @staticmethod
     def _part(param: Any, tail: tuple[int, ...], a: int, b: int) -> Any:
-        if np.ndim(param) == 1 + len(tail):
+        if _per_replication(param, tail):
             return param[a:b]
         return param
 
+    # -- the distributions ----------------------------------------------------------------------
     def standard_normal(self, tail: tuple[int, ...] = ()) -> np.ndarray:
         """Standard normal draws of shape ``(size, *tail)``."""
-        out = np.empty((self.size, *tail))
-        for gen, a, b in self._blocks:
-            gen.standard_normal(out=out[a:b])
-        return out
+        return self._draw("standard_normal", tail)
 
     def standard_gamma(self, shape: Any, tail: tuple[int, ...] = ()) -> np.ndarray:
         """Gamma(shape, scale 1) draws of shape ``(size, *tail)``."""
-        out = np.empty((self.size, *tail))
-        for gen, a, b in self._blocks:
-            gen.standard_gamma(self._part(shape, tail, a, b), out=out[a:b])
-        return out
+        return self._draw("standard_gamma", tail, shape)
 
     def chisquare(self, df: Any, tail: tuple[int, ...] = ()) -> np.ndarray:
         """Chi-square draws with ``df`` degrees of freedom, through the gamma generator.
@@ -106,17 +170,11 @@ class ReplicationRandom:
 
     def uniform(self, tail: tuple[int, ...] = ()) -> np.ndarray:
         """Uniform draws on ``[0, 1)`` of shape ``(size, *tail)``."""
-        out = np.empty((self.size, *tail))
-        for gen, a, b in self._blocks:
-            gen.random(out=out[a:b])
-        return out
+        return self._draw("uniform", tail)
 
     def standard_exponential(self, tail: tuple[int, ...] = ()) -> np.ndarray:
         """Exponential draws with rate 1, shape ``(size, *tail)``."""
-        out = np.empty((self.size, *tail))
-        for gen, a, b in self._blocks:
-            gen.standard_exponential(out=out[a:b])
-        return out
+        return self._draw("standard_exponential", tail)
 
     def poisson(self, lam: Any, tail: tuple[int, ...] = ()) -> np.ndarray:
         """Poisson draws with mean ``lam``, as floats of shape ``(size, *tail)``.
@@ -126,26 +184,11 @@ class ReplicationRandom:
         skewness ``lam^(-1/2) < 1e-9``) is below the spacing of doubles there. The choice is made
         per block, so it never depends on the chunking.
         """
-        out = np.empty((self.size, *tail))
-        for gen, a, b in self._blocks:
-            part = np.broadcast_to(self._part(lam, tail, a, b), (b - a, *tail))
-            big = part > _POISSON_EXACT
-            if np.any(big):
-                normal = np.rint(part + np.sqrt(part) * gen.standard_normal((b - a, *tail)))
-                small = gen.poisson(np.where(big, 0.0, part))
-                out[a:b] = np.where(big, normal, small)
-            else:
-                out[a:b] = gen.poisson(part)
-        return out
+        return self._draw("poisson", tail, lam)
 
     def binomial(self, n: Any, p: Any, tail: tuple[int, ...] = ()) -> np.ndarray:
         """Binomial draws with ``n`` trials and success probability ``p``, as floats."""
-        out = np.empty((self.size, *tail))
-        for gen, a, b in self._blocks:
-            out[a:b] = gen.binomial(
-                self._part(n, tail, a, b), self._part(p, tail, a, b), size=(b - a, *tail)
-            )
-        return out
+        return self._draw("binomial", tail, n, p)
 
     def multinomial(self, n: int, pvals: np.ndarray) -> np.ndarray:
         """Multinomial counts of ``n`` trials, one row of ``pvals`` per replication.
@@ -162,7 +205,119 @@ class ReplicationRandom:
         numpy.ndarray
             Counts as floats, shape ``(size, K)``.
         """
-        out = np.empty((self.size, np.shape(pvals)[-1]))
-        for gen, a, b in self._blocks:
+        pvals = np.asarray(pvals, dtype=float)
+        if pvals.ndim != 2 or pvals.shape[0] != self.size:
+            raise fail("pvals", f"must have shape ({self.size}, K)", pvals.shape)
+        out = np.empty((self.size, pvals.shape[-1]))
+        for gen, a, b in self._blocks(_PARAMETRIC):
             out[a:b] = gen.multinomial(n, pvals[a:b])
         return out
+
+    # -- block fillers --------------------------------------------------------------------------
+    def _fill_standard_normal(self, blocks: list[Any], tail: tuple[int, ...]) -> np.ndarray:
+        out = np.empty((self.size, *tail))
+        for gen, a, b in blocks:
+            gen.standard_normal(out=out[a:b])
+        return out
+
+    def _fill_standard_gamma(
+        self, blocks: list[Any], tail: tuple[int, ...], shape: Any
+    ) -> np.ndarray:
+        out = np.empty((self.size, *tail))
+        for gen, a, b in blocks:
+            gen.standard_gamma(self._part(shape, tail, a, b), out=out[a:b])
+        return out
+
+    def _fill_uniform(self, blocks: list[Any], tail: tuple[int, ...]) -> np.ndarray:
+        out = np.empty((self.size, *tail))
+        for gen, a, b in blocks:
+            gen.random(out=out[a:b])
+        return out
+
+    def _fill_standard_exponential(self, blocks: list[Any], tail: tuple[int, ...]) -> np.ndarray:
+        out = np.empty((self.size, *tail))
+        for gen, a, b in blocks:
+            gen.standard_exponential(out=out[a:b])
+        return out
+
+    def _fill_poisson(self, blocks: list[Any], tail: tuple[int, ...], lam: Any) -> np.ndarray:
+        out = np.empty((self.size, *tail))
+        for gen, a, b in blocks:
+            part = np.broadcast_to(self._part(lam, tail, a, b), (b - a, *tail))
+            big = part > _POISSON_EXACT
+            if np.any(big):
+                normal = np.rint(part + np.sqrt(part) * gen.standard_normal((b - a, *tail)))
+                small = gen.poisson(np.where(big, 0.0, part))
+                out[a:b] = np.where(big, normal, small)
+            else:
+                out[a:b] = gen.poisson(part)
+        return out
+
+    def _fill_binomial(
+        self, blocks: list[Any], tail: tuple[int, ...], n: Any, p: Any
+    ) -> np.ndarray:
+        out = np.empty((self.size, *tail))
+        for gen, a, b in blocks:
+            out[a:b] = gen.binomial(
+                self._part(n, tail, a, b), self._part(p, tail, a, b), size=(b - a, *tail)
+            )
+        return out
+
+
+def _signature(method: str, tail: tuple[int, ...], params: tuple[Any, ...]) -> tuple[Any, ...]:
+    return (method, tail, tuple(np.asarray(p, dtype=float).tobytes() for p in params))
+
+
+class SharedNoise:
+    """Noise draws made once and handed to several streams with the same seed.
+
+    The arms of a weight sweep each hold a :class:`ReplicationRandom` built with
+    ``shared=this``. Within a *round* (one generation), the ``i``-th noise call of every arm gets
+    the same array, drawn by ``source`` when the first arm asks for it and marked read-only
+    (families never write to their draws). The arms must
+    make the same noise calls in the same order, which holds whenever they differ only in the
+    values of their parameters (noise draws never depend on them, see the module docstring);
+    a mismatch is an error, never a silent divergence.
+
+    Parameters
+    ----------
+    source : ReplicationRandom
+        The stream that actually draws (built with the arms' seed, stream and range, no
+        ``shared``).
+    """
+
+    def __init__(self, source: ReplicationRandom) -> None:
+        if source._shared is not None:
+            raise ValueError("the source of shared noise must draw its own numbers")
+        self._source = source
+        self._records: list[tuple[tuple[Any, ...], np.ndarray]] = []
+        self._epoch = 0
+
+    def new_round(self) -> None:
+        """Start a generation: forget the previous one's draws."""
+        self._records.clear()
+        self._epoch += 1
+
+    def fetch(
+        self, reader: ReplicationRandom, method: str, tail: tuple[int, ...], params: tuple[Any, ...]
+    ) -> np.ndarray:
+        """The reader's next noise draw: the shared array itself, read-only (the families never
+        write to their draws)."""
+        if reader.size != self._source.size:
+            raise ValueError("a reader of shared noise must cover the source's replications")
+        if reader._epoch != self._epoch:
+            reader._epoch, reader._cursor = self._epoch, 0
+        signature = _signature(method, tail, params)
+        if reader._cursor == len(self._records):
+            source = self._source
+            draw = getattr(source, "_fill_" + method)(source._blocks(_NOISE), tail, *params)
+            draw.flags.writeable = False
+            self._records.append((signature, draw))
+        expected, draw = self._records[reader._cursor]
+        if expected != signature:
+            raise RuntimeError(
+                f"arms sharing random numbers diverged: noise call {reader._cursor} of this "
+                f"round is {method}{tail} here but {expected[0]}{expected[1]} in the first arm"
+            )
+        reader._cursor += 1
+        return draw

@@ -118,8 +118,7 @@ class Categorical(DataFamily):
         self, state: tuple[np.ndarray, np.ndarray], m: int, rng: ReplicationRandom
     ) -> np.ndarray:
         cdf, last = state
-        u = rng.uniform((m,))
-        u *= cdf[:, -1:]
+        u = rng.uniform((m,)) * cdf[:, -1:]
         codes = np.zeros(u.shape, dtype=np.int64)
         for j in range(self.k - 1):  # a cell of probability 0 has an empty interval
             codes += u >= cdf[:, j : j + 1]

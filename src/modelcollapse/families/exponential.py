@@ -83,18 +83,16 @@ class ExponentialDistribution(DataFamily):
 
     # -- drawing ---------------------------------------------------------------------------
     def _draw_exact(self, params: ExponentialParams, n: int, rng: ReplicationRandom) -> SumStats:
-        total = rng.standard_gamma(float(n))
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            total /= params.rate
+            total = rng.standard_gamma(float(n)) / params.rate
         return SumStats(n, total)
 
     def _sampler(self, params: ExponentialParams) -> np.ndarray:
         return np.asarray(params.rate, dtype=float)
 
     def _sample_with(self, state: np.ndarray, m: int, rng: ReplicationRandom) -> np.ndarray:
-        x = rng.standard_exponential((m,))
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            x /= state[:, None]
+            x = rng.standard_exponential((m,)) / state[:, None]
         return x
 
     def _check_data(self, data: Any) -> np.ndarray:

@@ -232,17 +232,16 @@ class Gaussian(_GaussianBase):
     def _draw_exact(self, p: GaussianParams, n: int, rng: ReplicationRandom) -> GaussianStats:
         z = rng.standard_normal()
         gamma = rng.standard_gamma((n - 1) / 2)  # chi2(n - 1) / 2
-        z *= np.sqrt(p.cov / n)
+        z = z * np.sqrt(p.cov / n)  # draws are read-only (shared across arms)
         z += p.mean
-        gamma *= 2.0 * p.cov
+        gamma = gamma * (2.0 * p.cov)
         return GaussianStats(n, z, gamma)
 
     def _sample_with(
         self, state: tuple[GaussianParams, np.ndarray], m: int, rng: ReplicationRandom
     ) -> np.ndarray:
         p, factor = state
-        x = rng.standard_normal((m,))
-        x *= factor[:, None]
+        x = rng.standard_normal((m,)) * factor[:, None]
         x += p.mean[:, None]
         return x
 

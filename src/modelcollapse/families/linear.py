@@ -224,8 +224,7 @@ class LinearRegressionFixed(DataFamily):
 
     def _sample_with(self, state: np.ndarray, m: int, rng: ReplicationRandom) -> np.ndarray:
         self._check_size(m)
-        y = rng.standard_normal((m,))
-        y *= np.sqrt(self.sigma2)
+        y = rng.standard_normal((m,)) * np.sqrt(self.sigma2)
         y += state
         return y
 
@@ -374,8 +373,7 @@ class LinearRegressionRandom(DataFamily):
         p = self.dim
         out = np.empty((beta.shape[0], m, p + 1))
         out[..., :p] = law.rows(rng.standard_normal((m, p)))
-        noise = rng.standard_normal((m,))
-        noise *= np.sqrt(self.sigma2)
+        noise = rng.standard_normal((m,)) * np.sqrt(self.sigma2)
         noise += np.einsum("rmp,rp->rm", out[..., :p], beta)
         out[..., p] = noise
         return out
