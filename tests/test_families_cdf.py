@@ -42,14 +42,15 @@ def test_exact_error_against_quadrature(law):
     atoms = law.ppf(rng.uniform(size=(3, 12)))
     atoms[2, 5:8] = atoms[2, 4]  # ties
     # Two components with unequal masses (fresh data weighted 0.3, 7 synthetic atoms).
-    model = EmpiricalModel(atoms, np.tile([0.3 / 5, 0.7 / 7], (3, 1)), (5, 7))
+    model = EmpiricalModel(law.cdf(atoms), np.tile([0.3 / 5, 0.7 / 7], (3, 1)), (5, 7))
+    np.testing.assert_allclose(fam.atoms(model), atoms, rtol=1e-12)
     exact = fam.cdf_error(model)
     masses = fam.masses(model)
     np.testing.assert_allclose(masses.sum(axis=-1), 1.0, rtol=1e-15)
     for i in range(3):
         assert exact[i] == pytest.approx(_quadrature_error(law, atoms[i], masses[i]), abs=1e-12)
     # A point mass at the median: int (1{u >= 1/2} - u)^2 du = 1/12.
-    point = EmpiricalModel(np.full((1, 1), law.median()), np.ones((1, 1)), (1,))
+    point = EmpiricalModel(np.full((1, 1), 0.5), np.ones((1, 1)), (1,))
     assert fam.cdf_error(point)[0] == pytest.approx(1 / 12, abs=1e-15)
     assert fam.cdf_error(ContinuousLaw()) == 0.0
 
@@ -67,16 +68,17 @@ def test_error_is_distribution_free():
 def test_sampler_draws_atoms_with_their_masses():
     fam = mc.EmpiricalCDF()
     r, n = 4, 200000
-    atoms = np.tile(np.arange(6.0), (r, 1))
-    model = EmpiricalModel(atoms, np.tile([0.6 / 2, 0.4 / 4], (r, 1)), (2, 4))
+    levels = np.tile(np.arange(1.0, 7.0) / 7, (r, 1))
+    atoms = stats.norm.ppf(levels)
+    model = EmpiricalModel(levels, np.tile([0.6 / 2, 0.4 / 4], (r, 1)), (2, 4))
     draws = fam.sample(model, n, _rng(2, r))
     assert draws.shape == (r, n)
-    freq = (draws[..., None] == np.arange(6.0)).mean(axis=1)
+    freq = (draws[..., None] == atoms[:, None, :]).mean(axis=1)
     p = fam.masses(model)
     assert np.all(np.abs(freq - p) <= 4 * np.sqrt(p * (1 - p) / n)), freq
     # A component of weight zero is never drawn.
-    empty = EmpiricalModel(atoms, np.tile([0.0, 1.0 / 4], (r, 1)), (2, 4))
-    assert fam.sample(empty, 1000, _rng(3, r)).min() >= 2.0
+    empty = EmpiricalModel(levels, np.tile([0.0, 1.0 / 4], (r, 1)), (2, 4))
+    assert fam.sample(empty, 1000, _rng(3, r)).min() >= atoms[0, 2]
 
 
 def test_first_synthetic_sample_is_a_bootstrap_of_the_real_data():
@@ -85,8 +87,8 @@ def test_first_synthetic_sample_is_a_bootstrap_of_the_real_data():
     real = fam.draw(truth, 8, _rng(1, 50), "sample")
     model = fam.fit([real], [1.0])
     boot = fam.draw(model, 30, _rng(2, 50), "sample")
-    assert np.all(np.isin(boot.points, real.points))
-    assert np.all((boot.points[..., None] == real.points[:, None, :]).any(axis=-1))
+    assert np.all(np.isin(boot.levels, real.levels))
+    assert np.all((boot.levels[..., None] == real.levels[:, None, :]).any(axis=-1))
 
 
 def test_generation_zero_error_is_one_over_6n():
@@ -175,7 +177,7 @@ def test_mean_and_variance_hooks_and_flattening():
     s2 = fam.draw(truth, 5, _rng(2, 20), "sample")
     model = fam.fit([s1, s2], [0.25, 0.75])
     masses = np.concatenate([np.full(7, 0.25 / 7), np.full(5, 0.75 / 5)])
-    atoms = np.concatenate([s1.points, s2.points], axis=1)
+    atoms = fam.law.ppf(np.concatenate([s1.levels, s2.levels], axis=1))
     mean = atoms @ masses
     np.testing.assert_allclose(fam.mean(model), mean, rtol=1e-13)
     np.testing.assert_allclose(fam.covariance(model), (atoms - mean[:, None]) ** 2 @ masses)
