@@ -241,8 +241,8 @@ class _GLM(DataFamily):
                 "flattened has NaN coefficients)",
                 beta[~np.isfinite(beta).all(axis=-1)][0].tolist(),
             )
-        x = _feature_major(beta.shape[0], self.dim, n)
-        self.law(params).columns(rng.standard_normal((self.dim, n)), out=x)
+        # With an isotropic law the covariates are the normal draws themselves (no copy).
+        x = self.law(params).columns(rng.standard_normal((self.dim, n)))
         eta = np.einsum("rkn,rk->rn", x, beta)
         return x, self._labels(eta, n, rng), beta
 
@@ -612,7 +612,7 @@ class LogisticRegression(_GLM):
             prob = np.exp(np.negative(eta, out=eta), out=eta)
         prob += 1.0
         np.reciprocal(prob, out=prob)
-        return (rng.uniform((n,)) < prob).astype(float)
+        return np.less(rng.uniform((n,)), prob, out=prob)  # 1.0 with probability prob
 
     def _check_labels(self, y: np.ndarray) -> None:
         bad = (y != 0) & (y != 1)
