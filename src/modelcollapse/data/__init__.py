@@ -192,7 +192,7 @@ def dataset_info(name: str, cleaning: str = "complete", top: int | None = None) 
         if isinstance(values.dtype, pd.CategoricalDtype):
             continue
         lines.append(
-            f"  {column:16s} {str(values.dtype):8s} min {values.min():>9,}  "
+            f"  {column:16s} {values.dtype!s:8s} min {values.min():>9,}  "
             f"median {values.median():>11,.1f}  max {values.max():>9,}"
         )
     lines += ["", "categorical columns (rows per category):"]
