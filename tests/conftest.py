@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from scipy import stats
 
@@ -41,9 +42,19 @@ FAMILY_CASES = {
     "poisson-regression": lambda: mc.PoissonRegression(
         beta=[0.5, -0.3], cov=[[1.0, 0.3], [0.3, 0.5]], synthetic_cov=1.0
     ),
+    "logistic-table": lambda: _small_table(),
     "cdf-normal": lambda: mc.EmpiricalCDF(),
     "cdf-gamma": lambda: mc.EmpiricalCDF(stats.gamma(2.0, scale=0.5)),
 }
+
+
+def _small_table() -> mc.LogisticTable:
+    """A 400-row table, covariates in awkward units, labels from a logistic law."""
+    rng = np.random.default_rng(2)
+    x = np.column_stack([rng.normal(40.0, 12.0, 400), rng.exponential(2000.0, 400)])
+    eta = 0.03 * (x[:, 0] - 40.0) + 1e-4 * (x[:, 1] - 2000.0)
+    y = (rng.uniform(size=400) < 1.0 / (1.0 + np.exp(-eta))).astype(float)
+    return mc.LogisticTable(x, y, columns=["age", "gain"])
 
 
 @pytest.fixture(params=sorted(FAMILY_CASES))

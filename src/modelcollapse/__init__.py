@@ -7,7 +7,8 @@ The public API is short:
 - families: :class:`Gaussian`, :class:`MultivariateGaussian`, :class:`ExponentialDistribution`,
   :class:`Poisson`, :class:`Bernoulli`, :class:`Categorical`, :class:`GammaDistribution`,
   :class:`LinearRegressionFixed`, :class:`LinearRegressionRandom`,
-  :class:`LogisticRegression`, :class:`PoissonRegression`, :class:`EmpiricalCDF`
+  :class:`LogisticRegression`, :class:`PoissonRegression`, :class:`LogisticTable`,
+  :class:`EmpiricalCDF`
   (:mod:`modelcollapse.families`);
 - schedules and weight rules: :mod:`modelcollapse.schedules`;
 - closed forms: :mod:`modelcollapse.theory`.
@@ -28,6 +29,7 @@ from .families import (
     LinearRegressionFixed,
     LinearRegressionRandom,
     LogisticRegression,
+    LogisticTable,
     MultivariateGaussian,
     Poisson,
     PoissonRegression,
@@ -72,6 +74,7 @@ __all__ = [
     "LinearRegressionFixed",
     "LinearRegressionRandom",
     "LogisticRegression",
+    "LogisticTable",
     "MultivariateGaussian",
     "Optimal",
     "Poisson",

@@ -23,9 +23,11 @@ from .linear import (
     RegressionStats,
 )
 from .poisson import Poisson, PoissonParams
+from .table_glm import LogisticTable
 
 __all__ = [
     "FAMILY_NAMES",
+    "TABLE_FAMILY_NAMES",
     "AsymptoticFamily",
     "Bernoulli",
     "BernoulliParams",
@@ -52,6 +54,7 @@ __all__ = [
     "LinearRegressionFixed",
     "LinearRegressionRandom",
     "LogisticRegression",
+    "LogisticTable",
     "MultivariateGaussian",
     "Poisson",
     "PoissonParams",
@@ -77,6 +80,10 @@ FAMILY_NAMES = (
     "cdf",
 )
 
+#: Families built on a user's data table (``make_family(name, x=..., y=...)``); not offered by
+#: the command line's ``--family``, which has no table to give them.
+TABLE_FAMILY_NAMES = ("logistic-table",)
+
 #: Options of the paper-2 families, passed to their constructors.
 _OPTIONS = {
     "linear-fixed": ("design", "beta", "dim", "n", "sigma2", "cov", "seed"),
@@ -84,6 +91,7 @@ _OPTIONS = {
     "logistic": ("beta", "dim", "cov", "synthetic_cov", "penalty"),
     "poisson-regression": ("beta", "dim", "cov", "synthetic_cov", "clip"),
     "cdf": ("law",),
+    "logistic-table": ("x", "y", "columns", "penalty"),
 }
 _CLASSES = {
     "linear-fixed": LinearRegressionFixed,
@@ -91,6 +99,7 @@ _CLASSES = {
     "logistic": LogisticRegression,
     "poisson-regression": PoissonRegression,
     "cdf": EmpiricalCDF,
+    "logistic-table": LogisticTable,
 }
 
 
@@ -100,7 +109,7 @@ def make_family(name: str, **options: Any) -> Family:
     Parameters
     ----------
     name : str
-        One of :data:`FAMILY_NAMES`.
+        One of :data:`FAMILY_NAMES` or :data:`TABLE_FAMILY_NAMES`.
     **options
         ``"gaussian"``: ``dim`` (default 1), ``mu``, ``sigma2`` (the truth is
         ``N(mu 1_d, sigma2 I_d)``), ``variance``, ``combine`` and ``bias``.
@@ -118,6 +127,8 @@ def make_family(name: str, **options: Any) -> Family:
         (``"none"`` or ``"l2-sklearn"``).
         ``"poisson-regression"``: ``beta``, ``dim``, ``cov``, ``synthetic_cov``, ``clip``.
         ``"cdf"``: ``law``, a frozen scipy.stats continuous distribution (default ``N(0, 1)``).
+        ``"logistic-table"``: ``x`` (``N x q`` covariates), ``y`` (0/1 labels), ``columns``,
+        ``penalty`` (see :class:`LogisticTable`).
         A covariance given as a number ``c`` means ``c I_p``.
 
     Examples
@@ -156,8 +167,10 @@ def make_family(name: str, **options: Any) -> Family:
         return GammaDistribution(**options)
     if name in _OPTIONS:
         _check_options(name, options, _OPTIONS[name])
+        if name in TABLE_FAMILY_NAMES and not {"x", "y"} <= set(options):
+            raise fail("options", f"the {name} family needs its table: x and y", sorted(options))
         return _CLASSES[name](**options)
-    raise fail("family", f"must be one of {', '.join(FAMILY_NAMES)}", name)
+    raise fail("family", f"must be one of {', '.join(FAMILY_NAMES + TABLE_FAMILY_NAMES)}", name)
 
 
 def _check_options(name: str, options: dict[str, Any], allowed: tuple[str, ...]) -> None:

@@ -40,7 +40,9 @@ rows of a fixed design), ``record_params = False`` (a large state, such as the a
 empirical distribution: the recorder keeps metrics only, and ``param_labels`` may be empty since
 the flattened state has no fixed length), ``weight_by_information`` (the asymptotic engine
 averages estimates weighted by their information, see
-:mod:`modelcollapse.families.asymptotic`). A statistics record may list ``hints``: fields that
+:mod:`modelcollapse.families.asymptotic`), ``real_data_misspecified`` (the truth's data are a
+real table, not draws from the model: its ``asymptotic_covariance`` is a sandwich, not the
+inverse information). A statistics record may list ``hints``: fields that
 only speed a fit up (a warm start) without changing it, which data given to ``statistics`` lack.
 
 Optional hooks of the ``asymptotic`` engine (:mod:`modelcollapse.families.asymptotic`), all in

@@ -126,7 +126,7 @@ _SLICE_MIN_ROWS = 16
 _SUBSET_BELOW = 8
 #: Up to this dimension the information is summed from the products ``x_j x_k`` (one array per
 #: pair), beyond it by a batched matrix product.
-_PAIRS_MAX_DIM = 6
+_PAIRS_MAX_DIM = 4
 #: Gauss-Legendre rule of the logistic information (see the module docstring).
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(256)
 _GL_T_MAX = 10.0
@@ -165,9 +165,10 @@ class _GLM(DataFamily):
     """Shared drawing, fitting and metric machinery of the GLMs (see the module docstring)."""
 
     engines = ("sample", "asymptotic")
-    #: Penalty strength ``lambda`` of ``0.5 lambda |beta|^2`` and whether the point weights are
-    #: rescaled to sum to the number of points (the ``l2-sklearn`` convention).
-    _ridge = 0.0
+    #: Penalty strength ``lambda`` of ``0.5 sum_k lambda_k beta_k^2`` (a number, or one value per
+    #: coefficient) and whether the point weights are rescaled to sum to the number of points
+    #: (the ``l2-sklearn`` convention).
+    _ridge: Any = 0.0
     _rescale = False
     #: Whether the damped iteration looks for a separation certificate.
     _separable = False
@@ -299,7 +300,7 @@ class _GLM(DataFamily):
             gram = gram + point_weight * np.einsum("rkn,rln->rkl", s.x, s.x)
         beta, converged, info = self._newton(blocks, self._start(used))
         # A fit whose information vanishes in some direction is numerically at infinity.
-        if self._ridge == 0.0:
+        if not np.all(np.asarray(self._ridge) > 0.0):  # some direction is unpenalised
             converged &= weakest_curvature(info, gram) >= _MIN_CURVATURE
         return GLMParams(beta, converged, "synthetic")
 
@@ -367,12 +368,12 @@ class _GLM(DataFamily):
         if small:
             info[:, rows_q, cols_q] = packed
             info[:, cols_q, rows_q] = packed
-        if self._ridge:
-            info += self._ridge * np.eye(p)
+        if np.any(self._ridge):
+            info += np.eye(p) * self._ridge  # diag(ridge)
         return score, info, separated
 
     def _objective(self, blocks: list[_Block], beta: np.ndarray) -> np.ndarray:
-        value = -0.5 * self._ridge * np.sum(beta * beta, axis=-1)
+        value = -0.5 * np.sum(self._ridge * beta * beta, axis=-1)
         with np.errstate(over="ignore", invalid="ignore"):
             for b in blocks:
                 eta = np.einsum("rkn,rk->rn", b.x, beta)
