@@ -168,7 +168,7 @@ class Panel:
 
     def k_eff(self, k: float) -> float:
         """The effective ``k`` of the first-order theory at ``k = n/m``."""
-        return k * self.k_scale
+        return float(theory.effective_k(k, 1.0, self.k_scale))
 
 
 def _window_theory(panel: Panel, w: float, n: int, m: int, window: np.ndarray) -> float:

@@ -27,6 +27,7 @@ from .paper1 import (
 from .paper2 import (
     CONSTANT_MODELS,
     GOLDEN,
+    effective_k,
     error_trajectory,
     exact_error_path,
     exact_limiting_error,
@@ -48,6 +49,7 @@ __all__ = [
     "GOLDEN",
     "collapse_probability",
     "collapse_verdict",
+    "effective_k",
     "error_trajectory",
     "exact_error_path",
     "exact_limiting_error",

@@ -147,6 +147,28 @@ def naive_weight(k: Any) -> np.ndarray:
     return (k / (1.0 + k))[()]
 
 
+def effective_k(k: Any, c_real: float, c_synth: float) -> np.ndarray:
+    """``k C_synth / C_real``: the ``k`` of the first-order theory when a real fit and a
+    synthetic fit have different constants.
+
+    When the real data do not follow the model (a pseudo-truth fitted to a real table), one fit
+    of ``n`` real points has ``n E|theta_hat - theta*|^2 -> C_real`` (a sandwich) while a fit of
+    ``m`` points drawn from the model has ``C_synth`` (the inverse information). The recursion
+    ``e_t = w^2 C_real/n + (1-w)^2 (e_{t-1} + C_synth/m)`` is paper 2's with ``C = C_real`` and
+    ``k`` replaced by ``k C_synth/C_real``: the limiting error is
+    ``C_real R(w, k C_synth/C_real)/n`` and the optimal weight ``w*(k C_synth/C_real)``.
+
+    Examples
+    --------
+    >>> float(effective_k(1.0, 2.0, 2.0))
+    1.0
+    """
+    k = _k(k)
+    c_real = check_real("c_real", c_real, lower=0.0, lower_open=True)
+    c_synth = check_real("c_synth", c_synth, lower=0.0, lower_open=True)
+    return (k * (c_synth / c_real))[()]
+
+
 def error_trajectory(
     w: Any, k: float, generations: int, constant: float = 1.0, n: float = 1.0
 ) -> np.ndarray:
