@@ -197,3 +197,59 @@ def test_make_family_needs_the_table():
     fam = mc.make_family("logistic-table", x=x, y=y, columns=["a", "b"])
     assert isinstance(fam, mc.LogisticTable)
     assert fam.describe()["columns"] == ["a", "b"]
+
+
+# -- TableSource -------------------------------------------------------------------------------
+
+
+def _skewed_table(rows: int = 5000):
+    rng = np.random.default_rng(4)
+    x = np.column_stack([rng.exponential(1.0, rows), rng.integers(0, 5, rows).astype(float)])
+    cov = np.cov(x, rowvar=False, bias=True)
+    return x, mc.MultivariateGaussian(x.mean(axis=0), cov, variance="unbiased")
+
+
+def test_table_source_draws_rows_of_the_table_for_the_truth_only():
+    x, gaussian = _skewed_table()
+    fam = mc.TableSource(gaussian, x)
+    truth = fam.broadcast(fam.truth(), 5)
+    rows = fam.sample(truth, 40, _rng(1, 5))
+    assert rows.shape == (5, 40, 2)
+    assert (rows[:, :, None, :] == x[None, None]).all(axis=-1).any(axis=-1).all()
+    # The statistics of the truth's draw are those of the same rows.
+    stats = fam.draw(truth, 40, _rng(1, 5), "exact")
+    np.testing.assert_array_equal(stats.mean, gaussian.statistics(rows).mean)
+    # A fitted model draws from the model: Gaussian points, not table rows.
+    fitted = fam.fit([stats], [1.0])
+    drawn = fam.sample(fitted, 40, _rng(2, 5))
+    assert not (drawn[:, :, None, :] == x[None, None]).all(axis=-1).any()
+    assert fam.engines == ("exact", "sample")
+    assert "rows" in fam.describe()["real_data"]
+
+
+def test_table_source_mean_error_follows_the_inflation_law_on_skewed_rows():
+    """Unbiased covariance estimates: E|mu_t - mu|^2 = (tr Sigma/n0)(1 + r_t) for any data."""
+    x, gaussian = _skewed_table()
+    fam = mc.TableSource(gaussian, x)
+    n0, sizes = 20, [20, 40, 80]
+    res = mc.simulate(
+        fam,
+        n0=n0,
+        schedule=mc.schedules.Explicit(sizes),
+        generations=3,
+        replications=4000,
+        seed=5,
+        metrics=["mean_error"],
+        record="all",
+    )
+    err = res.values("mean_error")
+    se = err.std(axis=0, ddof=1) / np.sqrt(err.shape[0])
+    expected = np.trace(gaussian.truth().cov) / n0 * theory.risk_inflation(n0, sizes)
+    assert np.all(np.abs(err.mean(axis=0) - expected) <= 4 * se)
+
+
+def test_table_source_rejects_data_outside_the_family():
+    with pytest.raises(mc.InvalidArgumentError, match="category codes"):
+        mc.TableSource(mc.Categorical([0.5, 0.5]), [0, 1, 2])
+    with pytest.raises(mc.InvalidArgumentError, match="non-empty"):
+        mc.TableSource(mc.Categorical([0.5, 0.5]), [])

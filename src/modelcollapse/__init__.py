@@ -33,6 +33,7 @@ from .families import (
     MultivariateGaussian,
     Poisson,
     PoissonRegression,
+    TableSource,
     make_family,
 )
 from .regimes import Replace, make_regime
@@ -85,6 +86,7 @@ __all__ = [
     "Shrinkage",
     "SimulationResult",
     "TLog",
+    "TableSource",
     "make_family",
     "make_regime",
     "metrics",

@@ -24,6 +24,7 @@ from .linear import (
 )
 from .poisson import Poisson, PoissonParams
 from .table_glm import LogisticTable
+from .table_source import TableSource
 
 __all__ = [
     "FAMILY_NAMES",
@@ -62,6 +63,7 @@ __all__ = [
     "RegressionParams",
     "RegressionStats",
     "SampleStats",
+    "TableSource",
     "make_family",
 ]
 

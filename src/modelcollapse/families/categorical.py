@@ -105,7 +105,17 @@ class Categorical(DataFamily):
     def _draw_exact(
         self, params: CategoricalParams, n: int, rng: ReplicationRandom
     ) -> CategoricalStats:
-        return CategoricalStats(n, rng.multinomial(n, np.asarray(params.p, dtype=float)))
+        p = np.asarray(params.p, dtype=float)
+        counts = rng.multinomial(n, p)
+        # numpy gives the last cell whatever trials remain; at huge n the rounding of the
+        # conditional probabilities leaves a few there even when its probability is 0 (n = 4e18:
+        # hundreds). A lost cell stays lost: such counts go to the largest cell.
+        lost = (p <= 0.0) & (counts > 0)
+        if np.any(lost):
+            leak = np.where(lost, counts, 0.0).sum(axis=-1)
+            counts[lost] = 0.0
+            counts[np.arange(counts.shape[0]), np.argmax(p, axis=-1)] += leak
+        return CategoricalStats(n, counts)
 
     def _sampler(self, params: CategoricalParams) -> tuple[np.ndarray, np.ndarray]:
         p = np.asarray(params.p, dtype=float)

@@ -1,0 +1,133 @@
+"""Real data from a table: any family whose real draws are rows of a data set.
+
+:class:`TableSource` wraps a family so that every draw from the *truth* (generation 0's ``n0``
+real points, and the fresh real data of paper 2's regime) is ``n`` rows drawn with replacement
+from a fixed table, reduced by the family's own ``statistics``; draws from a fitted model, the
+fits and every metric are the wrapped family's. The truth's parameters are the wrapped family's
+truth, which should be the table's *population* values (for a Gaussian, the table's mean and
+MLE covariance; for a categorical column, its frequencies): the population-risk metric
+``E_truth[-log p_model(X)]`` is then exactly the average negative log-likelihood of the table's
+rows for the families whose log-likelihood depends on the data through those values (Gaussian,
+categorical).
+
+The truth is told apart from a fitted model by its type: ``truth()`` and ``broadcast`` of it
+return an instance of a subclass of the wrapped family's parameter record, marked
+``from_table = True``; everything else (the wrapped family's methods) sees an ordinary record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import fields
+from typing import Any
+
+import numpy as np
+
+from .._validation import fail
+from ..random import ReplicationRandom
+
+__all__ = ["TableSource"]
+
+_MARKED: dict[type, type] = {}
+
+
+def _marked_type(cls: type) -> type:
+    if cls not in _MARKED:
+        _MARKED[cls] = type(f"Table{cls.__name__}", (cls,), {"from_table": True})
+    return _MARKED[cls]
+
+
+def _mark(params: Any) -> Any:
+    if getattr(params, "from_table", False):
+        return params
+    values = {f.name: getattr(params, f.name) for f in fields(params)}
+    return _marked_type(type(params))(**values)
+
+
+class TableSource:
+    """A family whose real data are rows drawn with replacement from ``data``.
+
+    Parameters
+    ----------
+    family : Family
+        The model fitted each generation; its ``truth()`` should be the table's population
+        values (see the module docstring). Needs a data-level ``statistics``.
+    data : array_like, shape (N, ...)
+        The table in the family's raw data format: ``(N,)`` for scalar data and category codes,
+        ``(N, d)`` for vectors.
+
+    Examples
+    --------
+    >>> import numpy as np, modelcollapse as mc
+    >>> codes = np.array([0, 0, 1, 2, 2, 2])
+    >>> fam = mc.TableSource(mc.Categorical([2 / 6, 1 / 6, 3 / 6]), codes)
+    >>> res = mc.simulate(fam, n0=50, schedule=50, generations=3, replications=10, seed=0)
+    >>> res.values("cells_lost").shape
+    (10, 4)
+    """
+
+    def __init__(self, family: Any, data: Any) -> None:
+        arr = np.asarray(data)
+        if arr.ndim < 1 or arr.shape[0] < 1:
+            raise fail("data", "must be a non-empty table with one row per record", data)
+        checked = family._check_data(arr[None])
+        self.family = family
+        self.data = np.array(checked[0])
+        self.rows = self.data.shape[0]
+        self.name = family.name
+        self.engines = tuple(e for e in family.engines if e != "asymptotic")
+        self.min_sample_size = family.min_sample_size
+        self.param_labels = family.param_labels
+
+    def __repr__(self) -> str:
+        return f"TableSource({self.family!r}, rows={self.rows})"
+
+    def __getattr__(self, name: str) -> Any:
+        # Metric hooks and optional attributes of the wrapped family (not its private parts).
+        if name.startswith("_") or name == "family":
+            raise AttributeError(name)
+        return getattr(self.family, name)
+
+    def describe(self) -> dict[str, Any]:
+        return {**self.family.describe(), "real_data": f"table of {self.rows} rows"}
+
+    # -- protocol ---------------------------------------------------------------------------
+    def truth(self) -> Any:
+        return _mark(self.family.truth())
+
+    def broadcast(self, params: Any, size: int) -> Any:
+        out = self.family.broadcast(params, size)
+        return _mark(out) if getattr(params, "from_table", False) else out
+
+    def draw(self, params: Any, n: int, rng: ReplicationRandom, engine: str) -> Any:
+        """Statistics of ``n`` rows of the table (the truth) or of ``n`` points drawn from a
+        fitted model (the wrapped family's ``draw``)."""
+        if not getattr(params, "from_table", False):
+            return self.family.draw(params, n, rng, engine)
+        if engine not in self.engines:
+            self.family.draw(params, n, rng, engine)  # the wrapped family's error
+            raise fail("engine", f"must be one of {', '.join(self.engines)}", engine)
+        rows = (rng.uniform((int(n),)) * self.rows).astype(np.intp)
+        np.minimum(rows, self.rows - 1, out=rows)
+        return self.family._statistics(self.data[rows])
+
+    def sample(self, params: Any, n: int, rng: ReplicationRandom) -> np.ndarray:
+        if not getattr(params, "from_table", False):
+            return self.family.sample(params, n, rng)
+        rows = (rng.uniform((int(n),)) * self.rows).astype(np.intp)
+        return self.data[np.minimum(rows, self.rows - 1)]
+
+    def statistics(self, data: Any) -> Any:
+        return self.family.statistics(data)
+
+    def pool(self, a: Any, b: Any) -> Any:
+        return self.family.pool(a, b)
+
+    def fit(self, sources: Sequence[Any], weights: Sequence[float]) -> Any:
+        return self.family.fit(sources, weights)
+
+    def flatten(self, params: Any) -> np.ndarray:
+        return self.family.flatten(params)
+
+    def unflatten(self, flat: np.ndarray) -> Any:
+        return self.family.unflatten(flat)
