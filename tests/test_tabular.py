@@ -176,7 +176,7 @@ def test_bad_tables_and_options():
         check_table(pd.DataFrame({"x": [1.0, 2.0], "k": [3, 3]}))
     with pytest.raises(mc.InvalidArgumentError, match="numeric columns only"):
         recurse(_table(), "gmm", n0=50, schedule=50, generations=1)
-    with pytest.raises(mc.InvalidArgumentError, match="needs fresh real data"):
+    with pytest.raises(mc.InvalidArgumentError, match="only with fresh real data"):
         recurse(_table(), "copula", n0=50, schedule=50, generations=1, weight=0.5)
     with pytest.raises(mc.InvalidArgumentError, match="generator"):
         make_generator("vae")

@@ -33,13 +33,12 @@ from .random import BLOCK_SIZE, ReplicationRandom, SharedNoise, as_seed_sequence
 from .regimes import Regime, make_regime
 from .results import Recorder, SimulationResult
 from .schedules import (
-    Proportional,
     Schedule,
     Shrinkage,
     WeightRule,
     parse_schedule,
     parse_shrinkage,
-    parse_weight,
+    resolve_weights,
 )
 
 __all__ = ["ENGINES", "simulate", "simulate_weights"]
@@ -355,12 +354,7 @@ class _Plan:
         self.chunk = max(BLOCK_SIZE, -(-chunk // BLOCK_SIZE) * BLOCK_SIZE)
 
     def _weights(self, weight: Any) -> tuple[WeightRule, np.ndarray]:
-        if weight is not None and not np.any(self.n_fresh > 0):
-            raise fail("weight", "applies only with fresh real data (n_real > 0)", weight)
-        rule = parse_weight(weight if weight is not None else Proportional(), "weight")
-        if hasattr(rule, "bind"):  # rules that depend on the run, such as the greedy weight
-            rule = rule.bind(self.n0)
-        return rule, np.where(self.n_fresh > 0, rule.weights(self.n_fresh, self.n_synth), 0.0)
+        return resolve_weights(weight, self.n0, self.n_fresh, self.n_synth)
 
     def run(self, weights: list[Any]) -> list[SimulationResult]:
         """Run one arm per weight rule on common random numbers (see :func:`simulate_weights`)."""

@@ -53,6 +53,7 @@ __all__ = [
     "parse_schedule",
     "parse_shrinkage",
     "parse_weight",
+    "resolve_weights",
 ]
 
 _INT64_LIMIT = 2.0**63
@@ -448,6 +449,23 @@ def parse_weight(text: str | float | WeightRule, name: str = "weight") -> Weight
         return ConstantWeight(value)
     except InvalidArgumentError:
         raise fail(name, _WEIGHT_HELP, text) from None
+
+
+def resolve_weights(
+    weight: WeightRule | float | str | None, n0: int, n_real: np.ndarray, n_synth: np.ndarray
+) -> tuple[WeightRule, np.ndarray]:
+    """The weight rule of a run and its weights ``w(t)``, 0 where ``n_real(t) = 0``.
+
+    ``None`` is unweighted pooling (:class:`Proportional`); rules that depend on the run (the
+    greedy weight) are bound to ``n0``. A weight without fresh real data is an error.
+    """
+    n_real = np.asarray(n_real)
+    if weight is not None and not np.any(n_real > 0):
+        raise fail("weight", "applies only with fresh real data (n_real > 0)", weight)
+    rule = parse_weight(weight if weight is not None else Proportional(), "weight")
+    if hasattr(rule, "bind"):
+        rule = rule.bind(n0)
+    return rule, np.where(n_real > 0, rule.weights(n_real, n_synth), 0.0)
 
 
 class Shrinkage:

@@ -30,7 +30,14 @@ import numpy as np
 from .._validation import InvalidArgumentError, check_finite, check_int, fail
 from ..random import BLOCK_SIZE, ReplicationRandom
 
-__all__ = ["DataFamily", "SumStats", "as_data", "broadcast_record", "used_sources"]
+__all__ = [
+    "DataFamily",
+    "SumStats",
+    "as_data",
+    "bootstrap_rows",
+    "broadcast_record",
+    "used_sources",
+]
 
 #: Largest number of random draws per block that the sample engine holds at once. Fixed, so the
 #: order in which random numbers are consumed depends only on the sample size.
@@ -64,6 +71,12 @@ def broadcast_record(record: Any, size: int) -> Any:
         value = getattr(record, f.name)
         values[f.name] = np.array(np.broadcast_to(value, (size, *np.shape(value))), dtype=float)
     return type(record)(**values)
+
+
+def bootstrap_rows(rng: ReplicationRandom, n: int, rows: int) -> np.ndarray:
+    """Row indices ``(R, n)`` drawn uniformly with replacement from ``0..rows-1``."""
+    index = (rng.uniform((int(n),)) * rows).astype(np.intp)
+    return np.minimum(index, rows - 1, out=index)
 
 
 def as_data(data: Any, point_shape: tuple[int, ...] = (), *, dtype: Any = float) -> np.ndarray:

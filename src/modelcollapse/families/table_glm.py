@@ -41,7 +41,7 @@ import numpy as np
 
 from .._validation import check_choice, check_finite, fail
 from ..random import ReplicationRandom
-from ._common import as_data
+from ._common import as_data, bootstrap_rows
 from .glm import PENALTIES, GLMData, GLMParams, LogisticRegression, _feature_major
 
 __all__ = ["LogisticTable"]
@@ -196,8 +196,7 @@ class LogisticTable(LogisticRegression):
     ) -> tuple[np.ndarray, np.ndarray]:
         """``n`` rows per replication: covariates in fit coordinates ``(R, p, n)`` (feature by
         feature) and labels ``(R, n)``."""
-        rows = (rng.uniform((n,)) * self.rows).astype(np.intp)
-        np.minimum(rows, self.rows - 1, out=rows)
+        rows = bootstrap_rows(rng, n, self.rows)
         # Gathered from the scaled table: the same numbers as scaling the gathered rows (the
         # scales are powers of two), so statistics(sample(...)) equals draw(...) exactly.
         z = self._design[:, rows].transpose(1, 0, 2)

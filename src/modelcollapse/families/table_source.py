@@ -25,6 +25,7 @@ import numpy as np
 
 from .._validation import fail
 from ..random import ReplicationRandom
+from ._common import bootstrap_rows
 
 __all__ = ["TableSource"]
 
@@ -107,15 +108,12 @@ class TableSource:
         if engine not in self.engines:
             self.family.draw(params, n, rng, engine)  # the wrapped family's error
             raise fail("engine", f"must be one of {', '.join(self.engines)}", engine)
-        rows = (rng.uniform((int(n),)) * self.rows).astype(np.intp)
-        np.minimum(rows, self.rows - 1, out=rows)
-        return self.family._statistics(self.data[rows])
+        return self.family._statistics(self.data[bootstrap_rows(rng, n, self.rows)])
 
     def sample(self, params: Any, n: int, rng: ReplicationRandom) -> np.ndarray:
         if not getattr(params, "from_table", False):
             return self.family.sample(params, n, rng)
-        rows = (rng.uniform((int(n),)) * self.rows).astype(np.intp)
-        return self.data[np.minimum(rows, self.rows - 1)]
+        return self.data[bootstrap_rows(rng, n, self.rows)]
 
     def statistics(self, data: Any) -> Any:
         return self.family.statistics(data)

@@ -40,7 +40,7 @@ from scipy import stats
 
 from .._validation import check_int, check_real, fail
 from ..random import as_seed_sequence
-from ..schedules import Schedule, WeightRule, parse_schedule, parse_weight
+from ..schedules import Schedule, WeightRule, parse_schedule, resolve_weights
 from .generators import TabularGenerator, make_generator
 
 __all__ = ["check_table", "recurse", "summarise", "table_metrics"]
@@ -166,21 +166,11 @@ def recurse(
     replications = check_int("replications", replications, minimum=1)
     eval_rows = check_int("eval_rows", eval_rows, minimum=2)
     holdout = check_real("holdout", holdout, lower=0.0, upper=0.9)
-    synth = parse_schedule(schedule).sizes(generations) if generations else np.zeros(0, int)
-    real = (
-        parse_schedule(n_real, "n_real").sizes(generations)
-        if generations and n_real not in (0, "0")
-        else np.zeros(generations, dtype=np.int64)
-    )
-    if np.any(real > 0):
-        rule = parse_weight(weight if weight is not None else "proportional")
-        if hasattr(rule, "bind"):
-            rule = rule.bind(n0)
-        w = np.where(real > 0, rule.weights(np.maximum(real, 1), synth), 0.0)
-    else:
-        if weight is not None:
-            raise fail("weight", "needs fresh real data (n_real > 0)", weight)
-        w = np.zeros(generations)
+    synth = parse_schedule(schedule).sizes(generations)
+    real = parse_schedule(n_real, "n_real").sizes(generations)
+    if np.any(synth < 1):
+        raise fail("schedule", "synthetic sizes must be at least 1", str(schedule))
+    _, w = resolve_weights(weight, n0, real, synth)
     if max(n0, int(real.max(initial=0)), int(synth.max(initial=0))) > 10**7:
         raise fail("schedule", "tabular generators handle at most 10^7 rows per generation", "")
     children = as_seed_sequence(seed).spawn(replications + 1)
