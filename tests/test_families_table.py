@@ -253,3 +253,10 @@ def test_table_source_rejects_data_outside_the_family():
         mc.TableSource(mc.Categorical([0.5, 0.5]), [0, 1, 2])
     with pytest.raises(mc.InvalidArgumentError, match="non-empty"):
         mc.TableSource(mc.Categorical([0.5, 0.5]), [])
+
+
+def test_table_source_has_no_asymptotic_engine():
+    x, gaussian = _skewed_table(50)
+    fam = mc.TableSource(gaussian, x)
+    with pytest.raises(mc.InvalidArgumentError, match="engine"):
+        fam.draw(fam.broadcast(fam.truth(), 2), 10, _rng(1, 2), "asymptotic")

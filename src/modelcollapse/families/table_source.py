@@ -106,7 +106,6 @@ class TableSource:
         if not getattr(params, "from_table", False):
             return self.family.draw(params, n, rng, engine)
         if engine not in self.engines:
-            self.family.draw(params, n, rng, engine)  # the wrapped family's error
             raise fail("engine", f"must be one of {', '.join(self.engines)}", engine)
         return self.family._statistics(self.data[bootstrap_rows(rng, n, self.rows)])
 
