@@ -231,9 +231,9 @@ class _GLM(DataFamily):
         ``s^2 = beta' S beta``."""
 
     # -- drawing ---------------------------------------------------------------------------
-    def _simulate(
-        self, params: GLMParams, n: int, rng: ReplicationRandom
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    @staticmethod
+    def _drawable(params: GLMParams) -> np.ndarray:
+        """The coefficients to draw from; an error if any is not finite."""
         beta = np.asarray(params.beta, dtype=float)
         if not np.all(np.isfinite(beta)):
             raise fail(
@@ -242,6 +242,12 @@ class _GLM(DataFamily):
                 "flattened has NaN coefficients)",
                 beta[~np.isfinite(beta).all(axis=-1)][0].tolist(),
             )
+        return beta
+
+    def _simulate(
+        self, params: GLMParams, n: int, rng: ReplicationRandom
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        beta = self._drawable(params)
         # With an isotropic law the covariates are the normal draws themselves (no copy).
         x = self.law(params).columns(rng.standard_normal((self.dim, n)))
         eta = np.einsum("rkn,rk->rn", x, beta)

@@ -180,14 +180,7 @@ class LogisticTable(LogisticRegression):
     def _simulate(
         self, params: GLMParams, n: int, rng: ReplicationRandom
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        beta = np.asarray(params.beta, dtype=float)
-        if not np.all(np.isfinite(beta)):
-            raise fail(
-                "params",
-                "coefficients must be finite to draw from the model (a failed fit that was "
-                "flattened has NaN coefficients)",
-                beta[~np.isfinite(beta).all(axis=-1)][0].tolist(),
-            )
+        beta = self._drawable(params)
         z, y = self._rows(params, n, rng)
         return z, y, beta
 
