@@ -191,8 +191,9 @@ def _add_simulate(sub: Any) -> None:
     rec.add_argument(
         "--regime",
         default="replace",
-        choices=REGIME_NAMES,
-        help="how a generation's training set is formed (default: %(default)s)",
+        help="how a generation's training set is formed: "
+        + ", ".join(REGIME_NAMES)
+        + " (anchor:alpha=A weighs the reused real data A; default: %(default)s)",
     )
     rec.add_argument(
         "--generations",

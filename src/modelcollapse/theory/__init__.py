@@ -8,7 +8,7 @@ The theory layer knows nothing about simulation; it uses the same parameter name
   Cheng).
 """
 
-from . import paper1, paper2
+from . import paper1, paper2, peers
 from .paper1 import (
     collapse_probability,
     collapse_verdict,
@@ -43,10 +43,12 @@ from .paper2 import (
     optimal_weight,
     weighted_error_recursion,
 )
+from .peers import accumulate_error, replace_error
 
 __all__ = [
     "CONSTANT_MODELS",
     "GOLDEN",
+    "accumulate_error",
     "collapse_probability",
     "collapse_verdict",
     "effective_k",
@@ -72,6 +74,8 @@ __all__ = [
     "optimal_weight",
     "paper1",
     "paper2",
+    "peers",
+    "replace_error",
     "risk_inflation",
     "weighted_error_recursion",
     "win_probability_exact",

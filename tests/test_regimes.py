@@ -1,0 +1,90 @@
+"""The accumulate and anchor regimes: bookkeeping and the accumulate closed form."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import modelcollapse as mc
+from modelcollapse import theory
+from modelcollapse.regimes import Accumulate, Anchor, make_regime
+
+
+def test_make_regime_names_and_options():
+    assert isinstance(make_regime("accumulate"), Accumulate)
+    anchor = make_regime("anchor:alpha=0.3")
+    assert isinstance(anchor, Anchor) and anchor.alpha == 0.3
+    assert make_regime("anchor").alpha == 0.5
+    for bad in ("anchor:alpha=1.5", "anchor:alpha=0", "anchor:beta=0.3", "anchor:alpha=x", "mix"):
+        with pytest.raises(mc.InvalidArgumentError, match="alpha|regime"):
+            make_regime(bad)
+
+
+def test_accumulate_pools_every_generation_and_anchor_reuses_generation_zero():
+    fam = mc.Gaussian()
+    seen = []
+    original = fam.fit
+
+    def spy(sources, weights):
+        seen.append(([s.count for s in sources], list(weights)))
+        return original(sources, weights)
+
+    fam.fit = spy
+    mc.simulate(fam, n0=10, schedule=5, generations=3, replications=4, seed=0, regime="accumulate")
+    assert seen[1:] == [([15], [1.0]), ([20], [1.0]), ([25], [1.0])]
+    seen.clear()
+    mc.simulate(
+        fam, n0=10, schedule=5, generations=2, replications=4, seed=0, regime="anchor:alpha=0.3"
+    )
+    assert seen[1:] == [([10, 5], [0.3, 0.7]), ([10, 5], [0.3, 0.7])]
+    with pytest.raises(mc.InvalidArgumentError, match="anchor"):
+        mc.simulate(
+            mc.Gaussian(),
+            n0=10,
+            schedule=5,
+            n_real=5,
+            generations=2,
+            replications=4,
+            seed=0,
+            regime="anchor",
+        )
+
+
+def test_accumulate_bounds_the_fixed_design_error_replace_grows():
+    """c sum 1/i^2 (accumulate) against c (t + 1) (replace), c = sigma2 tr((X'X)^-1)."""
+    fam = mc.LinearRegressionFixed(beta=[1.0, -0.5, 0.25], n=30, sigma2=1.5, seed=1)
+    c = 1.5 * np.trace(fam.gram_inverse)
+    for regime, law in (("accumulate", theory.accumulate_error), ("replace", theory.replace_error)):
+        res = mc.simulate(
+            fam,
+            n0=30,
+            schedule=30,
+            generations=8,
+            replications=20_000,
+            seed=2,
+            regime=regime,
+            metrics=["param_error"],
+            record="all",
+        )
+        err = res.values("param_error")
+        se = err.std(axis=0, ddof=1) / np.sqrt(err.shape[0])
+        assert np.all(np.abs(err.mean(axis=0) - law(c, 8)) <= 4 * se), regime
+    assert theory.accumulate_error(c, 10_000)[-1] < np.pi**2 / 6 * c
+
+
+def test_regimes_run_on_the_sample_engine_families():
+    """Every regime runs for a data family (pool concatenates the data)."""
+    fam = mc.LogisticRegression(beta=[0.5, -0.5])
+    for regime in ("accumulate", "anchor:alpha=0.5"):
+        res = mc.simulate(
+            fam,
+            n0=50,
+            schedule=50,
+            generations=3,
+            replications=8,
+            seed=0,
+            regime=regime,
+            engine="sample",
+            metrics=["param_error"],
+        )
+        assert res.values("param_error").shape == (8, 4)
