@@ -88,3 +88,36 @@ def test_regimes_run_on_the_sample_engine_families():
             metrics=["param_error"],
         )
         assert res.values("param_error").shape == (8, 4)
+
+
+@pytest.mark.parametrize(("n", "eps"), [(5, 0.3), (10, 0.5), (30, 0.8)])
+def test_collapse_bounds_sit_above_the_exact_probability_and_simulation(n, eps):
+    generations = 60
+    k = np.arange(1, generations + 1)
+    exact = 1.0 - theory.collapse_probability(
+        n, [n] * (generations - 1), eps=eps**2, variance="unbiased", generations=k - 1
+    )
+    suresh = theory.suresh_bound(n, k, 1.0, eps)
+    markov = theory.markov_sigma_bound(n, k, 1.0, eps)
+    assert np.all(exact <= suresh + 1e-9) and np.all(exact <= markov + 1e-9)
+    assert suresh[-1] < 1.0 and markov[-1] < 1.0  # the bounds say something at k = 60
+    res = mc.simulate(
+        mc.Gaussian(variance="unbiased"),
+        n0=n,
+        schedule=n,
+        generations=generations - 1,
+        replications=20_000,
+        seed=3,
+        metrics=["sigma2"],
+        record="all",
+    )
+    above = (res.values("sigma2") > eps**2).mean(axis=0)
+    se = np.sqrt(exact * (1 - exact) / 20_000) + 1e-12
+    assert np.all(np.abs(above - exact) <= 4.5 * se)
+
+
+def test_bound_arguments_are_checked():
+    with pytest.raises(mc.InvalidArgumentError, match="k"):
+        theory.suresh_bound(10, -1)
+    with pytest.raises(mc.InvalidArgumentError, match="eps"):
+        theory.markov_sigma_bound(10, 3, eps=0.0)

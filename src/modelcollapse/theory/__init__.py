@@ -43,7 +43,7 @@ from .paper2 import (
     optimal_weight,
     weighted_error_recursion,
 )
-from .peers import accumulate_error, replace_error
+from .peers import accumulate_error, markov_sigma_bound, replace_error, suresh_bound
 
 __all__ = [
     "CONSTANT_MODELS",
@@ -69,6 +69,7 @@ __all__ = [
     "harmonic_limit",
     "harmonic_sum",
     "limiting_ratio",
+    "markov_sigma_bound",
     "model_constant",
     "naive_weight",
     "optimal_weight",
@@ -77,6 +78,7 @@ __all__ = [
     "peers",
     "replace_error",
     "risk_inflation",
+    "suresh_bound",
     "weighted_error_recursion",
     "win_probability_exact",
     "win_probability_independent",
