@@ -124,7 +124,7 @@ def register(experiment: Experiment) -> Experiment:
 
 
 def _load() -> None:
-    from . import adult, he2025, xu2025  # noqa: F401  (they register their experiments)
+    from . import adult, he2025, peers, xu2025  # noqa: F401  (they register experiments)
 
 
 def experiment_ids() -> tuple[str, ...]:
