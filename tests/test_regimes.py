@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import modelcollapse as mc
 from modelcollapse import theory
@@ -121,3 +123,46 @@ def test_bound_arguments_are_checked():
         theory.suresh_bound(10, -1)
     with pytest.raises(mc.InvalidArgumentError, match="eps"):
         theory.markov_sigma_bound(10, 3, eps=0.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n0=st.integers(2, 40),
+    m=st.integers(2, 40),
+    fresh=st.sampled_from([0, *range(2, 21)]),
+    generations=st.integers(0, 6),
+    regime=st.sampled_from(["replace", "accumulate", "anchor:alpha=0.25"]),
+)
+def test_regime_bookkeeping(n0, m, fresh, generations, regime):
+    """Weights sum to one; accumulate's pooled count is everything drawn so far; anchor
+    always uses the generation-0 data."""
+    if regime.startswith("anchor") and fresh:
+        fresh = 0
+    fam = mc.Gaussian()
+    seen = []
+    original = fam.fit
+
+    def spy(sources, weights):
+        seen.append(([s.count for s in sources], list(weights)))
+        return original(sources, weights)
+
+    fam.fit = spy
+    mc.simulate(
+        fam,
+        n0=n0,
+        schedule=m,
+        n_real=fresh,
+        generations=generations,
+        replications=2,
+        seed=0,
+        regime=regime,
+    )
+    assert len(seen) == generations + 1 and seen[0] == ([n0], [1.0])
+    for t, (counts, weights) in enumerate(seen[1:], start=1):
+        assert sum(weights) == pytest.approx(1.0)
+        if regime == "accumulate":
+            assert counts == [n0 + t * (m + fresh)]
+        elif regime == "anchor:alpha=0.25":
+            assert counts == [n0, m] and weights == [0.25, 0.75]
+        else:
+            assert counts == ([fresh, m] if fresh else [m])
