@@ -12,6 +12,20 @@ from modelcollapse import theory
 from modelcollapse.regimes import Accumulate, Anchor, make_regime
 
 
+def _spied_gaussian():
+    """A Gaussian family that records, per fit, its sources' counts and weights."""
+    fam = mc.Gaussian()
+    seen = []
+    original = fam.fit
+
+    def spy(sources, weights):
+        seen.append(([s.count for s in sources], list(weights)))
+        return original(sources, weights)
+
+    fam.fit = spy
+    return fam, seen
+
+
 def test_make_regime_names_and_options():
     assert isinstance(make_regime("accumulate"), Accumulate)
     anchor = make_regime("anchor:alpha=0.3")
@@ -23,15 +37,7 @@ def test_make_regime_names_and_options():
 
 
 def test_accumulate_pools_every_generation_and_anchor_reuses_generation_zero():
-    fam = mc.Gaussian()
-    seen = []
-    original = fam.fit
-
-    def spy(sources, weights):
-        seen.append(([s.count for s in sources], list(weights)))
-        return original(sources, weights)
-
-    fam.fit = spy
+    fam, seen = _spied_gaussian()
     mc.simulate(fam, n0=10, schedule=5, generations=3, replications=4, seed=0, regime="accumulate")
     assert seen[1:] == [([15], [1.0]), ([20], [1.0]), ([25], [1.0])]
     seen.clear()
@@ -138,15 +144,7 @@ def test_regime_bookkeeping(n0, m, fresh, generations, regime):
     always uses the generation-0 data."""
     if regime.startswith("anchor") and fresh:
         fresh = 0
-    fam = mc.Gaussian()
-    seen = []
-    original = fam.fit
-
-    def spy(sources, weights):
-        seen.append(([s.count for s in sources], list(weights)))
-        return original(sources, weights)
-
-    fam.fit = spy
+    fam, seen = _spied_gaussian()
     mc.simulate(
         fam,
         n0=n0,
