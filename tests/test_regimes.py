@@ -1,4 +1,4 @@
-"""The accumulate and anchor regimes: bookkeeping and the accumulate closed form."""
+"""The accumulate, accumulate-subsample and anchor regimes: bookkeeping and closed forms."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 import modelcollapse as mc
 from modelcollapse import theory
-from modelcollapse.regimes import Accumulate, Anchor, make_regime
+from modelcollapse.families._common import hypergeometric_counts, random_subset
+from modelcollapse.random import ReplicationRandom
+from modelcollapse.regimes import Accumulate, AccumulateSubsample, Anchor, make_regime
 
 
 def _spied_gaussian():
@@ -31,8 +33,22 @@ def test_make_regime_names_and_options():
     anchor = make_regime("anchor:alpha=0.3")
     assert isinstance(anchor, Anchor) and anchor.alpha == 0.3
     assert make_regime("anchor").alpha == 0.5
-    for bad in ("anchor:alpha=1.5", "anchor:alpha=0", "anchor:beta=0.3", "anchor:alpha=x", "mix"):
-        with pytest.raises(mc.InvalidArgumentError, match="alpha|regime"):
+    sub = make_regime("accumulate-subsample:size=40")
+    assert isinstance(sub, AccumulateSubsample) and sub.size == 40
+    assert str(sub) == "accumulate-subsample:size=40" and str(anchor) == "anchor:alpha=0.3"
+    assert make_regime("accumulate-subsample").size is None
+    for bad in (
+        "anchor:alpha=1.5",
+        "anchor:alpha=0",
+        "anchor:beta=0.3",
+        "anchor:alpha=x",
+        "mix",
+        "accumulate:size=3",
+        "accumulate-subsample:size=0",
+        "accumulate-subsample:size=2.5",
+        3,
+    ):
+        with pytest.raises(mc.InvalidArgumentError, match="alpha|regime|size"):
             make_regime(bad)
 
 
@@ -56,6 +72,124 @@ def test_accumulate_pools_every_generation_and_anchor_reuses_generation_zero():
             seed=0,
             regime="anchor",
         )
+
+
+def test_accumulate_subsample_trains_on_n0_points_of_the_growing_pool():
+    fam, seen = _spied_gaussian()
+    res = mc.simulate(
+        fam,
+        n0=10,
+        schedule=5,
+        generations=3,
+        replications=4,
+        seed=0,
+        engine="sample",
+        regime="accumulate-subsample",
+    )
+    assert seen[1:] == [([10], [1.0])] * 3
+    assert res.config["regime"] == "accumulate-subsample"
+    seen.clear()
+    mc.simulate(
+        fam,
+        n0=10,
+        schedule=5,
+        generations=2,
+        replications=4,
+        seed=0,
+        engine="sample",
+        regime="accumulate-subsample:size=18",
+    )
+    assert seen[1:] == [([15], [1.0]), ([18], [1.0])]  # the whole pool until it outgrows 18
+    with pytest.raises(mc.InvalidArgumentError, match="engine='sample'"):
+        mc.simulate(mc.Gaussian(), n0=10, schedule=5, generations=2, regime="accumulate-subsample")
+    with pytest.raises(mc.InvalidArgumentError, match="engine='sample'"):
+        mc.simulate(
+            mc.Gaussian(),
+            n0=10,
+            schedule=5,
+            generations=2,
+            engine="asymptotic",
+            regime="accumulate-subsample",
+        )
+
+
+def test_random_subset_and_hypergeometric_counts():
+    rng = ReplicationRandom(np.random.SeedSequence(4), 0, 20_000)
+    index = random_subset(rng, 7, 3)
+    assert index.shape == (20_000, 3)
+    assert np.all(np.sort(index, axis=1)[:, 1:] > np.sort(index, axis=1)[:, :-1])  # distinct
+    share = np.bincount(index.ravel(), minlength=7) / index.shape[0]
+    assert np.all(np.abs(share - 3 / 7) <= 4 * np.sqrt(3 / 7 * 4 / 7 / 20_000))
+    counts = np.tile([5.0, 0.0, 3.0, 12.0], (20_000, 1))
+    sub = hypergeometric_counts(rng, counts, 6)
+    assert np.all(sub.sum(axis=1) == 6) and np.all(sub <= counts)
+    q = counts[0] / 20
+    mean, var = 6 * q, 6 * q * (1 - q) * (20 - 6) / (20 - 1)
+    se = np.sqrt(var / 20_000) + 1e-12
+    assert np.all(np.abs(sub.mean(axis=0) - mean) <= 4 * se)
+    with pytest.raises(mc.InvalidArgumentError, match="m"):
+        random_subset(rng, 5, 6)
+
+
+def _direct_accumulate_subsample(p, n, generations, replications, seed):
+    """Categorical accumulate-subsample written out point by point: the pool of category codes,
+    a training set of ``n`` codes drawn without replacement, ``n`` synthetic codes from its
+    frequencies."""
+    rng = np.random.default_rng(seed)
+    k = len(p)
+    pool = rng.choice(k, size=(replications, n), p=p)
+    train = pool
+    for _ in range(generations):
+        freq = np.stack([(train == j).mean(axis=1) for j in range(k)], axis=1)
+        u = rng.random((replications, n, 1))
+        synth = (u >= np.cumsum(freq, axis=1)[:, None, :-1]).sum(axis=2)
+        pool = np.concatenate([pool, synth], axis=1)
+        keys = rng.random(pool.shape)
+        train = np.take_along_axis(pool, np.argsort(keys, axis=1)[:, :n], axis=1)
+    return np.stack([(train == j).mean(axis=1) for j in range(k)], axis=1)
+
+
+def test_accumulate_subsample_matches_a_direct_simulation():
+    """The exact engine (hypergeometric counts) and the sample engine's kept points (Gaussian)
+    against the recursion written out on the points."""
+    p, n, generations, reps = [0.6, 0.3, 0.1], 12, 5, 20_000
+    res = mc.simulate(
+        mc.Categorical(p),
+        n0=n,
+        schedule=n,
+        generations=generations,
+        replications=reps,
+        seed=5,
+        regime="accumulate-subsample",
+        record=[generations],
+    )
+    ours = (res.params.p[:, -1] ** 2).sum(axis=1)
+    direct = (_direct_accumulate_subsample(p, n, generations, reps, 6) ** 2).sum(axis=1)
+    se = np.hypot(ours.std(ddof=1), direct.std(ddof=1)) / np.sqrt(reps)
+    assert abs(ours.mean() - direct.mean()) <= 4 * se
+    # Gaussian: E sigma2_T against the points written out (MLE variance, unit truth).
+    g = mc.simulate(
+        mc.Gaussian(variance="mle"),
+        n0=n,
+        schedule=n,
+        generations=generations,
+        replications=reps,
+        seed=7,
+        engine="sample",
+        regime="accumulate-subsample",
+        metrics=["sigma2"],
+        record=[generations],
+    ).values("sigma2")[:, -1]
+    rng = np.random.default_rng(8)
+    pool = rng.standard_normal((reps, n))
+    train = pool
+    for _ in range(generations):
+        mu, sd = train.mean(axis=1, keepdims=True), train.std(axis=1, keepdims=True)
+        pool = np.concatenate([pool, mu + sd * rng.standard_normal((reps, n))], axis=1)
+        train = np.take_along_axis(pool, np.argsort(rng.random(pool.shape), axis=1)[:, :n], 1)
+    direct_g = train.var(axis=1)
+    se = np.hypot(g.std(ddof=1), direct_g.std(ddof=1)) / np.sqrt(reps)
+    assert abs(g.mean() - direct_g.mean()) <= 4 * se
 
 
 def test_accumulate_bounds_the_fixed_design_error_replace_grows():
@@ -82,8 +216,14 @@ def test_accumulate_bounds_the_fixed_design_error_replace_grows():
 
 def test_regimes_run_on_the_sample_engine_families():
     """Every regime runs for a data family (pool concatenates the data)."""
-    fam = mc.LogisticRegression(beta=[0.5, -0.5])
-    for regime in ("accumulate", "anchor:alpha=0.5"):
+    logistic = mc.LogisticRegression(beta=[0.5, -0.5])
+    for fam, regime in (
+        (logistic, "accumulate"),
+        (logistic, "anchor:alpha=0.5"),
+        (logistic, "accumulate-subsample"),
+        (mc.EmpiricalCDF(), "accumulate-subsample"),
+        (mc.PoissonRegression(beta=[0.2, 0.1]), "accumulate-subsample:size=30"),
+    ):
         res = mc.simulate(
             fam,
             n0=50,
@@ -93,9 +233,8 @@ def test_regimes_run_on_the_sample_engine_families():
             seed=0,
             regime=regime,
             engine="sample",
-            metrics=["param_error"],
         )
-        assert res.values("param_error").shape == (8, 4)
+        assert res.values(res.metric_names[0]).shape == (8, 4)
 
 
 @pytest.mark.parametrize(("n", "eps"), [(5, 0.3), (10, 0.5), (30, 0.8)])
@@ -137,7 +276,9 @@ def test_bound_arguments_are_checked():
     m=st.integers(2, 40),
     fresh=st.sampled_from([0, *range(2, 21)]),
     generations=st.integers(0, 6),
-    regime=st.sampled_from(["replace", "accumulate", "anchor:alpha=0.25"]),
+    regime=st.sampled_from(
+        ["replace", "accumulate", "anchor:alpha=0.25", "accumulate-subsample:size=15"]
+    ),
 )
 def test_regime_bookkeeping(n0, m, fresh, generations, regime):
     """Weights sum to one; accumulate's pooled count is everything drawn so far; anchor
@@ -154,12 +295,15 @@ def test_regime_bookkeeping(n0, m, fresh, generations, regime):
         replications=2,
         seed=0,
         regime=regime,
+        engine="sample" if "subsample" in regime else "exact",
     )
     assert len(seen) == generations + 1 and seen[0] == ([n0], [1.0])
     for t, (counts, weights) in enumerate(seen[1:], start=1):
         assert sum(weights) == pytest.approx(1.0)
         if regime == "accumulate":
             assert counts == [n0 + t * (m + fresh)]
+        elif regime.startswith("accumulate-subsample"):
+            assert counts == [min(15, n0 + t * (m + fresh))]
         elif regime == "anchor:alpha=0.25":
             assert counts == [n0, m] and weights == [0.25, 0.75]
         else:

@@ -193,7 +193,8 @@ def _add_simulate(sub: Any) -> None:
         default="replace",
         help="how a generation's training set is formed: "
         + ", ".join(REGIME_NAMES)
-        + " (anchor:alpha=A weighs the reused real data A; default: %(default)s)",
+        + " (anchor:alpha=A weighs the reused real data A; accumulate-subsample:size=N trains "
+        "on N pooled points, default n0; default: %(default)s)",
     )
     rec.add_argument(
         "--generations",

@@ -28,6 +28,7 @@ import numpy as np
 from ._validation import InvalidArgumentError, check_choice, check_int, check_real, fail
 from .families.asymptotic import AsymptoticFamily
 from .families.base import Family
+from .families.points import PointsFamily
 from .metrics import available_metrics
 from .random import BLOCK_SIZE, ReplicationRandom, SharedNoise, as_seed_sequence
 from .regimes import Regime, make_regime
@@ -339,8 +340,20 @@ class _Plan:
                 "metrics", f"must be among {', '.join(available_metrics(family))}", unknown[0]
             )
 
-        # The asymptotic engine runs the family wrapped so that a draw is an estimate.
-        self.stepper = AsymptoticFamily(family) if self.engine == "asymptotic" else family
+        # The asymptotic engine runs the family wrapped so that a draw is an estimate; a regime
+        # that subsamples needs the points, which the sample engine keeps for a family whose
+        # statistics are sums.
+        self.stepper: Any = AsymptoticFamily(family) if self.engine == "asymptotic" else family
+        if self.regime.subsamples and not hasattr(self.stepper, "subsample"):
+            if self.engine != "sample" or "sample" not in family.engines:
+                raise fail(
+                    "engine",
+                    f"the {self.regime.name} regime subsamples the pooled points, which the "
+                    f"{family.name} family's {self.engine} statistics do not keep: use "
+                    "engine='sample'",
+                    self.engine,
+                )
+            self.stepper = PointsFamily(family)
         if chunk_size is None:
             if self.engine in ("exact", "asymptotic"):
                 chunk = _EXACT_CHUNK
@@ -398,7 +411,7 @@ class _Plan:
                 for a, (_, arm_weights) in enumerate(rules):
                     synth = stepper.draw(params[a], n_synth[t - 1], synth_rngs[a], self.engine)
                     sources, source_weights, states[a] = regime.training_set(
-                        stepper, states[a], real, synth, float(arm_weights[t - 1])
+                        stepper, states[a], real, synth, float(arm_weights[t - 1]), synth_rngs[a]
                     )
                     fitted = stepper.fit(sources, source_weights)
                     if keep[t - 1] != 1.0:
@@ -420,7 +433,7 @@ class _Plan:
             "schedule": str(self.synth_schedule),
             "n_real": str(self.real_schedule),
             "weight": str(rule) if fresh else None,
-            "regime": self.regime.name,
+            "regime": str(self.regime),
             "shrinkage": None if self.shrink_rule is None else str(self.shrink_rule),
             "engine": self.engine,
             "generations": self.generations,

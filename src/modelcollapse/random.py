@@ -190,6 +190,22 @@ class ReplicationRandom:
         """Binomial draws with ``n`` trials and success probability ``p``, as floats."""
         return self._draw("binomial", tail, n, p)
 
+    def hypergeometric(self, ngood: Any, nbad: Any, nsample: Any) -> np.ndarray:
+        """Hypergeometric draws, one per replication: good items among ``nsample`` drawn without
+        replacement from ``ngood`` good and ``nbad`` bad ones (each below ``10^9``), as floats.
+
+        The arguments are per-replication arrays of shape ``(size,)`` (or scalars); the draw is
+        parametric (module docstring).
+        """
+        args = [
+            np.broadcast_to(np.asarray(a, dtype=np.int64), (self.size,))
+            for a in (ngood, nbad, nsample)
+        ]
+        out = np.empty(self.size)
+        for gen, a, b in self._blocks(_PARAMETRIC):
+            out[a:b] = gen.hypergeometric(*(x[a:b] for x in args))
+        return out
+
     def multinomial(self, n: int, pvals: np.ndarray) -> np.ndarray:
         """Multinomial counts of ``n`` trials, one row of ``pvals`` per replication.
 

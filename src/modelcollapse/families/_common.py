@@ -36,6 +36,8 @@ __all__ = [
     "as_data",
     "bootstrap_rows",
     "broadcast_record",
+    "hypergeometric_counts",
+    "random_subset",
     "used_sources",
 ]
 
@@ -77,6 +79,45 @@ def bootstrap_rows(rng: ReplicationRandom, n: int, rows: int) -> np.ndarray:
     """Row indices ``(R, n)`` drawn uniformly with replacement from ``0..rows-1``."""
     index = (rng.uniform((int(n),)) * rows).astype(np.intp)
     return np.minimum(index, rows - 1, out=index)
+
+
+def random_subset(rng: ReplicationRandom, count: int, m: int) -> np.ndarray:
+    """Indices ``(R, m)`` of a uniformly random subset of ``m`` of ``count`` points, drawn
+    without replacement (the ``m`` smallest of ``count`` uniform keys), per replication."""
+    count, m = int(count), int(m)
+    if not 1 <= m <= count:
+        raise fail("m", f"must be between 1 and the {count} points pooled", m)
+    keys = rng.uniform((count,))
+    if m == count:
+        return np.broadcast_to(np.arange(count), keys.shape)
+    return np.argpartition(keys, m - 1, axis=-1)[:, :m]
+
+
+#: numpy's hypergeometric generator needs fewer good and bad items than this.
+_HYPERGEOMETRIC_MAX = 10**9
+
+
+def hypergeometric_counts(rng: ReplicationRandom, counts: np.ndarray, m: int) -> np.ndarray:
+    """Cell counts ``(R, K)`` of ``m`` points drawn without replacement from points with cell
+    counts ``counts`` ``(R, K)`` (a multivariate hypergeometric draw, cell by cell)."""
+    counts = np.asarray(counts, dtype=float)
+    total = counts.sum(axis=-1)
+    if np.any(total >= _HYPERGEOMETRIC_MAX):
+        raise fail(
+            "n",
+            "subsampling needs a pool of fewer than 10^9 points (numpy's hypergeometric "
+            "generator); use smaller sample sizes",
+            f"{float(total.max()):.3g} points",
+        )
+    out = np.zeros_like(counts)
+    left = np.full(counts.shape[0], float(m))
+    rest = total.copy()
+    for j in range(counts.shape[-1] - 1):
+        rest -= counts[:, j]
+        out[:, j] = rng.hypergeometric(counts[:, j], rest, left)
+        left -= out[:, j]
+    out[:, -1] = left
+    return out
 
 
 def as_data(data: Any, point_shape: tuple[int, ...] = (), *, dtype: Any = float) -> np.ndarray:

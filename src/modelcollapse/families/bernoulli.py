@@ -26,7 +26,7 @@ from scipy.special import xlogy
 
 from .._validation import check_real, fail
 from ..random import ReplicationRandom
-from ._common import DataFamily, SumStats, as_data, used_sources
+from ._common import DataFamily, SumStats, as_data, hypergeometric_counts, used_sources
 
 __all__ = ["Bernoulli", "BernoulliParams"]
 
@@ -94,6 +94,11 @@ class Bernoulli(DataFamily):
     # -- fitting ---------------------------------------------------------------------------
     def pool(self, a: SumStats, b: SumStats) -> SumStats:
         return SumStats(a.count + b.count, a.total + b.total)
+
+    def subsample(self, stats: SumStats, m: int, rng: ReplicationRandom) -> SumStats:
+        """Statistics of ``m`` of the points drawn without replacement (hypergeometric)."""
+        both = np.stack([stats.total, stats.count - stats.total], axis=-1)
+        return SumStats(int(m), hypergeometric_counts(rng, both, m)[:, 0])
 
     def fit(self, sources: Sequence[SumStats], weights: Sequence[float]) -> BernoulliParams:
         """Weighted MLE ``sum_j w_j phat_j`` (clipped to ``[0, 1]`` against rounding)."""

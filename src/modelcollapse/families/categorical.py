@@ -29,7 +29,7 @@ from scipy.special import xlogy
 
 from .._validation import check_finite, check_int, fail
 from ..random import ReplicationRandom
-from ._common import DataFamily, as_data, used_sources
+from ._common import DataFamily, as_data, hypergeometric_counts, used_sources
 
 __all__ = ["Categorical", "CategoricalParams", "CategoricalStats"]
 
@@ -153,6 +153,13 @@ class Categorical(DataFamily):
     # -- fitting ---------------------------------------------------------------------------
     def pool(self, a: CategoricalStats, b: CategoricalStats) -> CategoricalStats:
         return CategoricalStats(a.count + b.count, a.counts + b.counts)
+
+    def subsample(
+        self, stats: CategoricalStats, m: int, rng: ReplicationRandom
+    ) -> CategoricalStats:
+        """Statistics of ``m`` of the points drawn without replacement (exact: the counts are
+        the data up to their order; a multivariate hypergeometric draw)."""
+        return CategoricalStats(int(m), hypergeometric_counts(rng, stats.counts, m))
 
     def fit(
         self, sources: Sequence[CategoricalStats], weights: Sequence[float]

@@ -51,7 +51,7 @@ from scipy import stats
 
 from .._validation import fail
 from ..random import ReplicationRandom
-from ._common import DataFamily, as_data, used_sources
+from ._common import DataFamily, as_data, random_subset, used_sources
 
 __all__ = ["ContinuousLaw", "EmpiricalCDF", "EmpiricalModel", "SampleStats"]
 
@@ -207,6 +207,11 @@ class EmpiricalCDF(DataFamily):
     # -- fitting ---------------------------------------------------------------------------
     def pool(self, a: SampleStats, b: SampleStats) -> SampleStats:
         return SampleStats(a.count + b.count, np.concatenate([a.levels, b.levels], axis=-1))
+
+    def subsample(self, stats: SampleStats, m: int, rng: ReplicationRandom) -> SampleStats:
+        """``m`` of the points drawn without replacement."""
+        index = random_subset(rng, stats.count, m)
+        return SampleStats(int(m), np.take_along_axis(stats.levels, index, axis=-1))
 
     def fit(self, sources: Sequence[SampleStats], weights: Sequence[float]) -> EmpiricalModel:
         """``F_t = sum_j w_j F_j``: the sources' points as atoms, mass ``w_j / n_j`` each."""

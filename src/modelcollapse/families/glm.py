@@ -88,7 +88,7 @@ import numpy as np
 
 from .._validation import check_choice, check_real, fail
 from ..random import ReplicationRandom
-from ._common import DataFamily, as_data, used_sources
+from ._common import DataFamily, as_data, random_subset, used_sources
 from ._regression import (
     GaussianCovariates,
     init_covariate_model,
@@ -286,6 +286,13 @@ class _GLM(DataFamily):
         origin = a.origin * (a.count / n) + b.origin * (b.count / n)
         x = np.concatenate([a.x.transpose(1, 0, 2), b.x.transpose(1, 0, 2)], axis=-1)
         return GLMData(n, x.transpose(1, 0, 2), np.concatenate([a.y, b.y], axis=-1), origin)
+
+    def subsample(self, data: GLMData, m: int, rng: ReplicationRandom) -> GLMData:
+        """``m`` of the points drawn without replacement (the warm-start hint is kept)."""
+        index = random_subset(rng, data.count, m)
+        x = np.take_along_axis(data.x.transpose(1, 0, 2), index[None], axis=-1)
+        y = np.take_along_axis(data.y, index, axis=-1)
+        return GLMData(int(m), x.transpose(1, 0, 2), y, data.origin)
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, sources: Sequence[GLMData], weights: Sequence[float]) -> GLMParams:
