@@ -308,3 +308,73 @@ def test_regime_bookkeeping(n0, m, fresh, generations, regime):
             assert counts == [n0, m] and weights == [0.25, 0.75]
         else:
             assert counts == ([fresh, m] if fresh else [m])
+
+
+@pytest.mark.parametrize(
+    ("alpha", "n_anchor", "m", "variance", "combine"),
+    [
+        (0.5, 5, 5, "mle", "pooled"),
+        (0.2, 4, 16, "mle", "pooled"),
+        (0.3, 7, 12, "unbiased", "pooled"),
+        (0.3, 7, 12, "mle", "convex"),
+    ],
+)
+def test_anchor_moments_match_simulation(alpha, n_anchor, m, variance, combine):
+    """E Sigma_t and E(mu_t - mu)^2 of the anchor regime against the exact recursion."""
+    generations, reps = 12, 40_000
+    res = mc.simulate(
+        mc.Gaussian(variance=variance, combine=combine),
+        n0=n_anchor,
+        schedule=m,
+        generations=generations,
+        replications=reps,
+        seed=9,
+        regime=f"anchor:alpha={alpha}",
+        metrics=["sigma2", "mean_error"],
+        record="all",
+    )
+    law = theory.anchor_moments(alpha, n_anchor, m, generations, variance=variance, combine=combine)
+    for name, expected in (("sigma2", law.sigma2), ("mean_error", law.mean_error)):
+        v = res.values(name)
+        se = v.std(axis=0, ddof=1) / np.sqrt(reps)
+        assert np.all(np.abs(v.mean(axis=0) - expected) <= 4.5 * se), name
+    limit = theory.anchor_limit(alpha, n_anchor, m, variance=variance, combine=combine)
+    far = theory.anchor_moments(alpha, n_anchor, m, 2000, variance=variance, combine=combine)
+    assert far.sigma2[-1] == pytest.approx(limit.sigma2, rel=1e-9)
+    assert far.mean_error[-1] == pytest.approx(limit.mean_error, rel=1e-9)
+
+
+def test_anchor_limit_closed_forms_and_the_fresh_sample_convention():
+    """The data-level closed forms with D = 1 - alpha + alpha n (2 - alpha); the quoted
+    (1 - 1/D) sigma^2 and sigma^2/D belong to a fresh real sample each generation."""
+    for alpha, n in ((0.5, 10), (0.2, 20), (0.8, 5)):
+        d = 1 - alpha + alpha * n * (2 - alpha)
+        n_a, m = round(alpha * n), round((1 - alpha) * n)
+        cond = theory.anchor_limit(alpha, n_a, m, anchor_variance=2.0)
+        assert cond.sigma2 == pytest.approx(2.0 * (1 - (1 - alpha) / d))
+        assert cond.mean_error == pytest.approx((1 - alpha) * 2.0 / d)
+        assert cond.sigma2 + cond.mean_error == pytest.approx(2.0)  # S_t + Q_t = s^2
+        lim = theory.anchor_limit(alpha, n_a, m, sigma2=3.0)
+        assert lim.sigma2 == pytest.approx(3.0 * (alpha * n - 1) * (2 - alpha) / d)
+        assert lim.mean_error == pytest.approx(3.0 * (3 - 2 * alpha) / d)
+    alpha, n, reps = 0.5, 10, 40_000
+    d = 1 - alpha + alpha * n * (2 - alpha)
+    res = mc.simulate(
+        mc.Gaussian(variance="mle", combine="pooled"),
+        n0=5,
+        schedule=5,
+        n_real=5,
+        weight=alpha,
+        generations=30,
+        replications=reps,
+        seed=10,
+        metrics=["sigma2", "mean_error"],
+        record=[30],
+    )
+    for name, expected in (("sigma2", 1 - 1 / d), ("mean_error", 1 / d)):
+        v = res.values(name)[:, -1]
+        assert abs(v.mean() - expected) <= 4 * v.std(ddof=1) / np.sqrt(reps), name
+    with pytest.raises(mc.InvalidArgumentError, match="alpha"):
+        theory.anchor_limit(0.0, 5, 5)
+    with pytest.raises(mc.InvalidArgumentError, match="combine"):
+        theory.anchor_moments(0.5, 5, 5, 3, combine="mix")

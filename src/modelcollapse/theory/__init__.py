@@ -43,12 +43,23 @@ from .paper2 import (
     optimal_weight,
     weighted_error_recursion,
 )
-from .peers import accumulate_error, markov_sigma_bound, replace_error, suresh_bound
+from .peers import (
+    AnchorMoments,
+    accumulate_error,
+    anchor_limit,
+    anchor_moments,
+    markov_sigma_bound,
+    replace_error,
+    suresh_bound,
+)
 
 __all__ = [
     "CONSTANT_MODELS",
     "GOLDEN",
+    "AnchorMoments",
     "accumulate_error",
+    "anchor_limit",
+    "anchor_moments",
     "collapse_probability",
     "collapse_verdict",
     "effective_k",

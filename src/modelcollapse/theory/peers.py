@@ -7,6 +7,23 @@ steps of variance ``c`` (for a fixed-design regression ``c = sigma2 tr((X'X)^-1)
 ``E|theta_t - theta*|^2 = c sum_{i=1}^{t+1} 1/i^2``, bounded by ``(pi^2/6) c``, where replacing
 the data gives ``c (t + 1)``.
 
+An anchor (the generation-0 real data ``A`` of ``n_A`` points reused every generation with weight
+``alpha``, ``m`` synthetic points with weight ``b = 1 - alpha``): for the Gaussian the first two
+moments given ``A`` follow a linear recursion in ``S_t = E[Sigma_t | A]`` and ``Q_t = E[(mu_t -
+mean A)^2 | A]``; with the pooled MLE (``combine="pooled"``, ``variance="mle"``)
+
+    S_t = alpha s^2 + b (1 - b/m) S_{t-1} + alpha b Q_{t-1},   Q_t = b^2 (Q_{t-1} + S_{t-1}/m),
+
+``S_0 = s^2`` (the anchor's variance), ``Q_0 = 0``. ``S_t + Q_t = s^2`` at every ``t``, and the
+fixed point is ``S_inf = s^2 m alpha (2 - alpha) / (m alpha (2 - alpha) + b^2)``, ``Q_inf = b^2
+S_inf / (m alpha (2 - alpha))``: the anchor keeps the variance from collapsing. In the data-level
+case (``n_A = alpha n``, ``m = (1 - alpha) n``) these are ``S_inf = s^2 (1 - b/D)`` and ``Q_inf =
+b s^2 / D`` with ``D = 1 - alpha + alpha n (2 - alpha)``; averaged over the anchor, ``E Sigma_inf =
+sigma^2 (alpha n - 1)(2 - alpha)/D`` and ``E(mu_inf - mu)^2 = sigma^2 (3 - 2 alpha)/D``. The
+often-quoted ``(1 - 1/D) sigma^2`` and ``sigma^2/D`` are the stationary moments when a *fresh*
+real sample of ``alpha n`` points is drawn every generation (paper 2's regime with ``w =
+alpha``); with a fixed anchor they hold only at ``alpha = 1``.
+
 Collapse-probability bounds for the Gaussian with the unbiased variance, ``sigma_k^2 =
 sigma_0^2 prod_{j<=k} chi2(n-1)/(n-1)``: both are Markov's inequality on a moment of
 ``sigma_k``. Suresh et al. use ``E sigma_k^0.7``, ``P(sigma_k > eps) <= (sigma_0/eps)^0.7
@@ -18,14 +35,22 @@ both.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.special import gammaln
 
-from .._validation import check_int, check_real, fail
+from .._validation import check_choice, check_int, check_real, fail
 
-__all__ = ["accumulate_error", "markov_sigma_bound", "replace_error", "suresh_bound"]
+__all__ = [
+    "AnchorMoments",
+    "accumulate_error",
+    "anchor_limit",
+    "anchor_moments",
+    "markov_sigma_bound",
+    "replace_error",
+    "suresh_bound",
+]
 
 
 def accumulate_error(constant: float, generations: int) -> np.ndarray:
@@ -47,6 +72,129 @@ def replace_error(constant: float, generations: int) -> np.ndarray:
     constant = check_real("constant", constant, lower=0.0)
     generations = check_int("generations", generations, minimum=0)
     return constant * np.arange(1, generations + 2, dtype=float)
+
+
+class AnchorMoments(NamedTuple):
+    """Expected variance fit ``sigma2`` and mean error ``mean_error`` (``E(mu_t - mu)^2``, or
+    ``E(mu_t - mean A)^2`` given the anchor), arrays over ``t = 0..T`` or scalars at the limit."""
+
+    sigma2: Any
+    mean_error: Any
+
+
+def _anchor_system(
+    alpha: float, n_anchor: int, n_synth: int, variance: str, combine: str
+) -> tuple[np.ndarray, float]:
+    """The matrix ``M`` of ``(S_t, Q_t) = M (S_{t-1}, Q_{t-1}) + (alpha s^2, 0)`` and the factor
+    ``kappa`` with ``E[fitted variance] = kappa * true variance`` for ``n_anchor`` points."""
+    alpha = check_real("alpha", alpha, lower=0.0, upper=1.0, lower_open=True)
+    variance = check_choice("variance", variance, ("mle", "unbiased"))
+    smallest = 1 if variance == "mle" else 2  # the unbiased variance needs two points
+    n_anchor = check_int("n_anchor", n_anchor, minimum=smallest)
+    m = check_int("n_synth", n_synth, minimum=smallest)
+    combine = check_choice("combine", combine, ("pooled", "convex"))
+    b = 1.0 - alpha
+    kappa_m = (m - 1.0) / m if variance == "mle" else 1.0
+    kappa_a = (n_anchor - 1.0) / n_anchor if variance == "mle" else 1.0
+    if combine == "pooled":  # + alpha b (ybar_t - mean A)^2
+        matrix = [[b * kappa_m + alpha * b / m, alpha * b], [b * b / m, b * b]]
+    else:
+        matrix = [[b * kappa_m, 0.0], [b * b / m, b * b]]
+    return np.array(matrix), kappa_a
+
+
+def _anchor_start(
+    kappa_a: float, sigma2: float, n_anchor: int, anchor_variance: float | None
+) -> tuple[float, float]:
+    """``s^2`` and the mean error of the anchor itself, given or averaged over the anchor."""
+    if anchor_variance is None:
+        return kappa_a * sigma2, sigma2 / n_anchor
+    return check_real("anchor_variance", anchor_variance, lower=0.0), 0.0
+
+
+def anchor_moments(
+    alpha: float,
+    n_anchor: int,
+    n_synth: int,
+    generations: int,
+    *,
+    sigma2: float = 1.0,
+    variance: str = "mle",
+    combine: str = "pooled",
+    anchor_variance: float | None = None,
+) -> AnchorMoments:
+    """Exact ``E Sigma_t`` and ``E(mu_t - mu)^2``, ``t = 0..T``, of a Gaussian refitted to a
+    fixed anchor weighted ``alpha`` and ``n_synth`` synthetic points weighted ``1 - alpha``.
+
+    The anchor regime (``regime="anchor:alpha=A"`` with ``n0 = n_anchor``); see the module
+    docstring for the recursion.
+
+    Parameters
+    ----------
+    alpha : float
+        Weight of the anchor, in ``(0, 1]``.
+    n_anchor, n_synth : int
+        Points in the anchor and synthetic points per generation (each at least 1, or 2 for
+        the unbiased variance).
+    generations : int
+        ``T``.
+    sigma2 : float
+        True variance.
+    variance : {"mle", "unbiased"}
+        The variance estimator (divisor ``n`` or ``n - 1``), as in :class:`~modelcollapse.Gaussian`.
+    combine : {"pooled", "convex"}
+        How the two sources combine (:class:`~modelcollapse.Gaussian`'s ``combine``).
+    anchor_variance : float, optional
+        Condition on the anchor: its fitted variance ``s^2``; the mean error is then
+        ``E(mu_t - mean A)^2``. By default both are averaged over the anchor.
+
+    Examples
+    --------
+    >>> m = anchor_moments(0.5, 5, 5, 200)
+    >>> round(float(m.sigma2[-1]), 6), round(float(m.mean_error[-1]), 6)
+    (0.75, 0.25)
+    """
+    matrix, kappa_a = _anchor_system(alpha, n_anchor, n_synth, variance, combine)
+    generations = check_int("generations", generations, minimum=0)
+    sigma2 = check_real("sigma2", sigma2, lower=0.0, lower_open=True)
+    s2, offset = _anchor_start(kappa_a, sigma2, n_anchor, anchor_variance)
+    drive = np.array([alpha * s2, 0.0])
+    out = np.empty((generations + 1, 2))
+    out[0] = (s2, 0.0)
+    for t in range(1, generations + 1):
+        out[t] = matrix @ out[t - 1] + drive
+    return AnchorMoments(out[:, 0], out[:, 1] + offset)
+
+
+def anchor_limit(
+    alpha: float,
+    n_anchor: int,
+    n_synth: int,
+    *,
+    sigma2: float = 1.0,
+    variance: str = "mle",
+    combine: str = "pooled",
+    anchor_variance: float | None = None,
+) -> AnchorMoments:
+    """The fixed point of :func:`anchor_moments` as ``t -> infinity`` (same parameters).
+
+    Examples
+    --------
+    Data-level proportions (``n_A = alpha n``, ``m = (1 - alpha) n``) against the module
+    docstring's closed form, ``alpha = 0.2``, ``n = 20``, ``D = 7.2``:
+
+    >>> lim = anchor_limit(0.2, 4, 16)
+    >>> d = 1 - 0.2 + 0.2 * 20 * 1.8
+    >>> bool(np.isclose(lim.sigma2, (0.2 * 20 - 1) * 1.8 / d))
+    True
+    >>> bool(np.isclose(lim.mean_error, (3 - 2 * 0.2) / d))
+    True
+    """
+    matrix, kappa_a = _anchor_system(alpha, n_anchor, n_synth, variance, combine)
+    sigma2 = check_real("sigma2", sigma2, lower=0.0, lower_open=True)
+    s2, offset = _anchor_start(kappa_a, sigma2, n_anchor, anchor_variance)
+    fixed = np.linalg.solve(np.eye(2) - matrix, np.array([alpha * s2, 0.0]))
+    return AnchorMoments(float(fixed[0]), float(fixed[1]) + offset)
 
 
 def _bound_args(n: int, k: Any, sigma0: float, eps: float) -> tuple[int, np.ndarray, float]:
