@@ -378,3 +378,29 @@ def test_anchor_limit_closed_forms_and_the_fresh_sample_convention():
         theory.anchor_limit(0.0, 5, 5)
     with pytest.raises(mc.InvalidArgumentError, match="combine"):
         theory.anchor_moments(0.5, 5, 5, 3, combine="mix")
+
+
+@pytest.mark.parametrize(("variance", "schedule"), [("mle", 8), ("unbiased", "power:n0=6,s=0.5")])
+def test_accumulate_gaussian_moments_match_simulation(variance, schedule):
+    generations, reps = 10, 40_000
+    res = mc.simulate(
+        mc.Gaussian(variance=variance),
+        n0=8,
+        schedule=schedule,
+        generations=generations,
+        replications=reps,
+        seed=11,
+        regime="accumulate",
+        metrics=["sigma2", "mean_error"],
+        record="all",
+    )
+    law = theory.accumulate_gaussian_moments(8, res.n_synth[1:], variance=variance)
+    for name, expected in (("sigma2", law.sigma2), ("mean_error", law.mean_error)):
+        v = res.values(name)
+        se = v.std(axis=0, ddof=1) / np.sqrt(reps)
+        assert np.all(np.abs(v.mean(axis=0) - expected) <= 4.5 * se), name
+    # Bounded at a constant size: below (pi^2/6)-times the generation-0 error plus a margin.
+    long = theory.accumulate_gaussian_moments(8, [8] * 5000)
+    assert long.mean_error[-1] < np.pi**2 / 6 * 1.0 / 8 * 1.1
+    with pytest.raises(mc.InvalidArgumentError, match="n_synth"):
+        theory.accumulate_gaussian_moments(8, [4, 0])

@@ -46,6 +46,7 @@ from .paper2 import (
 from .peers import (
     AnchorMoments,
     accumulate_error,
+    accumulate_gaussian_moments,
     anchor_limit,
     anchor_moments,
     markov_sigma_bound,
@@ -58,6 +59,7 @@ __all__ = [
     "GOLDEN",
     "AnchorMoments",
     "accumulate_error",
+    "accumulate_gaussian_moments",
     "anchor_limit",
     "anchor_moments",
     "collapse_probability",

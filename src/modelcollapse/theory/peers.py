@@ -7,6 +7,12 @@ steps of variance ``c`` (for a fixed-design regression ``c = sigma2 tr((X'X)^-1)
 ``E|theta_t - theta*|^2 = c sum_{i=1}^{t+1} 1/i^2``, bounded by ``(pi^2/6) c``, where replacing
 the data gives ``c (t + 1)``.
 
+For the Gaussian the accumulate regime has exact first moments for any sizes
+(:func:`accumulate_gaussian_moments`): with ``N_t`` points pooled after generation ``t`` and
+``n_t`` new ones drawn from ``N(mu_{t-1}, Sigma_{t-1})``, the pooled scatter grows by ``(n_t - 1 +
+N_{t-1}/N_t) Sigma_{t-1}`` in expectation and ``E(mu_t - mu)^2`` by ``n_t E Sigma_{t-1} / N_t^2``,
+so at a constant size the mean error stays below ``(pi^2/6)``-like bounds instead of growing.
+
 An anchor (the generation-0 real data ``A`` of ``n_A`` points reused every generation with weight
 ``alpha``, ``m`` synthetic points with weight ``b = 1 - alpha``): for the Gaussian the first two
 moments given ``A`` follow a linear recursion in ``S_t = E[Sigma_t | A]`` and ``Q_t = E[(mu_t -
@@ -45,6 +51,7 @@ from .._validation import check_choice, check_int, check_real, fail
 __all__ = [
     "AnchorMoments",
     "accumulate_error",
+    "accumulate_gaussian_moments",
     "anchor_limit",
     "anchor_moments",
     "markov_sigma_bound",
@@ -65,6 +72,55 @@ def accumulate_error(constant: float, generations: int) -> np.ndarray:
     generations = check_int("generations", generations, minimum=0)
     i = np.arange(1, generations + 2, dtype=float)
     return constant * np.cumsum(1.0 / (i * i))
+
+
+def accumulate_gaussian_moments(
+    n0: int,
+    n_synth: Any,
+    *,
+    sigma2: float = 1.0,
+    variance: str = "mle",
+) -> AnchorMoments:
+    """Exact ``E Sigma_t`` and ``E(mu_t - mu)^2``, ``t = 0..T``, of a Gaussian under the
+    accumulate regime (every point so far, unweighted; module docstring).
+
+    Parameters
+    ----------
+    n0 : int
+        Real points at generation 0.
+    n_synth : array_like of int
+        Synthetic points drawn at generations ``1..T``.
+    sigma2 : float
+        True variance (for ``d`` dimensions: the trace, with the mean error summed over them).
+    variance : {"mle", "unbiased"}
+        Divisor ``N`` or ``N - 1`` of the pooled variance.
+
+    Examples
+    --------
+    >>> m = accumulate_gaussian_moments(10, [10] * 3, variance="unbiased")
+    >>> [round(float(v), 4) for v in m.mean_error]
+    [0.1, 0.125, 0.1358, 0.1418]
+    """
+    variance = check_choice("variance", variance, ("mle", "unbiased"))
+    n0 = check_int("n0", n0, minimum=1 if variance == "mle" else 2)
+    sizes = np.atleast_1d(np.asarray(n_synth))
+    if sizes.ndim != 1 or np.any(sizes < 1) or np.any(sizes != np.floor(sizes)):
+        raise fail(
+            "n_synth", "must be a sequence of positive integers (sizes per generation)", sizes
+        )
+    sigma2 = check_real("sigma2", sigma2, lower=0.0, lower_open=True)
+    count = float(n0)
+    scatter = (n0 - 1.0) * sigma2
+    divisor = 0.0 if variance == "mle" else 1.0
+    fit = [scatter / (count - divisor)]
+    err = [sigma2 / n0]
+    for n in sizes.astype(float):
+        total = count + n
+        err.append(err[-1] + n * fit[-1] / total**2)
+        scatter += fit[-1] * (n - 1.0 + count / total)
+        count = total
+        fit.append(scatter / (count - divisor))
+    return AnchorMoments(np.array(fit), np.array(err))
 
 
 def replace_error(constant: float, generations: int) -> np.ndarray:
