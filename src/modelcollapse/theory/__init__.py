@@ -6,9 +6,21 @@ The theory layer knows nothing about simulation; it uses the same parameter name
 - :mod:`modelcollapse.theory.paper1`: fully synthetic recursion (Xu, He & Cheng).
 - :mod:`modelcollapse.theory.paper2`: fresh real data plus weighted synthetic data (He, Xu &
   Cheng).
+- :mod:`modelcollapse.theory.peers`: the related regimes (accumulate, anchor) and the
+  collapse-probability bounds.
+- :mod:`modelcollapse.theory.discrete`: categorical collapse (Wright-Fisher): heterozygosity,
+  lost cells, absorption times.
 """
 
-from . import paper1, paper2, peers
+from . import discrete, paper1, paper2, peers
+from .discrete import (
+    absorption_time,
+    absorption_time_diffusion,
+    cell_loss_probability,
+    expected_cells_lost,
+    fixation_time_diffusion,
+    heterozygosity,
+)
 from .paper1 import (
     collapse_probability,
     collapse_verdict,
@@ -58,17 +70,23 @@ __all__ = [
     "CONSTANT_MODELS",
     "GOLDEN",
     "AnchorMoments",
+    "absorption_time",
+    "absorption_time_diffusion",
     "accumulate_error",
     "accumulate_gaussian_moments",
     "anchor_limit",
     "anchor_moments",
+    "cell_loss_probability",
     "collapse_probability",
     "collapse_verdict",
+    "discrete",
     "effective_k",
     "error_trajectory",
     "exact_error_path",
     "exact_limiting_error",
     "exact_optimal_weight",
+    "expected_cells_lost",
+    "fixation_time_diffusion",
     "fully_synthetic_error",
     "gaussian_covariance_error",
     "gaussian_expected_kl",
@@ -81,6 +99,7 @@ __all__ = [
     "greedy_weights",
     "harmonic_limit",
     "harmonic_sum",
+    "heterozygosity",
     "limiting_ratio",
     "markov_sigma_bound",
     "model_constant",
