@@ -361,6 +361,8 @@ class _Plan:
                 largest = int(
                     max(self.n0, self.n_synth.max(initial=0), self.n_fresh.max(initial=0))
                 )
+                if self.regime.pools:  # data-level statistics hold the whole pool
+                    largest = int(self.n0 + self.n_synth.sum() + self.n_fresh.sum())
                 chunk = _SAMPLE_DRAWS // max(1, min(largest, 2**22 // BLOCK_SIZE))
         else:
             chunk = check_int("chunk_size", chunk_size, minimum=1)

@@ -52,6 +52,8 @@ class Regime(ABC):
     name: str
     #: Whether :meth:`training_set` subsamples the data (the family needs ``subsample``).
     subsamples = False
+    #: Whether the state pools every generation's data (its size grows with ``t``).
+    pools = False
 
     def start(self, family: Family, real0: Any) -> Any:
         """State carried between generations, from the generation-0 real statistics."""
@@ -116,6 +118,7 @@ class Accumulate(Regime):
     """Train on every point so far, unweighted (see the module docstring)."""
 
     name = "accumulate"
+    pools = True
 
     def start(self, family: Family, real0: Any) -> Any:
         return real0
@@ -146,6 +149,7 @@ class AccumulateSubsample(Regime):
 
     name = "accumulate-subsample"
     subsamples = True
+    pools = True
 
     def __init__(self, size: int | None = None) -> None:
         self.size = None if size is None else check_int("size", size, minimum=1)

@@ -124,7 +124,8 @@ def register(experiment: Experiment) -> Experiment:
 
 
 def _load() -> None:
-    from . import adult, he2025, peers, xu2025  # noqa: F401  (they register experiments)
+    # Importing a module registers its experiments.
+    from . import adult, he2025, peers, strategies, xu2025  # noqa: F401
 
 
 def experiment_ids() -> tuple[str, ...]:
