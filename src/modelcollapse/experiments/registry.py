@@ -125,7 +125,7 @@ def register(experiment: Experiment) -> Experiment:
 
 def _load() -> None:
     # Importing a module registers its experiments.
-    from . import adult, he2025, peers, strategies, xu2025  # noqa: F401
+    from . import adult, he2025, peers, peers_discrete, strategies, xu2025  # noqa: F401
 
 
 def experiment_ids() -> tuple[str, ...]:
