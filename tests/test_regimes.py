@@ -404,3 +404,29 @@ def test_accumulate_gaussian_moments_match_simulation(variance, schedule):
     assert long.mean_error[-1] < np.pi**2 / 6 * 1.0 / 8 * 1.1
     with pytest.raises(mc.InvalidArgumentError, match="n_synth"):
         theory.accumulate_gaussian_moments(8, [4, 0])
+
+
+def test_accumulate_variance_ratio_tends_to_pi2_over_6_poisson_exact():
+    """Dey & Donoho's ratio: Var lam_t / Var lam_0 under accumulate, exact for the Poisson."""
+    ratio = theory.accumulate_variance_ratio(20, [20] * 12)
+    i = np.arange(1, 14)
+    assert np.allclose(ratio, np.cumsum(1.0 / i**2))
+    assert theory.accumulate_variance_ratio(5, [5] * 100_000)[-1] == pytest.approx(
+        np.pi**2 / 6, rel=1e-4
+    )
+    reps, lam = 200_000, 3.0
+    res = mc.simulate(
+        mc.Poisson(lam),
+        n0=20,
+        schedule="power:n0=20,s=0.3",
+        generations=12,
+        replications=reps,
+        seed=12,
+        regime="accumulate",
+        metrics=["mean_error"],
+        record="all",
+    )
+    err = res.values("mean_error")  # (lam_t - lam)^2, so its mean is Var lam_t
+    expected = lam / 20 * theory.accumulate_variance_ratio(20, res.n_synth[1:])
+    se = err.std(axis=0, ddof=1) / np.sqrt(reps)
+    assert np.all(np.abs(err.mean(axis=0) - expected) <= 4.5 * se)

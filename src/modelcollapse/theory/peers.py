@@ -52,6 +52,7 @@ __all__ = [
     "AnchorMoments",
     "accumulate_error",
     "accumulate_gaussian_moments",
+    "accumulate_variance_ratio",
     "anchor_limit",
     "anchor_moments",
     "markov_sigma_bound",
@@ -121,6 +122,31 @@ def accumulate_gaussian_moments(
         count = total
         fit.append(scatter / (count - divisor))
     return AnchorMoments(np.array(fit), np.array(err))
+
+
+def accumulate_variance_ratio(n0: int, n_synth: Any) -> np.ndarray:
+    """``Var theta_t / Var theta_0`` under accumulate, ``t = 0..T``: ``1 + n0 sum_{i<=t} n_i /
+    N_i^2`` with ``N_i = n0 + n_1 + ... + n_i``.
+
+    Exact for a pooled mean whose per-point variance stays the truth's in expectation (the
+    Poisson rate: ``lam_t`` is a martingale with ``Var(x) = E lam``; the Gaussian mean with a
+    known variance); to first order for other regular estimators. At a constant size ``n0 = n_i``
+    it is ``sum_{i<=t+1} 1/i^2``, which tends to ``pi^2/6`` (Dey & Donoho's ratio).
+
+    Examples
+    --------
+    >>> accumulate_variance_ratio(10, [10] * 3).round(4).tolist()
+    [1.0, 1.25, 1.3611, 1.4236]
+    """
+    n0 = check_int("n0", n0, minimum=1)
+    sizes = np.atleast_1d(np.asarray(n_synth))
+    if sizes.ndim != 1 or np.any(sizes < 1) or np.any(sizes != np.floor(sizes)):
+        raise fail(
+            "n_synth", "must be a sequence of positive integers (sizes per generation)", sizes
+        )
+    sizes = sizes.astype(float)
+    pooled = n0 + np.cumsum(sizes)
+    return np.concatenate([[1.0], 1.0 + n0 * np.cumsum(sizes / pooled**2)])
 
 
 def replace_error(constant: float, generations: int) -> np.ndarray:
