@@ -338,6 +338,24 @@ def _run(ctx: Context) -> Outcome:
         f"growing: n_t = n t^{1 + GROWTH:g}; logistic runs use {settings['logistic'][2]:,} "
         "replications (a tenth of the Gaussian's, at least 100).",
     ]
+    for kind in settings:
+        part = key[key.family == kind].set_index("strategy")
+        order = part["error at T"].sort_values()
+        best, best_no_fresh = order.index[0], order.drop(list(FRESH)).index[0]
+        cheapest = part.loc[order.index[order.to_numpy() <= 2 * order.iloc[0]]]
+        factor = order[best_no_fresh] / order.iloc[0]
+        notes.append(
+            f"Finding ({kind}): lowest error at T: {best} ({order.iloc[0]:.4g}, "
+            f"{part.loc[best, 'real points']:,} real points); without fresh real data: "
+            f"{best_no_fresh} ({order[best_no_fresh]:.4g}, {factor:.3g} "
+            f"times that, with only {part.loc[best_no_fresh, 'real points']:,} real points and a "
+            f"last training set of {part.loc[best_no_fresh, 'last training set']:,}). Within twice "
+            "the lowest error: "
+            + ", ".join(cheapest.index)
+            + ". Ranking: "
+            + " < ".join(order.index)
+            + "."
+        )
     rep = key[(key.family == "logistic") & (key.strategy == "replace")].iloc[0]
     notes.append(
         "Logistic regression under replace: the coefficients drift to where the information is "
