@@ -20,10 +20,8 @@ import numpy as np
 import pandas as pd
 
 from ._validation import InvalidArgumentError
-from .engine import ENGINES, simulate
-from .families import FAMILY_NAMES, make_family
-from .families.gaussian import COMBINE_RULES, VARIANCE_ESTIMATORS
-from .regimes import REGIME_NAMES
+from .families.gaussian import VARIANCE_ESTIMATORS
+from .options import add_simulate_arguments, parse_bias, simulate_from_options
 from .results import SimulationResult
 from .theory.paper2 import CONSTANT_MODELS
 
@@ -59,182 +57,7 @@ def _add_simulate(sub: Any) -> None:
             "--generations 500 --replications 10000 --seed 0 --engine exact"
         ),
     )
-    model = p.add_argument_group(
-        "model", "the family and its true parameters; each option applies to the families named"
-    )
-    model.add_argument(
-        "--family",
-        default="gaussian",
-        choices=FAMILY_NAMES,
-        help="statistical family (default: %(default)s)",
-    )
-    model.add_argument(
-        "--dim",
-        type=int,
-        default=None,
-        help="gaussian: dimension d of N(mu 1_d, sigma2 I_d) (default: 1)",
-    )
-    model.add_argument("--mu", type=float, default=None, help="gaussian: true mean (default: 0)")
-    model.add_argument(
-        "--sigma2", type=float, default=None, help="gaussian: true variance (default: 1)"
-    )
-    model.add_argument(
-        "--variance",
-        default=None,
-        choices=VARIANCE_ESTIMATORS,
-        help="gaussian: variance estimator S/(n-1) or S/n (default: unbiased)",
-    )
-    model.add_argument(
-        "--combine",
-        default=None,
-        choices=COMBINE_RULES,
-        help="gaussian: how weighted sources combine: convex combination of "
-        "per-source covariances, or pooled with the between-source term "
-        "(default: convex)",
-    )
-    model.add_argument(
-        "--bias",
-        default=None,
-        metavar="BETA,GAMMA",
-        help="gaussian: biased variance estimator, each estimate multiplied by "
-        "1 + BETA n^-GAMMA (write --bias=-1,0.5 for a negative BETA)",
-    )
-    model.add_argument(
-        "--rate", type=float, default=None, help="exponential, gamma: true rate (default: 1)"
-    )
-    model.add_argument(
-        "--estimator",
-        default=None,
-        choices=("mle", "unbiased"),
-        help="exponential: rate estimator n/S or (n-1)/S (default: mle)",
-    )
-    model.add_argument("--lam", type=float, default=None, help="poisson: true mean (default: 1)")
-    model.add_argument(
-        "--p",
-        default=None,
-        help="bernoulli: success probability (default: 0.5); categorical: cell "
-        "probabilities as a comma list, e.g. 0.5,0.3,0.2",
-    )
-    model.add_argument(
-        "--k", type=int, default=None, help="categorical: uniform on k cells (default: 2)"
-    )
-    model.add_argument("--shape", type=float, default=None, help="gamma: true shape (default: 1)")
-    model.add_argument(
-        "--beta",
-        default=None,
-        help="regressions: true coefficients as a comma list, or one number repeated --dim "
-        "times (default: 1,1)",
-    )
-    model.add_argument(
-        "--cov",
-        type=float,
-        default=None,
-        help="regressions: real covariates N(0, COV I) (default: 1)",
-    )
-    model.add_argument(
-        "--synthetic-cov",
-        type=float,
-        default=None,
-        help="linear-random, logistic, poisson-regression: synthetic covariates N(0, COV I) "
-        "(default: the real law)",
-    )
-    model.add_argument(
-        "--penalty",
-        default=None,
-        choices=("none", "l2-sklearn"),
-        help="logistic: unpenalised weighted MLE, or scikit-learn's L2 with C = 1 and weights "
-        "summing to n + m (default: none)",
-    )
-    model.add_argument(
-        "--clip",
-        type=float,
-        default=None,
-        help="poisson-regression: clip of the linear predictor (default: 20)",
-    )
-    model.add_argument(
-        "--design-rows",
-        type=int,
-        default=None,
-        help="linear-fixed: rows of the fixed design, drawn once; every sample size must equal "
-        "it (default: 100)",
-    )
-    rec = p.add_argument_group("recursion")
-    rec.add_argument(
-        "--n0",
-        type=int,
-        default=100,
-        help="real sample size at generation 0 (default: %(default)s)",
-    )
-    rec.add_argument(
-        "--schedule",
-        default="constant:n=100",
-        help="synthetic sample size n_synth(t) (default: %(default)s)",
-    )
-    rec.add_argument(
-        "--n-real",
-        default="0",
-        help="fresh real sample size n_real(t) for t >= 1, a schedule; 0 is fully "
-        "synthetic (default: 0)",
-    )
-    rec.add_argument(
-        "--weight",
-        default=None,
-        help="weight w on fresh real data, in [0, 1], or 'proportional' "
-        "(default: proportional, i.e. unweighted pooling)",
-    )
-    rec.add_argument(
-        "--shrinkage",
-        default=None,
-        help="multiplicative shrinkage delta_t of each fit (low-temperature sampling): a "
-        "number, or shrink:delta=D,p=P for delta_t = D t^-P",
-    )
-    rec.add_argument(
-        "--regime",
-        default="replace",
-        help="how a generation's training set is formed: "
-        + ", ".join(REGIME_NAMES)
-        + " (anchor:alpha=A weighs the reused real data A; accumulate-subsample:size=N trains "
-        "on N pooled points, default n0; default: %(default)s)",
-    )
-    rec.add_argument(
-        "--generations",
-        type=int,
-        default=100,
-        help="recursive generations T after generation 0 (default: %(default)s)",
-    )
-    run = p.add_argument_group("run")
-    run.add_argument(
-        "--replications",
-        type=int,
-        default=1000,
-        help="independent replications R (default: %(default)s)",
-    )
-    run.add_argument(
-        "--seed",
-        type=int,
-        default=None,
-        help="root seed; the header shows the seed used when none is given",
-    )
-    run.add_argument(
-        "--engine",
-        default=None,
-        choices=ENGINES,
-        help="exact: draw sufficient statistics (cost independent of n); sample: draw the data; "
-        "asymptotic: draw estimates from their normal limit (default: the family's first, "
-        "exact where it has one)",
-    )
-    run.add_argument(
-        "--eps",
-        type=float,
-        default=0.05,
-        help="collapse threshold: a replication has collapsed when sigma2 <= eps "
-        "(default: %(default)s)",
-    )
-    run.add_argument(
-        "--record",
-        default="auto",
-        help="generations to record: auto, all, final or a comma list (default: %(default)s)",
-    )
+    add_simulate_arguments(p)
     out = p.add_argument_group("output")
     out.add_argument(
         "--rows",
@@ -685,7 +508,7 @@ def _run_theory(args: argparse.Namespace) -> int:
     else:
         gens = np.array([T])
     chain = {
-        "bias": _parse_bias(args.bias),
+        "bias": parse_bias(args.bias),
         "shrinkage": None if args.shrinkage is None else parse_shrinkage(args.shrinkage),
     }
     base = (args.n0, sizes, args.variance)
@@ -858,17 +681,6 @@ def _check_out(path: str) -> tuple[Path, str]:
     return target, kind
 
 
-def _parse_record(text: str) -> str | list[int]:
-    if text in ("auto", "all", "final"):
-        return text
-    try:
-        return [int(s) for s in text.split(",") if s.strip()]
-    except ValueError:
-        raise UsageError(
-            f"--record: must be auto, all, final or a comma list of generations (got {text!r})"
-        ) from None
-
-
 _TABLE_COLUMNS = (
     ("sigma2", "mean", "E sigma2"),
     ("sigma2", "median", "median sigma2"),
@@ -926,92 +738,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-#: The command-line options of each family (the keyword arguments of ``make_family``).
-FAMILY_OPTIONS = {
-    "gaussian": ("dim", "mu", "sigma2", "variance", "combine", "bias"),
-    "exponential": ("rate", "estimator"),
-    "poisson": ("lam",),
-    "bernoulli": ("p",),
-    "categorical": ("p", "k"),
-    "gamma": ("shape", "rate"),
-    "linear-fixed": ("beta", "dim", "sigma2", "cov", "design_rows"),
-    "linear-random": ("beta", "dim", "sigma2", "cov", "synthetic_cov"),
-    "logistic": ("beta", "dim", "cov", "synthetic_cov", "penalty"),
-    "poisson-regression": ("beta", "dim", "cov", "synthetic_cov", "clip"),
-    "cdf": (),
-}
-
-
-def _parse_bias(text: str | None) -> tuple[float, float] | None:
-    if text is None:
-        return None
-    try:
-        beta, gamma = (float(v) for v in text.split(","))
-    except ValueError:
-        raise UsageError(f"--bias: must be BETA,GAMMA such as -1,0.5 (got {text!r})") from None
-    return beta, gamma
-
-
-def _family_from_args(args: argparse.Namespace) -> Any:
-    """The family named by ``--family`` with the options given for it (others are errors)."""
-    allowed = FAMILY_OPTIONS[args.family]
-    known = sorted({k for keys in FAMILY_OPTIONS.values() for k in keys})
-    given = {key: getattr(args, key) for key in known if getattr(args, key) is not None}
-    for key, value in given.items():
-        if key not in allowed:
-            options = ", ".join(f"--{k.replace('_', '-')}" for k in allowed) or "none"
-            raise UsageError(
-                f"--{key}: does not apply to --family {args.family}, whose options are "
-                f"{options} (got {value!r})"
-            )
-    if "bias" in given:
-        given["bias"] = _parse_bias(given["bias"])
-    if "beta" in given:
-        try:
-            beta = [float(v) for v in str(given["beta"]).split(",") if v.strip()]
-        except ValueError:
-            raise UsageError(
-                f"--beta: must be a comma list of numbers (got {given['beta']!r})"
-            ) from None
-        given["beta"] = beta[0] if len(beta) == 1 else beta
-    if "dim" in given and "beta" not in given and "beta" in allowed:
-        given["beta"] = 1.0  # one coefficient per dimension
-    if "design_rows" in given:
-        given["n"] = given.pop("design_rows")
-    if "p" in given:
-        try:
-            values = [float(v) for v in str(given["p"]).split(",") if v.strip()]
-        except ValueError:
-            raise UsageError(
-                f"--p: must be a number or a comma list (got {given['p']!r})"
-            ) from None
-        if args.family == "categorical":
-            given["p"] = values
-        elif len(values) != 1:
-            raise UsageError(f"--p: must be one probability for bernoulli (got {given['p']!r})")
-        else:
-            given["p"] = values[0]
-    return make_family(args.family, **given)
-
-
 def _run_simulate(args: argparse.Namespace) -> int:
     target = _check_out(args.out) if args.out else None
-    family = _family_from_args(args)
-    result = simulate(
-        family,
-        n0=args.n0,
-        schedule=args.schedule,
-        generations=args.generations,
-        replications=args.replications,
-        seed=args.seed,
-        engine=args.engine,
-        n_real=args.n_real,
-        weight=args.weight,
-        regime=args.regime,
-        shrinkage=args.shrinkage,
-        record=_parse_record(args.record),
-        eps=args.eps,
-    )
+    result = simulate_from_options(vars(args))
     if args.format == "json":
         payload = {
             "config": result.config,

@@ -1,0 +1,326 @@
+"""The options of a simulation, shared by ``modelcollapse simulate`` and configuration files.
+
+One table of options, defined once as argparse arguments (:func:`add_simulate_arguments`): the
+command line adds them to ``simulate``, and :mod:`modelcollapse.config` reads their names, types
+and choices to validate a configuration file, so every command-line option ``--n-real`` has the
+configuration name ``n_real``. :func:`simulate_from_options` turns a complete set of options
+(a namespace's ``vars`` or a dictionary with every key) into a family and a
+:func:`~modelcollapse.simulate` call.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ._validation import fail
+from .engine import ENGINES, simulate
+from .families import FAMILY_NAMES, make_family
+from .families.gaussian import COMBINE_RULES, VARIANCE_ESTIMATORS
+from .regimes import REGIME_NAMES
+from .results import SimulationResult
+
+__all__ = [
+    "FAMILY_OPTIONS",
+    "add_simulate_arguments",
+    "family_from_options",
+    "parse_bias",
+    "parse_record",
+    "simulate_defaults",
+    "simulate_from_options",
+]
+
+
+def add_simulate_arguments(p: argparse.ArgumentParser) -> None:
+    """Add the model, recursion and run options of a simulation to ``p``."""
+    model = p.add_argument_group(
+        "model", "the family and its true parameters; each option applies to the families named"
+    )
+    model.add_argument(
+        "--family",
+        default="gaussian",
+        choices=FAMILY_NAMES,
+        help="statistical family (default: %(default)s)",
+    )
+    model.add_argument(
+        "--dim",
+        type=int,
+        default=None,
+        help="gaussian: dimension d of N(mu 1_d, sigma2 I_d) (default: 1)",
+    )
+    model.add_argument("--mu", type=float, default=None, help="gaussian: true mean (default: 0)")
+    model.add_argument(
+        "--sigma2", type=float, default=None, help="gaussian: true variance (default: 1)"
+    )
+    model.add_argument(
+        "--variance",
+        default=None,
+        choices=VARIANCE_ESTIMATORS,
+        help="gaussian: variance estimator S/(n-1) or S/n (default: unbiased)",
+    )
+    model.add_argument(
+        "--combine",
+        default=None,
+        choices=COMBINE_RULES,
+        help="gaussian: how weighted sources combine: convex combination of "
+        "per-source covariances, or pooled with the between-source term "
+        "(default: convex)",
+    )
+    model.add_argument(
+        "--bias",
+        default=None,
+        metavar="BETA,GAMMA",
+        help="gaussian: biased variance estimator, each estimate multiplied by "
+        "1 + BETA n^-GAMMA (write --bias=-1,0.5 for a negative BETA)",
+    )
+    model.add_argument(
+        "--rate", type=float, default=None, help="exponential, gamma: true rate (default: 1)"
+    )
+    model.add_argument(
+        "--estimator",
+        default=None,
+        choices=("mle", "unbiased"),
+        help="exponential: rate estimator n/S or (n-1)/S (default: mle)",
+    )
+    model.add_argument("--lam", type=float, default=None, help="poisson: true mean (default: 1)")
+    model.add_argument(
+        "--p",
+        default=None,
+        help="bernoulli: success probability (default: 0.5); categorical: cell "
+        "probabilities as a comma list, e.g. 0.5,0.3,0.2",
+    )
+    model.add_argument(
+        "--k", type=int, default=None, help="categorical: uniform on k cells (default: 2)"
+    )
+    model.add_argument("--shape", type=float, default=None, help="gamma: true shape (default: 1)")
+    model.add_argument(
+        "--beta",
+        default=None,
+        help="regressions: true coefficients as a comma list, or one number repeated --dim "
+        "times (default: 1,1)",
+    )
+    model.add_argument(
+        "--cov",
+        type=float,
+        default=None,
+        help="regressions: real covariates N(0, COV I) (default: 1)",
+    )
+    model.add_argument(
+        "--synthetic-cov",
+        type=float,
+        default=None,
+        help="linear-random, logistic, poisson-regression: synthetic covariates N(0, COV I) "
+        "(default: the real law)",
+    )
+    model.add_argument(
+        "--penalty",
+        default=None,
+        choices=("none", "l2-sklearn"),
+        help="logistic: unpenalised weighted MLE, or scikit-learn's L2 with C = 1 and weights "
+        "summing to n + m (default: none)",
+    )
+    model.add_argument(
+        "--clip",
+        type=float,
+        default=None,
+        help="poisson-regression: clip of the linear predictor (default: 20)",
+    )
+    model.add_argument(
+        "--design-rows",
+        type=int,
+        default=None,
+        help="linear-fixed: rows of the fixed design, drawn once; every sample size must equal "
+        "it (default: 100)",
+    )
+    rec = p.add_argument_group("recursion")
+    rec.add_argument(
+        "--n0",
+        type=int,
+        default=100,
+        help="real sample size at generation 0 (default: %(default)s)",
+    )
+    rec.add_argument(
+        "--schedule",
+        default="constant:n=100",
+        help="synthetic sample size n_synth(t) (default: %(default)s)",
+    )
+    rec.add_argument(
+        "--n-real",
+        default="0",
+        help="fresh real sample size n_real(t) for t >= 1, a schedule; 0 is fully "
+        "synthetic (default: 0)",
+    )
+    rec.add_argument(
+        "--weight",
+        default=None,
+        help="weight w on fresh real data, in [0, 1], or 'proportional' "
+        "(default: proportional, i.e. unweighted pooling)",
+    )
+    rec.add_argument(
+        "--shrinkage",
+        default=None,
+        help="multiplicative shrinkage delta_t of each fit (low-temperature sampling): a "
+        "number, or shrink:delta=D,p=P for delta_t = D t^-P",
+    )
+    rec.add_argument(
+        "--regime",
+        default="replace",
+        help="how a generation's training set is formed: "
+        + ", ".join(REGIME_NAMES)
+        + " (anchor:alpha=A weighs the reused real data A; accumulate-subsample:size=N trains "
+        "on N pooled points, default n0; default: %(default)s)",
+    )
+    rec.add_argument(
+        "--generations",
+        type=int,
+        default=100,
+        help="recursive generations T after generation 0 (default: %(default)s)",
+    )
+    run = p.add_argument_group("run")
+    run.add_argument(
+        "--replications",
+        type=int,
+        default=1000,
+        help="independent replications R (default: %(default)s)",
+    )
+    run.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="root seed; the header shows the seed used when none is given",
+    )
+    run.add_argument(
+        "--engine",
+        default=None,
+        choices=ENGINES,
+        help="exact: draw sufficient statistics (cost independent of n); sample: draw the data; "
+        "asymptotic: draw estimates from their normal limit (default: the family's first, "
+        "exact where it has one)",
+    )
+    run.add_argument(
+        "--eps",
+        type=float,
+        default=0.05,
+        help="collapse threshold: a replication has collapsed when sigma2 <= eps "
+        "(default: %(default)s)",
+    )
+    run.add_argument(
+        "--record",
+        default="auto",
+        help="generations to record: auto, all, final or a comma list (default: %(default)s)",
+    )
+
+
+def simulate_defaults() -> dict[str, Any]:
+    """Every simulation option with its default (``None`` where the family decides)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    add_simulate_arguments(parser)
+    return vars(parser.parse_args([]))
+
+
+#: The options of each family (the keyword arguments of ``make_family``).
+FAMILY_OPTIONS = {
+    "gaussian": ("dim", "mu", "sigma2", "variance", "combine", "bias"),
+    "exponential": ("rate", "estimator"),
+    "poisson": ("lam",),
+    "bernoulli": ("p",),
+    "categorical": ("p", "k"),
+    "gamma": ("shape", "rate"),
+    "linear-fixed": ("beta", "dim", "sigma2", "cov", "design_rows"),
+    "linear-random": ("beta", "dim", "sigma2", "cov", "synthetic_cov"),
+    "logistic": ("beta", "dim", "cov", "synthetic_cov", "penalty"),
+    "poisson-regression": ("beta", "dim", "cov", "synthetic_cov", "clip"),
+    "cdf": (),
+}
+
+
+def parse_bias(text: str | None) -> tuple[float, float] | None:
+    """``"BETA,GAMMA"`` as two numbers (None stays None)."""
+    if text is None:
+        return None
+    try:
+        beta, gamma = (float(v) for v in str(text).split(","))
+    except ValueError:
+        raise fail("bias", "must be BETA,GAMMA such as -1,0.5", text) from None
+    return beta, gamma
+
+
+def _numbers(name: str, text: Any, problem: str) -> list[float]:
+    try:
+        return [float(v) for v in str(text).split(",") if v.strip()]
+    except ValueError:
+        raise fail(name, problem, text) from None
+
+
+def family_from_options(options: dict[str, Any]) -> Any:
+    """The family ``options["family"]`` with the options given for it (not None); an option
+    given for another family is an error.
+
+    Examples
+    --------
+    >>> family_from_options({"family": "categorical", "p": "0.5,0.3,0.2"})
+    Categorical(K=3)
+    """
+    family = options.get("family") or "gaussian"
+    if family not in FAMILY_OPTIONS:
+        raise fail("family", f"must be one of {', '.join(FAMILY_OPTIONS)}", family)
+    allowed = FAMILY_OPTIONS[family]
+    known = sorted({k for keys in FAMILY_OPTIONS.values() for k in keys})
+    given = {key: options[key] for key in known if options.get(key) is not None}
+    for key, value in given.items():
+        if key not in allowed:
+            names = ", ".join(allowed) or "none"
+            raise fail(key, f"does not apply to family {family}, whose options are {names}", value)
+    if "bias" in given:
+        given["bias"] = parse_bias(given["bias"])
+    if "beta" in given:
+        beta = _numbers("beta", given["beta"], "must be a comma list of numbers")
+        given["beta"] = beta[0] if len(beta) == 1 else beta
+    if "dim" in given and "beta" not in given and "beta" in allowed:
+        given["beta"] = 1.0  # one coefficient per dimension
+    if "design_rows" in given:
+        given["n"] = given.pop("design_rows")
+    if "p" in given:
+        values = _numbers("p", given["p"], "must be a number or a comma list")
+        if family == "categorical":
+            given["p"] = values
+        elif len(values) != 1:
+            raise fail("p", "must be one probability for bernoulli", given["p"])
+        else:
+            given["p"] = values[0]
+    return make_family(family, **given)
+
+
+def parse_record(text: Any) -> str | list[int]:
+    """``auto``, ``all``, ``final`` or a comma list of generations."""
+    if text in ("auto", "all", "final"):
+        return text
+    if isinstance(text, (list, tuple)):
+        text = ",".join(str(v) for v in text)
+    try:
+        return [int(s) for s in str(text).split(",") if s.strip()]
+    except ValueError:
+        raise fail(
+            "record", "must be auto, all, final or a comma list of generations", text
+        ) from None
+
+
+def simulate_from_options(options: dict[str, Any]) -> SimulationResult:
+    """Run :func:`~modelcollapse.simulate` from simulation options (missing keys take their
+    defaults)."""
+    merged = {**simulate_defaults(), **options}
+    return simulate(
+        family_from_options(merged),
+        n0=merged["n0"],
+        schedule=merged["schedule"],
+        generations=merged["generations"],
+        replications=merged["replications"],
+        seed=merged["seed"],
+        engine=merged["engine"],
+        n_real=merged["n_real"],
+        weight=merged["weight"],
+        regime=merged["regime"],
+        shrinkage=merged["shrinkage"],
+        record=parse_record(merged["record"]),
+        eps=merged["eps"],
+    )
