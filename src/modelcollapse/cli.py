@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ._validation import InvalidArgumentError
+from .config import ConfigError
 from .families.gaussian import VARIANCE_ESTIMATORS
 from .options import add_simulate_arguments, parse_bias, simulate_from_options
 from .results import SimulationResult
@@ -94,7 +95,76 @@ def build_parser() -> argparse.ArgumentParser:
     _add_theory(sub)
     _add_data(sub)
     _add_recurse(sub)
+    _add_run(sub)
     return parser
+
+
+def _add_run(sub: Any) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run a simulation or a sweep described in a TOML configuration file",
+        description=(
+            "Run the simulation or the sweep of CONFIG (TOML). Top-level keys are the options "
+            "of 'simulate' with underscores (--n-real is n_real); a [sweep] table with a "
+            "[sweep.grid] of lists runs every combination into a resumable result store. "
+            "See docs/sweeps.md."
+        ),
+    )
+    p.add_argument("config", metavar="CONFIG", help="the TOML file")
+    p.add_argument("--out", default=None, help="a sweep's result directory (overrides the file)")
+    p.add_argument(
+        "--backend",
+        default=None,
+        choices=("serial", "processes", "dask"),
+        help="where a sweep's cells run (default: the file's, else processes)",
+    )
+    p.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: the cores)"
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="an existing Dask scheduler, e.g. tcp://host:8786 (backend dask)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(handler=_run_config)
+
+
+def _run_config(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .sweep import run_sweep
+
+    cfg = load_config(args.config)
+    if not cfg.is_sweep:
+        for flag in ("backend", "workers", "scheduler"):
+            if getattr(args, flag) is not None:
+                raise UsageError(f"--{flag}: applies to a sweep; {args.config} has no [sweep]")
+        options = {**cfg.base, "rows": 11, "format": "table", "out": None, **cfg.output}
+        if args.out is not None:
+            options["out"] = args.out
+        return _run_simulate(argparse.Namespace(**options))
+    try:
+        outcome = run_sweep(
+            cfg,
+            out=args.out,
+            backend=args.backend,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=not args.quiet,
+        )
+    except KeyboardInterrupt:
+        print(f"{PROG} run: interrupted; finished cells are kept", file=sys.stderr)
+        return 130
+    if not outcome.ok:
+        print(
+            f"{PROG} run: {len(outcome.failed)} of {outcome.cells} cells failed (see "
+            f"{outcome.out / 'cells'}/*.failed.json): "
+            + "; ".join(f"{h}: {e}" for h, e in outcome.failed),
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
 
 def _add_experiments(sub: Any) -> None:
@@ -780,7 +850,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))
-    except UsageError as err:
+    except (UsageError, ConfigError) as err:
         print(f"{PROG} {args.command}: error: {err}", file=sys.stderr)
     except InvalidArgumentError as err:
         print(f"{PROG} {args.command}: error: {_option_name(str(err))}", file=sys.stderr)

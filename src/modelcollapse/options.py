@@ -23,6 +23,7 @@ from .results import SimulationResult
 __all__ = [
     "FAMILY_OPTIONS",
     "add_simulate_arguments",
+    "check_options",
     "family_from_options",
     "parse_bias",
     "parse_record",
@@ -305,22 +306,37 @@ def parse_record(text: Any) -> str | list[int]:
         ) from None
 
 
+def _simulate_arguments(merged: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "n0": merged["n0"],
+        "schedule": merged["schedule"],
+        "generations": merged["generations"],
+        "replications": merged["replications"],
+        "seed": merged["seed"],
+        "engine": merged["engine"],
+        "n_real": merged["n_real"],
+        "weight": merged["weight"],
+        "regime": merged["regime"],
+        "shrinkage": merged["shrinkage"],
+        "record": parse_record(merged["record"]),
+        "eps": merged["eps"],
+    }
+
+
+def check_options(options: dict[str, Any]) -> None:
+    """Validate simulation options as :func:`simulate_from_options` would, without running
+    anything (raises :class:`~modelcollapse.InvalidArgumentError`)."""
+    from .engine import _Plan
+
+    merged = {**simulate_defaults(), **options}
+    args = _simulate_arguments(merged)
+    weight = args.pop("weight")
+    plan = _Plan(family_from_options(merged), **args, metrics=None, chunk_size=None)
+    plan._weights(weight)
+
+
 def simulate_from_options(options: dict[str, Any]) -> SimulationResult:
     """Run :func:`~modelcollapse.simulate` from simulation options (missing keys take their
     defaults)."""
     merged = {**simulate_defaults(), **options}
-    return simulate(
-        family_from_options(merged),
-        n0=merged["n0"],
-        schedule=merged["schedule"],
-        generations=merged["generations"],
-        replications=merged["replications"],
-        seed=merged["seed"],
-        engine=merged["engine"],
-        n_real=merged["n_real"],
-        weight=merged["weight"],
-        regime=merged["regime"],
-        shrinkage=merged["shrinkage"],
-        record=parse_record(merged["record"]),
-        eps=merged["eps"],
-    )
+    return simulate(family_from_options(merged), **_simulate_arguments(merged))
