@@ -28,7 +28,8 @@ def summarize(values: np.ndarray, quantiles: Sequence[float] = DEFAULT_QUANTILES
     Returns mean, standard error of the mean, standard deviation, min, the quantiles and max,
     each an array over the columns. Infinite values are kept deliberately: a column with an
     ``inf`` has an infinite mean and standard deviation, and its quantiles are ``inf`` only
-    where the order statistics are.
+    where the order statistics are. With one replication (``R = 1``) the standard deviation and
+    the standard error are undefined and NaN by design, whatever the value (even ``inf``).
     """
     values = np.asarray(values, dtype=float)
     r = values.shape[0]
@@ -36,7 +37,8 @@ def summarize(values: np.ndarray, quantiles: Sequence[float] = DEFAULT_QUANTILES
     with np.errstate(invalid="ignore", over="ignore"):
         mean = values.mean(axis=0)
         sd = values.std(axis=0, ddof=1) if r > 1 else np.full(values.shape[1], np.nan)
-    sd = np.where(finite, sd, np.inf)
+    if r > 1:  # one replication: no spread to estimate, NaN even for an infinite value
+        sd = np.where(finite, sd, np.inf)
     big = np.finfo(float).max
     clipped = np.clip(values, -big, big)
     qs = np.quantile(clipped, quantiles, axis=0)
@@ -195,7 +197,9 @@ class SimulationResult:
         pandas.DataFrame
             One row per (generation, metric) with columns ``generation, metric, mean, se, sd,
             min, q05, q25, median, q75, q95, max`` (quantile columns follow ``quantiles``).
-            ``se`` is the Monte Carlo standard error of the mean.
+            ``se`` is the Monte Carlo standard error of the mean. With one replication
+            (``R = 1``) ``sd`` and ``se`` are NaN by design (no spread to estimate), see
+            :func:`summarize`.
         """
         names = self.metric_names if metrics is None else tuple(metrics)
         frames = []

@@ -37,6 +37,7 @@ __all__ = [
     "bootstrap_rows",
     "broadcast_record",
     "hypergeometric_counts",
+    "log1p_gap",
     "random_subset",
     "used_sources",
 ]
@@ -118,6 +119,22 @@ def hypergeometric_counts(rng: ReplicationRandom, counts: np.ndarray, m: int) ->
         left -= out[:, j]
     out[:, -1] = left
     return out
+
+
+def log1p_gap(x: Any) -> np.ndarray:
+    """``x - log(1 + x)`` (``>= 0`` for ``x > -1``), elementwise, to full relative precision:
+    no cancellation as in ``log(a/b) + b/a - 1`` when ``|x|`` is tiny (huge sample sizes), the
+    series ``x^2/2 - x^3/3 + ... - x^7/7`` for ``|x| < 1e-3``; ``inf`` at ``x = inf``. The KL
+    divergences of the one-parameter families are sums of such terms."""
+    x = np.asarray(x, dtype=float)
+    infinite = np.isposinf(x)
+    safe = np.where(infinite, 0.0, x)
+    with np.errstate(divide="ignore"):
+        direct = safe - np.log1p(safe)
+    small = np.abs(safe) < 1e-3
+    u = np.where(small, safe, 0.0)
+    series = u * u * (0.5 - u * (1 / 3 - u * (0.25 - u * (0.2 - u * (1 / 6 - u / 7)))))
+    return np.where(infinite, np.inf, np.where(small, series, direct))
 
 
 def as_data(data: Any, point_shape: tuple[int, ...] = (), *, dtype: Any = float) -> np.ndarray:

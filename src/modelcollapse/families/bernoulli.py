@@ -26,7 +26,14 @@ from scipy.special import xlogy
 
 from .._validation import check_real, fail
 from ..random import ReplicationRandom
-from ._common import DataFamily, SumStats, as_data, hypergeometric_counts, used_sources
+from ._common import (
+    DataFamily,
+    SumStats,
+    as_data,
+    hypergeometric_counts,
+    log1p_gap,
+    used_sources,
+)
 
 __all__ = ["Bernoulli", "BernoulliParams"]
 
@@ -139,7 +146,10 @@ class Bernoulli(DataFamily):
         inside = (p > 0) & (p < 1)
         safe = np.where(inside, p, 0.5)
         p0 = truth.p
-        value = p0 * np.log(p0 / safe) + (1 - p0) * np.log((1 - p0) / (1 - safe))
+        # p0 (x - log(1 + x)) + q0 (y - log(1 + y)) with x = p/p0 - 1, y = q/q0 - 1 (the linear
+        # terms cancel exactly): no cancellation for p near p0.
+        d = safe - p0
+        value = p0 * log1p_gap(d / p0) + (1 - p0) * log1p_gap(-d / (1 - p0))
         return np.where(inside, value, np.inf)
 
     def entropy(self, params: BernoulliParams) -> np.ndarray:

@@ -29,7 +29,7 @@ from scipy.special import xlogy
 
 from .._validation import check_finite, check_int, fail
 from ..random import ReplicationRandom
-from ._common import DataFamily, as_data, hypergeometric_counts, used_sources
+from ._common import DataFamily, as_data, hypergeometric_counts, log1p_gap, used_sources
 
 __all__ = ["Categorical", "CategoricalParams", "CategoricalStats"]
 
@@ -201,7 +201,9 @@ class Categorical(DataFamily):
         p = np.asarray(params.p, dtype=float)
         lost = np.any(p <= 0, axis=-1)
         safe = np.where(p > 0, p, 1.0)
-        value = np.sum(truth.p * np.log(truth.p / safe), axis=-1)
+        # sum_k p0_k (x_k - log(1 + x_k)), x_k = p_k/p0_k - 1 (sum_k p0_k x_k = 0): every term
+        # >= 0, no cancellation for p near p0.
+        value = np.sum(truth.p * log1p_gap((safe - truth.p) / truth.p), axis=-1)
         return np.where(lost, np.inf, value)
 
     def entropy(self, params: CategoricalParams) -> np.ndarray:

@@ -32,7 +32,7 @@ import numpy as np
 
 from .._validation import check_choice, check_real, fail
 from ..random import ReplicationRandom
-from ._common import DataFamily, SumStats, as_data, used_sources
+from ._common import DataFamily, SumStats, as_data, log1p_gap, used_sources
 
 __all__ = ["ExponentialDistribution", "ExponentialParams"]
 
@@ -149,7 +149,7 @@ class ExponentialDistribution(DataFamily):
         r = np.asarray(params.rate, dtype=float)
         ok = (r > 0) & np.isfinite(r)
         safe = np.where(ok, r, 1.0)
-        value = np.log(truth.rate / safe) + safe / truth.rate - 1.0
+        value = log1p_gap((safe - truth.rate) / truth.rate)  # x - log(1 + x), x = r/r0 - 1
         return np.where(ok, value, np.inf)
 
     def entropy(self, params: ExponentialParams) -> np.ndarray:

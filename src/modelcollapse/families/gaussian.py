@@ -39,7 +39,7 @@ import numpy as np
 from .._linalg import cholesky_psd
 from .._validation import InvalidArgumentError, check_choice, check_finite, check_real, fail
 from ..random import ReplicationRandom
-from ._common import DataFamily, as_data, used_sources
+from ._common import DataFamily, as_data, log1p_gap, used_sources
 
 __all__ = ["Gaussian", "GaussianParams", "GaussianStats", "MultivariateGaussian"]
 
@@ -290,9 +290,9 @@ class Gaussian(_GaussianBase):
         v = params.cov
         positive = v > 0
         safe = np.where(positive, v, 1.0)
-        value = 0.5 * (
-            np.log(safe / truth.cov) + (truth.cov + (params.mean - truth.mean) ** 2) / safe - 1.0
-        )
+        # log(v/s) + s/v - 1 = x - log(1 + x) with x = s/v - 1: no cancellation for v near s.
+        gap = log1p_gap((truth.cov - safe) / safe)
+        value = 0.5 * (gap + (params.mean - truth.mean) ** 2 / safe)
         return np.where(positive, value, np.inf)
 
     def entropy(self, params: GaussianParams) -> np.ndarray:

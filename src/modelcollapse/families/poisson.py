@@ -8,7 +8,9 @@ Estimator: ``lam_hat = S / n``; with several sources ``j`` of weights ``w_j`` th
 ``Var(lam_t | lam_{t-1}) = lam_{t-1} / n_t``, so ``Var lam_t = lam sum_{s <= t} 1/n_s``.
 
 ``lam = 0`` is absorbing (every later sample is all zeros): it is the family's collapse. Its
-metrics are deliberate, never NaN: ``kl = risk = inf``, the squared errors finite.
+metrics are deliberate, never NaN: ``kl = risk = inf``, the squared errors finite. A total beyond
+the range of doubles (``n lam > 1.8e308``) gives ``lam = inf``, absorbing too, with deliberately
+infinite metrics (``collapsed = 0``).
 
 Asymptotic engine: ``sqrt(n)(lam_hat - lam) -> N(0, lam)``; a drawn mean below zero is clipped
 to zero (collapse).
@@ -25,7 +27,7 @@ from scipy.special import gammaln, xlogy
 
 from .._validation import check_real, fail
 from ..random import ReplicationRandom
-from ._common import DataFamily, SumStats, as_data, used_sources
+from ._common import DataFamily, SumStats, as_data, log1p_gap, used_sources
 
 __all__ = ["Poisson", "PoissonParams"]
 
@@ -104,7 +106,9 @@ class Poisson(DataFamily):
 
     # -- drawing ---------------------------------------------------------------------------
     def _draw_exact(self, params: PoissonParams, n: int, rng: ReplicationRandom) -> SumStats:
-        return SumStats(n, rng.poisson(float(n) * np.asarray(params.lam, dtype=float)))
+        with np.errstate(over="ignore"):  # n lam beyond the doubles: inf, deliberately
+            mean = float(n) * np.asarray(params.lam, dtype=float)
+        return SumStats(n, rng.poisson(mean))
 
     def _sampler(self, params: PoissonParams) -> np.ndarray:
         return np.asarray(params.lam, dtype=float)[:, None]
@@ -123,11 +127,13 @@ class Poisson(DataFamily):
 
     def _statistics(self, data: np.ndarray) -> SumStats:
         """Count and per-replication sum of counts of shape ``(R, n)``."""
-        return SumStats(data.shape[1], data.sum(axis=1, dtype=float))
+        with np.errstate(over="ignore"):  # a total beyond the doubles: inf, deliberately
+            return SumStats(data.shape[1], data.sum(axis=1, dtype=float))
 
     # -- fitting ---------------------------------------------------------------------------
     def pool(self, a: SumStats, b: SumStats) -> SumStats:
-        return SumStats(a.count + b.count, a.total + b.total)
+        with np.errstate(over="ignore"):  # a total beyond the doubles: inf, deliberately
+            return SumStats(a.count + b.count, a.total + b.total)
 
     def fit(self, sources: Sequence[SumStats], weights: Sequence[float]) -> PoissonParams:
         """Weighted MLE ``sum_j w_j xbar_j``; zero weights are ignored."""
@@ -157,11 +163,12 @@ class Poisson(DataFamily):
         return params.lam
 
     def kl(self, truth: PoissonParams, params: PoissonParams) -> np.ndarray:
-        """``KL(truth || model) = l0 log(l0/l) + l - l0``; ``inf`` at the collapse ``l = 0``."""
+        """``KL(truth || model) = l0 log(l0/l) + l - l0``; ``inf`` at ``l = 0`` and ``l = inf``."""
         lam = np.asarray(params.lam, dtype=float)
         positive = lam > 0
         safe = np.where(positive, lam, 1.0)
-        value = truth.lam * np.log(truth.lam / safe) + safe - truth.lam
+        # l0 (x - log(1 + x)) with x = l/l0 - 1: no cancellation for l near l0; inf at l = inf.
+        value = truth.lam * log1p_gap((safe - truth.lam) / truth.lam)
         return np.where(positive, value, np.inf)
 
     def entropy(self, params: PoissonParams) -> np.ndarray:
