@@ -217,12 +217,12 @@ def test_bad_cells_and_bad_stores_write_nothing(tmp_path, capsys):
         BASE + f"[sweep]\nout = '{store}'\n[sweep.grid]\nseed = [0]\nweight = ['0.5', '1.5']\n",
     )
     assert main(["run", str(path), "--backend", "serial"]) == 2
-    assert "--weight:" in capsys.readouterr().err  # no fresh real data for a weight
+    assert "sweep.toml:10: key 'sweep.grid.weight': applies only" in capsys.readouterr().err
     assert not store.exists()
     body = BASE.replace("n0 = 20\n", "") + "[sweep]\n[sweep.grid]\nseed = [0, 1]\nn0 = [1, 20]\n"
     path = _config(tmp_path, body)
     assert main(["run", str(path), "--out", str(store), "--backend", "serial"]) == 2
-    assert "--n0: must be an integer >= 2" in capsys.readouterr().err
+    assert "key 'sweep.grid.n0': must be an integer >= 2" in capsys.readouterr().err
     assert not store.exists()
     afile = tmp_path / "a-file"
     afile.write_text("x")

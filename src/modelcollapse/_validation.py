@@ -31,7 +31,7 @@ class InvalidArgumentError(ValueError):
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
+    text = " ".join(repr(value).split())  # one line, even for a numpy array's repr
     return text if len(text) <= 60 else text[:57] + "..."
 
 

@@ -19,10 +19,11 @@ from typing import Any, NoReturn
 import numpy as np
 import pandas as pd
 
-from ._validation import InvalidArgumentError
+from ._validation import InvalidArgumentError, check_int
 from .config import ConfigError
 from .families.gaussian import VARIANCE_ESTIMATORS
-from .options import add_simulate_arguments, parse_bias, simulate_from_options
+from .options import add_simulate_arguments, check_options, parse_bias, simulate_from_options
+from .random import as_seed_sequence
 from .results import SimulationResult
 from .theory.paper2 import CONSTANT_MODELS
 
@@ -140,6 +141,10 @@ def _run_config(args: argparse.Namespace) -> int:
         for flag in ("backend", "workers", "scheduler"):
             if getattr(args, flag) is not None:
                 raise UsageError(f"--{flag}: applies to a sweep; {args.config} has no [sweep]")
+        try:
+            check_options(cfg.base)
+        except InvalidArgumentError as err:
+            raise cfg.located(err) from None
         options = {**cfg.base, "rows": 11, "format": "table", "out": None, **cfg.output}
         if args.out is not None:
             options["out"] = args.out
@@ -219,23 +224,30 @@ def _run_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_out_dir(path: str) -> Path:
+    """``--out`` as a directory to be created later: an error now if it cannot be."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out: must be a directory (got {path!r})")
+    existing = next((p for p in (out, *out.parents) if p.exists()), Path("."))
+    if not existing.is_dir():
+        raise UsageError(f"--out: cannot create the directory (Not a directory) (got {path!r})")
+    if not os.access(existing, os.W_OK):
+        raise UsageError(f"--out: the directory is not writable (got {path!r})")
+    return out
+
+
 def _run_reproduce(args: argparse.Namespace) -> int:
     from .experiments import experiment_ids, get_experiment, run_experiment
 
     ids = experiment_ids() if args.experiment == "all" else (args.experiment,)
     for experiment_id in ids:
         get_experiment(experiment_id)  # validate every id before running any
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out: must be a directory (got {args.out!r})")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise UsageError(
-            f"--out: cannot create the directory ({err.strerror}) (got {args.out!r})"
-        ) from None
-    if not os.access(out, os.W_OK):
-        raise UsageError(f"--out: the directory is not writable (got {args.out!r})")
+    if args.replications is not None:
+        check_int("replications", args.replications, minimum=2)
+    as_seed_sequence(args.seed)
+    check_int("workers", args.workers, minimum=1)
+    out = _check_out_dir(args.out)  # run_experiment creates it
     for experiment_id in ids:
         target = run_experiment(
             experiment_id,
@@ -366,7 +378,8 @@ def _read_table(path: str) -> Any:
         else:
             raise UsageError(f"--data: must end in .csv, .parquet or .pq (got {file.name})")
     except (pd.errors.EmptyDataError, pd.errors.ParserError, ValueError, OSError) as err:
-        raise UsageError(f"--data: cannot read {file.name} as a table: {err}") from None
+        problem = " ".join(str(err).split())
+        raise UsageError(f"--data: cannot read {file.name} as a table: {problem}") from None
     if table.shape[1] == 0 or len(table) == 0:
         raise UsageError(f"--data: {file.name} holds an empty table")
     return table
@@ -392,8 +405,7 @@ def _run_recurse(args: argparse.Namespace) -> int:
         except ValueError:
             options["bandwidth"] = args.bandwidth
     factory = make_generator(args.generator, **options)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _check_out_dir(args.out)
     frame = recurse(
         table,
         factory,
@@ -408,6 +420,7 @@ def _run_recurse(args: argparse.Namespace) -> int:
         holdout=args.holdout,
         progress=lambda line: print(line, file=sys.stderr),
     )
+    out.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out / "metrics.csv", index=False)
     mean = summarise(frame)
     mean.to_csv(out / "summary.csv")
@@ -565,6 +578,16 @@ def _add_theory(sub: Any) -> None:
 def _run_theory(args: argparse.Namespace) -> int:
     if args.quantity in ("optimal-weight", "limiting-error"):
         return _run_weight_theory(args)
+    try:
+        return _run_schedule_theory(args)
+    except InvalidArgumentError as err:  # the theory's n_synth is the command's --schedule
+        message = str(err)
+        if message.startswith("n_synth:"):
+            raise InvalidArgumentError("schedule:" + message[len("n_synth:") :]) from None
+        raise
+
+
+def _run_schedule_theory(args: argparse.Namespace) -> int:
     from . import theory
     from ._validation import check_int
     from .schedules import parse_schedule, parse_shrinkage
@@ -658,7 +681,7 @@ def _run_weight_theory(args: argparse.Namespace) -> int:
             n = check_int("n", args.n, minimum=2)
             m = max(2, round(n / k))
             params: dict[str, Any] = {}
-            dim = 1 if args.dim is None else args.dim
+            dim = 1 if args.dim is None else check_int("dim", args.dim, minimum=1)
             if args.family in ("gaussian-mean", "gaussian-covariance"):
                 params["cov"] = args.sigma2 * np.eye(dim)
             elif args.family == "gaussian-variance":
@@ -669,7 +692,12 @@ def _run_weight_theory(args: argparse.Namespace) -> int:
             elif args.family in ("logistic", "poisson-regression"):
                 params["beta"] = np.ones(dim)
             elif args.family == "categorical" and args.p is not None:
-                params["p"] = [float(v) for v in args.p.split(",")]
+                try:
+                    params["p"] = [float(v) for v in args.p.split(",")]
+                except ValueError:
+                    raise UsageError(
+                        f"--p: must be a comma list of probabilities (got {args.p!r})"
+                    ) from None
             elif args.family == "linear-fixed":
                 raise UsageError(
                     "--family: linear-fixed needs a design matrix; use the Python "
@@ -743,6 +771,8 @@ def _check_out(path: str) -> tuple[Path, str]:
                 "--out: writing Parquet needs pyarrow: pip install 'modelcollapse[parquet]' "
                 f"(got {path!r})"
             ) from None
+    if target.is_dir():
+        raise UsageError(f"--out: is a directory, not a file (got {path!r})")
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         raise UsageError(f"--out: the directory {str(parent)!r} does not exist (got {path!r})")
@@ -826,11 +856,15 @@ def _run_simulate(args: argparse.Namespace) -> int:
         path, kind = target
         frame = result.to_frame()
         tmp = path.with_name(path.name + ".part")
-        if kind == "csv":
-            frame.to_csv(tmp, index=False)
-        else:
-            frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
+        try:
+            if kind == "csv":
+                frame.to_csv(tmp, index=False)
+            else:
+                frame.to_parquet(tmp, index=False)
+            os.replace(tmp, path)
+        except OSError as err:
+            tmp.unlink(missing_ok=True)
+            raise UsageError(f"--out: cannot write {path} ({err.strerror or err})") from None
         if args.format == "table":
             print(f"\nwrote {len(frame)} rows to {path}")
     return 0
@@ -839,7 +873,7 @@ def _run_simulate(args: argparse.Namespace) -> int:
 def _option_name(message: str) -> str:
     """Prefix the argument named by a library error with ``--`` when it is a CLI option."""
     name, sep, rest = message.partition(":")
-    if sep and name.isidentifier():
+    if sep and name.split(" ")[0].isidentifier():
         return f"--{name.replace('_', '-')}:{rest}"
     return message
 
@@ -847,7 +881,10 @@ def _option_name(message: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``modelcollapse`` command."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse: --help, --version (0) or a usage error (2)
+        return int(exit_.code or 0)
     try:
         return int(args.handler(args))
     except (UsageError, ConfigError) as err:

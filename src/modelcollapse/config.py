@@ -181,6 +181,23 @@ class SweepConfig:
     def is_sweep(self) -> bool:
         return self.sweep is not None
 
+    def located(self, err: InvalidArgumentError) -> InvalidArgumentError:
+        """``err`` (``"name: problem"`` from validating a cell) pointed at the line of the file
+        that sets ``name``, when it is set there; otherwise ``err`` itself."""
+        name, sep, rest = str(err).partition(":")
+        if not sep or self.path is None:
+            return err
+        table = ("sweep", "grid") if name in self.grid else ()
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return err
+        line = _line_of(lines, table, name)
+        if line is None:
+            return err
+        key = ".".join((*table, name))
+        return ConfigError(f"{self.path}:{line}: key '{key}':{rest}")
+
     def cells(self) -> list[dict[str, Any]]:
         """Every combination of the grid, each a complete set of simulation options."""
         keys = list(self.grid)

@@ -96,6 +96,23 @@ def _check_sizes(
         )
 
 
+def _check_fixed_size(family: Family, n0: int, n_synth: np.ndarray, n_fresh: np.ndarray) -> None:
+    """Every sample size must equal a family's ``fixed_sample_size`` where it has one."""
+    fixed = getattr(family, "fixed_sample_size", None)
+    if fixed is None:
+        return
+    for label, sizes in (("n0", np.array([n0])), ("schedule", n_synth), ("n_real", n_fresh)):
+        bad = (sizes != fixed) & ((sizes > 0) if label == "n_real" else True)
+        if np.any(bad):
+            where = "" if label == "n0" else f" at generation t={int(np.argmax(bad)) + 1}"
+            raise fail(
+                "n",
+                f"must equal the design's {fixed} rows (the fixed-design regression draws one "
+                f"response per design row), but {label} gives {int(sizes[np.argmax(bad)])}{where}",
+                int(sizes[np.argmax(bad)]),
+            )
+
+
 def simulate(
     family: Family,
     *,
@@ -311,13 +328,21 @@ class _Plan:
         self.synth_schedule = parse_schedule(schedule, "schedule")
         self.real_schedule = parse_schedule(n_real, "n_real")
         self.n_synth = self.synth_schedule.sizes(self.generations)
-        self.n_fresh = self.real_schedule.sizes(self.generations)
+        self.n_fresh = self.real_schedule.sizes(self.generations, "n_real")
         _check_sizes(
             "schedule", self.synth_schedule, self.n_synth, family.min_sample_size, allow_zero=False
         )
         _check_sizes(
             "n_real", self.real_schedule, self.n_fresh, family.min_sample_size, allow_zero=True
         )
+        _check_fixed_size(family, self.n0, self.n_synth, self.n_fresh)
+        size = getattr(self.regime, "size", None)
+        if size is not None and size < family.min_sample_size:
+            raise fail(
+                "regime",
+                f"the training-set size must be >= {family.min_sample_size} for this family",
+                str(self.regime),
+            )
 
         self.shrink_rule = None if shrinkage is None else parse_shrinkage(shrinkage, "shrinkage")
         if self.shrink_rule is not None and not hasattr(family, "shrink"):

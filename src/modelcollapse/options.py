@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._validation import fail
+from ._validation import InvalidArgumentError, fail
 from .engine import ENGINES, simulate
 from .families import FAMILY_NAMES, make_family
 from .families.gaussian import COMBINE_RULES, VARIANCE_ESTIMATORS
@@ -289,7 +289,13 @@ def family_from_options(options: dict[str, Any]) -> Any:
             raise fail("p", "must be one probability for bernoulli", given["p"])
         else:
             given["p"] = values[0]
-    return make_family(family, **given)
+    try:
+        return make_family(family, **given)
+    except InvalidArgumentError as err:  # the family's n is the option design_rows
+        message = str(err)
+        if message.startswith("n:") and "design_rows" in options and options["design_rows"]:
+            raise InvalidArgumentError("design_rows:" + message[2:]) from None
+        raise
 
 
 def parse_record(text: Any) -> str | list[int]:

@@ -31,7 +31,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
-from ._validation import check_int, check_real, fail
+from ._validation import InvalidArgumentError, check_int, check_real, fail
 from .families.base import Family
 from .random import ReplicationRandom
 
@@ -261,4 +261,7 @@ def make_regime(regime: str | Regime) -> Regime:
         raise fail(
             "regime", f"{option} must be a {kind.__name__}, as {name}:{option}=VALUE", regime
         ) from None
-    return _REGIMES[name](parsed)  # type: ignore[call-arg]
+    try:
+        return _REGIMES[name](parsed)  # type: ignore[call-arg]
+    except InvalidArgumentError as err:
+        raise InvalidArgumentError(f"regime: {err}") from None

@@ -73,13 +73,15 @@ class Schedule(ABC):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self}>"
 
-    def sizes(self, generations: int) -> np.ndarray:
+    def sizes(self, generations: int, name: str = "schedule") -> np.ndarray:
         """Sizes for generations ``1..generations`` as an ``int64`` array.
 
         Parameters
         ----------
         generations : int
             Number of recursive generations ``T`` (``>= 0``).
+        name : str
+            The argument named in error messages (e.g. ``"n_real"``).
 
         Returns
         -------
@@ -93,19 +95,25 @@ class Schedule(ABC):
         """
         generations = check_int("generations", generations, minimum=0)
         t = np.arange(1, generations + 1, dtype=float)
-        with np.errstate(over="ignore", invalid="ignore"):
-            values = np.floor(np.asarray(self._values(t), dtype=float) + 0.5)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                values = np.floor(np.asarray(self._values(t), dtype=float) + 0.5)
+        except InvalidArgumentError as err:
+            message = str(err)
+            if name == "schedule" or not message.startswith("schedule:"):
+                raise
+            raise InvalidArgumentError(name + message[len("schedule") :]) from None
         bad = ~np.isfinite(values) | (values >= _INT64_LIMIT)
         if np.any(bad):
             first = int(np.argmax(bad)) + 1
             raise InvalidArgumentError(
-                f"schedule: {self} gives a size beyond the 64-bit integer limit at generation "
+                f"{name}: {self} gives a size beyond the 64-bit integer limit at generation "
                 f"t={first} (got {values[first - 1]:.3g}); use fewer generations or slower growth"
             )
         if np.any(values < 0):
             first = int(np.argmax(values < 0)) + 1
             raise InvalidArgumentError(
-                f"schedule: {self} gives a negative size at generation t={first} "
+                f"{name}: {self} gives a negative size at generation t={first} "
                 f"(got {values[first - 1]:g})"
             )
         return values.astype(np.int64)
@@ -113,6 +121,13 @@ class Schedule(ABC):
 
 def _size(name: str, value: Any, minimum: int = 1) -> int:
     return check_int(name, value, minimum=minimum)
+
+
+def _real_text(value: float) -> str:
+    """``value`` in a text form that parses back to the same float: ``%g`` where that is exact,
+    the shortest round-trip ``repr`` otherwise (``%g`` keeps six digits only)."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(float(value))
 
 
 class Constant(Schedule):
@@ -152,7 +167,7 @@ class Power(Schedule):
         return self.n0 * np.power(t, 1.0 + self.s)
 
     def __str__(self) -> str:
-        return f"power:n0={self.n0},s={self.s:g}"
+        return f"power:n0={self.n0},s={_real_text(self.s)}"
 
 
 class Exponential(Schedule):
@@ -166,7 +181,7 @@ class Exponential(Schedule):
         return np.exp(math.log(self.n0) + t * math.log(self.c))
 
     def __str__(self) -> str:
-        return f"exp:n0={self.n0},c={self.c:g}"
+        return f"exp:n0={self.n0},c={_real_text(self.c)}"
 
 
 class TLog(Schedule):
@@ -180,7 +195,7 @@ class TLog(Schedule):
         return self.n0 * t * np.power(np.log(t + 1.0), self.a)
 
     def __str__(self) -> str:
-        return f"tlog:n0={self.n0},a={self.a:g}"
+        return f"tlog:n0={self.n0},a={_real_text(self.a)}"
 
 
 class Explicit(Schedule):
@@ -256,18 +271,19 @@ def parse_schedule(text: str | int | Schedule, name: str = "schedule") -> Schedu
     if isinstance(text, Schedule):
         return text
     if isinstance(text, (int, np.integer)) and not isinstance(text, bool):
-        return Constant(int(text))
+        return Constant(check_int(name, text, minimum=0))
     if not isinstance(text, str):
         raise fail(name, "must be a schedule or its text form such as 'constant:n=100'", text)
     body = text.strip()
     kinds = ", ".join([*sorted(_SCHEDULE_KINDS), "list"])
     if ":" not in body:
         try:
-            return Constant(check_int(name, _number(name, body), minimum=0))
-        except InvalidArgumentError:
+            value = float(body)
+        except ValueError:
             raise fail(
                 name, f"must be an integer or KIND:KEY=VALUE,... with KIND one of {kinds}", text
             ) from None
+        return Constant(check_int(name, value, minimum=0))
     kind, _, rest = body.partition(":")
     kind = kind.strip().lower()
     try:
@@ -331,7 +347,7 @@ class ConstantWeight(WeightRule):
         return np.full(len(n_real), self.w)
 
     def __str__(self) -> str:
-        return f"{self.w:g}"
+        return _real_text(self.w)
 
 
 class Proportional(WeightRule):
@@ -495,7 +511,7 @@ class Shrinkage:
         return self.delta * t**-self.p
 
     def __str__(self) -> str:
-        return f"shrink:delta={self.delta:g},p={self.p:g}"
+        return f"shrink:delta={_real_text(self.delta)},p={_real_text(self.p)}"
 
     def __repr__(self) -> str:
         return f"<Shrinkage {self}>"

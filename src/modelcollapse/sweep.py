@@ -38,7 +38,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._validation import check_choice, check_int, fail
+from ._validation import InvalidArgumentError, check_choice, check_int, fail
 from .config import BACKENDS, STORES, SweepConfig, cell_hash, load_config
 from .options import check_options, simulate_from_options
 
@@ -269,7 +269,10 @@ def run_sweep(
     grid_keys = list(cfg.grid)
     hashes = [cell_hash(c) for c in cells]
     for options in cells:  # every cell valid before anything is written
-        check_options(options)
+        try:
+            check_options(options)
+        except InvalidArgumentError as err:
+            raise cfg.located(err) from None
 
     cell_dir = out_dir / "cells"
     cell_dir.mkdir(parents=True, exist_ok=True)

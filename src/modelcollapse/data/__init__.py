@@ -165,7 +165,7 @@ def load_adult(cleaning: str = "complete") -> pd.DataFrame:
 
 def load_dataset(name: str, **options: Any) -> pd.DataFrame:
     """A shipped dataset by name (:data:`DATASETS`); options go to its loader."""
-    name = check_choice("data", name, DATASETS)
+    name = check_choice("name", name, DATASETS)
     return load_adult(**options)
 
 

@@ -218,13 +218,16 @@ def run_experiment(
     default = experiment.quick_replications if quick else experiment.replications
     reps = default if replications is None else check_int("replications", replications, minimum=2)
     root = as_seed_sequence(seed)
+    workers = check_int("workers", workers, minimum=1)
     target = Path(out) / experiment.id
-    target.mkdir(parents=True, exist_ok=True)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise fail("out", f"cannot create the directory ({err.strerror})", str(out)) from None
     if not os.access(target, os.W_OK):
         raise fail("out", "must be a writable directory", str(out))
     start = time.perf_counter()
     report = _stderr_progress(experiment.id, start) if progress else (lambda message: None)
-    workers = check_int("workers", workers, minimum=1)
     context = Context(replications=reps, quick=quick, seed=root, progress=report, workers=workers)
     report(f"start: {experiment.title} (R = {reps:,}{', quick' if quick else ''})")
     outcome = experiment.run(context)

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .._validation import InvalidArgumentError, check_int, fail
+from .._validation import InvalidArgumentError, check_int, check_real, fail
 
 __all__ = [
     "GENERATORS",
@@ -259,7 +259,12 @@ class SklearnKernelDensity(TabularGenerator):
     supports_weights = True
 
     def __init__(self, bandwidth: float | str = "scott") -> None:
-        self.bandwidth = bandwidth
+        if isinstance(bandwidth, str):
+            if bandwidth not in ("scott", "silverman"):
+                raise fail("bandwidth", "must be a positive number, scott or silverman", bandwidth)
+            self.bandwidth: float | str = bandwidth
+        else:
+            self.bandwidth = check_real("bandwidth", bandwidth, lower=0.0, lower_open=True)
 
     def fit(
         self, data: pd.DataFrame, weights: np.ndarray | None, rng: np.random.Generator

@@ -167,7 +167,7 @@ def recurse(
     eval_rows = check_int("eval_rows", eval_rows, minimum=2)
     holdout = check_real("holdout", holdout, lower=0.0, upper=0.9)
     synth = parse_schedule(schedule).sizes(generations)
-    real = parse_schedule(n_real, "n_real").sizes(generations)
+    real = parse_schedule(n_real, "n_real").sizes(generations, "n_real")
     if np.any(synth < 1):
         raise fail("schedule", "synthetic sizes must be at least 1", str(schedule))
     _, w = resolve_weights(weight, n0, real, synth)

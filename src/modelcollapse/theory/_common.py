@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice, check_int, fail
+from .._validation import InvalidArgumentError, check_choice, check_int, fail
 
 VARIANCE_ESTIMATORS = ("unbiased", "mle")
 
@@ -17,7 +17,10 @@ def sizes_array(name: str, sizes: Any, minimum: int) -> np.ndarray:
     if arr.ndim != 1 or not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
         raise fail(name, "must be a sequence of integer sample sizes", sizes)
     if np.any(arr < minimum):
-        raise fail(name, f"every size must be >= {minimum}", sizes)
+        t = int(np.argmax(arr < minimum))
+        raise InvalidArgumentError(
+            f"{name}: every size must be >= {minimum} (got {arr[t]:g} at generation t={t + 1})"
+        )
     return arr
 
 

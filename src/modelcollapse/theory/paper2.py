@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from .._validation import check_int, check_real, fail
+from .._validation import check_finite, check_int, check_real, fail
 from ._common import sizes_array
+from .discrete import _cells
 
 __all__ = [
     "CONSTANT_MODELS",
@@ -104,6 +105,35 @@ def _w(w: Any) -> np.ndarray:
     if not np.all(np.isfinite(arr)) or np.any((arr < 0) | (arr > 1)):
         raise fail("w", "must lie in [0, 1]", w)
     return arr
+
+
+def _positive(name: str, value: Any) -> float:
+    return check_real(name, value, lower=0.0, lower_open=True)
+
+
+def _covariance(name: str, value: Any) -> np.ndarray:
+    """A finite symmetric positive-definite ``d x d`` matrix, ``d >= 1`` (a number is ``1 x 1``)."""
+    arr = np.atleast_2d(check_finite(name, value))
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.size == 0:
+        raise fail(name, "must be a d x d matrix with d >= 1", value)
+    if not np.allclose(arr, arr.T, rtol=1e-12, atol=1e-12):
+        raise fail(name, "must be symmetric", value)
+    if np.linalg.eigvalsh(arr).min() <= 0:
+        raise fail(name, "must be positive definite", value)
+    return arr
+
+
+def _design(value: Any) -> np.ndarray:
+    """A finite ``n x p`` design matrix of full column rank."""
+    if value is None:
+        raise fail("design", "the linear-fixed model needs its n x p design matrix", value)
+    x = np.atleast_2d(check_finite("design", value))
+    if x.ndim != 2 or x.size == 0:
+        raise fail("design", "must be an n x p matrix", value)
+    gram = x.T @ x
+    if x.shape[0] < x.shape[1] or np.linalg.eigvalsh(gram).min() <= 1e-12 * np.trace(gram):
+        raise fail("design", "must have full column rank (at least p rows)", value)
+    return x
 
 
 def limiting_ratio(w: Any, k: Any) -> np.ndarray:
@@ -277,18 +307,18 @@ def exact_limiting_error(model: str, w: Any, n: int, m: int, **params: Any) -> n
     n = check_int("n", n, minimum=2)
     m = check_int("m", m, minimum=2)
     if model == "covariance":
-        cov = np.asarray(params.pop("cov", [[1.0]]), dtype=float)
+        cov = _covariance("cov", params.pop("cov", [[1.0]]))
         _no_more(params)
         return _covariance_fixed_point(w, n, m, cov)
     if model == "mean":
-        c, nn, mm, growth = float(params.pop("trace", 1.0)), n, m, 1.0
+        c, nn, mm, growth = _positive("trace", params.pop("trace", 1.0)), n, m, 1.0
     elif model == "variance":
         sigma2 = check_real("sigma2", params.pop("sigma2", 1.0), lower=0.0, lower_open=True)
         c, nn, mm, growth = 2.0 * sigma2**2, n - 1, m - 1, 1.0 + 2.0 / (m - 1)
     elif model == "cdf":
         c, nn, mm, growth = 1.0 / 6.0, n, m, 1.0 - 1.0 / m
     elif model == "categorical":
-        p = np.asarray(params.pop("p", [0.5, 0.5]), dtype=float)
+        p = _cells(params.pop("p", [0.5, 0.5]))
         c, nn, mm, growth = float(np.mean(p * (1 - p))), n, m, 1.0 - 1.0 / m
     else:
         raise fail("model", "must be one of mean, variance, covariance, cdf, categorical", model)
@@ -331,7 +361,7 @@ def gaussian_covariance_error(n0: int, n_real: Any, n_synth: Any, w: Any, cov: A
     from ``A_0 = (c1 + c2)/(n0 - 1)``, ``B_0 = 2 c1/(n0 - 1)``. In 1-D ``A = B`` and this is the
     variance recursion. Asymptotically ``C = c1 + c2``.
     """
-    cov = np.atleast_2d(np.asarray(cov, dtype=float))
+    cov = _covariance("cov", cov)
     c1, c2 = float(np.trace(cov @ cov)), float(np.trace(cov)) ** 2
     n0 = check_int("n0", n0, minimum=2)
     real = sizes_array("n_real", n_real, 0)
@@ -401,8 +431,10 @@ def glm_information(beta: Any, cov_x: Any, link: str, nodes: int = 80) -> np.nda
     computed by Gauss-Hermite quadrature (``nodes`` points; exact to double precision for these
     smooth integrands).
     """
-    beta = np.atleast_1d(np.asarray(beta, dtype=float))
-    cov = np.atleast_2d(np.asarray(cov_x, dtype=float))
+    beta = np.atleast_1d(check_finite("beta", beta))
+    if beta.ndim != 1 or beta.size == 0:
+        raise fail("beta", "must be a vector of p >= 1 coefficients", beta)
+    cov = _covariance("cov_x", cov_x)
     if cov.shape != (beta.size, beta.size):
         raise fail("cov_x", f"must be a {beta.size}x{beta.size} matrix to match beta", cov_x)
     if link == "logistic":
@@ -455,28 +487,28 @@ def model_constant(model: str, **params: Any) -> float:
         return p.pop(name, default)
 
     if model == "gaussian-mean":
-        out = float(np.trace(np.atleast_2d(take("cov", [[1.0]]))))
+        out = float(np.trace(_covariance("cov", take("cov", [[1.0]]))))
     elif model == "gaussian-variance":
         out = 2.0 * check_real("sigma2", take("sigma2", 1.0), lower=0.0, lower_open=True) ** 2
     elif model == "gaussian-covariance":
-        cov = np.atleast_2d(np.asarray(take("cov", [[1.0]]), dtype=float))
+        cov = _covariance("cov", take("cov", [[1.0]]))
         out = float(np.trace(cov @ cov) + np.trace(cov) ** 2)
     elif model == "linear-fixed":
-        x = np.atleast_2d(np.asarray(take("design", None), dtype=float))
+        x = _design(take("design", None))
         gram = x.T @ x / x.shape[0]
-        out = float(take("sigma2", 1.0)) * float(np.trace(np.linalg.inv(gram)))
+        out = _positive("sigma2", take("sigma2", 1.0)) * float(np.trace(np.linalg.inv(gram)))
     elif model == "linear-random":
-        cov = np.atleast_2d(np.asarray(take("cov_x", [[1.0]]), dtype=float))
-        out = float(take("sigma2", 1.0)) * float(np.trace(np.linalg.inv(cov)))
+        cov = _covariance("cov_x", take("cov_x", [[1.0]]))
+        out = _positive("sigma2", take("sigma2", 1.0)) * float(np.trace(np.linalg.inv(cov)))
     elif model in ("logistic", "poisson-regression"):
-        beta = np.atleast_1d(np.asarray(take("beta", [1.0]), dtype=float))
+        beta = np.atleast_1d(check_finite("beta", take("beta", [1.0])))
         cov = take("cov_x", np.eye(beta.size))
         link = "logistic" if model == "logistic" else "poisson"
         out = float(np.trace(np.linalg.inv(glm_information(beta, cov, link))))
     elif model == "cdf":
         out = 1.0 / 6.0
     elif model == "categorical":
-        probs = np.asarray(take("p", [0.5, 0.5]), dtype=float)
+        probs = _cells(take("p", [0.5, 0.5]))
         out = float(np.mean(probs * (1.0 - probs)))
     else:
         raise fail("model", f"must be one of {', '.join(CONSTANT_MODELS)}", model)
@@ -511,8 +543,8 @@ def fully_synthetic_error(model: str, n: int, generations: int, **params: Any) -
             raise fail("n", f"must exceed p + 1 = {p + 1} for the random design", n)
         return (t + 1) * model_constant(model, **params) / (n - p - 1)
     if model == "linear-fixed":
-        x = np.atleast_2d(np.asarray(params["design"], dtype=float))
-        sigma2 = float(params.get("sigma2", 1.0))
+        x = _design(params.get("design"))
+        sigma2 = _positive("sigma2", params.get("sigma2", 1.0))
         return (t + 1) * sigma2 * float(np.trace(np.linalg.inv(x.T @ x)))
     return (t + 1) * model_constant(model, **params) / n
 
@@ -535,12 +567,12 @@ def exact_error_path(
         _no_more(params)
         return gaussian_covariance_error(n, [n] * generations, [m] * generations, w, cov)
     if model == "mean":
-        c, nn, mm, growth = float(params.pop("trace", 1.0)), n, m, 1.0
+        c, nn, mm, growth = _positive("trace", params.pop("trace", 1.0)), n, m, 1.0
     elif model == "variance":
         sigma2 = check_real("sigma2", params.pop("sigma2", 1.0), lower=0.0, lower_open=True)
         c, nn, mm, growth = 2.0 * sigma2**2, n - 1, m - 1, 1.0 + 2.0 / (m - 1)
     elif model in ("cdf", "categorical"):
-        p = np.asarray(params.pop("p", [0.5, 0.5]), dtype=float)
+        p = _cells(params.pop("p", [0.5, 0.5]))
         c = 1.0 / 6.0 if model == "cdf" else float(np.mean(p * (1 - p)))
         nn, mm, growth = n, m, 1.0 - 1.0 / m
     else:
