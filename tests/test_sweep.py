@@ -238,3 +238,32 @@ def test_parquet_store(tmp_path):
     outcome = run_sweep(path, backend="serial", progress=False)
     assert outcome.ok and len(list((tmp_path / "store" / "cells").glob("*.parquet"))) == 2
     assert len(pd.read_parquet(tmp_path / "store" / "sweep.parquet")) == len(outcome.table)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_process_workers_exit_when_the_sweep_is_killed(tmp_path):
+    path = _config(
+        tmp_path,
+        "family = 'gaussian'\nn0 = 50\ngenerations = 200\nreplications = 4000\n"
+        "record = 'final'\n[sweep]\nbackend = 'processes'\nworkers = 2\n[sweep.grid]\nseed = "
+        + str(list(range(200))),
+    )
+    store = tmp_path / "store"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "modelcollapse", "run", str(path), "--out", str(store), "--quiet"]
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((store / "cells").glob("*.csv"))) < 2:
+        time.sleep(0.05)
+    children_file = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    children = [int(c) for c in children_file.read_text().split()]
+    assert children, "the pool's workers run in child processes"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 10
+    while time.time() < deadline and any(Path(f"/proc/{c}").exists() for c in children):
+        time.sleep(0.1)
+    alive = [c for c in children if Path(f"/proc/{c}").exists()]
+    for pid in alive:  # do not leave them behind even when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not alive

@@ -142,12 +142,12 @@ def _serial(jobs: list[tuple[str, dict[str, Any]]], grid_keys: list[str], **_: A
 def _processes(
     jobs: list[tuple[str, dict[str, Any]]], grid_keys: list[str], workers: int, **_: Any
 ) -> Iterator:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    from ._parallel import process_pool
+
+    pool = process_pool(workers)
     try:
         futures = {pool.submit(run_cell, options, grid_keys): key for key, options in jobs}
         for future in as_completed(futures):

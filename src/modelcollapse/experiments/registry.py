@@ -82,11 +82,9 @@ class Context:
         """
         if self.workers <= 1 or len(calls) <= 1:
             return [func(*args) for args in calls]
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        from .._parallel import process_pool
 
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(min(self.workers, len(calls)), mp_context=context) as pool:
+        with process_pool(min(self.workers, len(calls))) as pool:
             futures = [pool.submit(func, *args) for args in calls]
             return [f.result() for f in futures]
 
