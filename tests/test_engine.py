@@ -8,6 +8,7 @@ from scipy import stats
 import modelcollapse as mc
 from modelcollapse import theory
 from modelcollapse.random import BLOCK_SIZE
+from modelcollapse.schedules import WeightFunction
 
 SIGMA2 = 2.0
 
@@ -335,3 +336,66 @@ def test_weight_sweep_validation(kwargs, fragment):
     args.update({"weights": [0.5]}, **kwargs)
     with pytest.raises(mc.InvalidArgumentError, match=fragment):
         mc.simulate_weights(mc.Gaussian(), **args)
+
+
+def _weight_half(t, n_real, n_synth):
+    """A picklable weight function for the parallel tests (module level)."""
+    return 0.5
+
+
+@pytest.mark.parametrize(
+    ("family", "engine", "regime"),
+    [
+        (mc.Gaussian(), "exact", "replace"),
+        (mc.Categorical([0.5, 0.3, 0.2]), "exact", "accumulate-subsample"),
+        (mc.LogisticRegression(beta=[1.0, -1.0]), "sample", "replace"),
+        (mc.Poisson(2.0), "asymptotic", "anchor:alpha=0.3"),
+    ],
+)
+def test_workers_give_the_single_process_result(family, engine, regime):
+    """Replications split over processes in whole random blocks: bit-identical results."""
+    kwargs = dict(
+        n0=30,
+        schedule=30,
+        generations=6,
+        replications=2500,
+        seed=8,
+        engine=engine,
+        regime=regime,
+        record="all",
+    )
+    one = mc.simulate(family, **kwargs)
+    two = mc.simulate(family, workers=2, **kwargs)
+    others = [two]
+    if engine == "exact" and regime == "replace":  # three ranges, small chunks
+        others.append(mc.simulate(family, workers=3, chunk_size=1024, **kwargs))
+    for other in others:
+        assert np.array_equal(one.flat_params, other.flat_params, equal_nan=True)
+        for name in one.metric_names:
+            assert np.array_equal(one.values(name), other.values(name), equal_nan=True)
+
+
+def test_workers_in_weight_sweeps_and_their_errors():
+    kwargs = dict(n0=40, schedule=40, n_real=40, generations=5, replications=2100, seed=2)
+    rules = [0.3, "optimal", WeightFunction(_weight_half)]
+    one = mc.simulate_weights(mc.Gaussian(), weights=rules, **kwargs)
+    two = mc.simulate_weights(mc.Gaussian(), weights=rules, workers=2, **kwargs)
+    for a, b in zip(one, two, strict=True):
+        assert np.array_equal(a.flat_params, b.flat_params)
+    with pytest.raises(mc.InvalidArgumentError, match="workers: must be an integer >= 1"):
+        mc.simulate(mc.Gaussian(), n0=10, schedule=10, generations=2, workers=0)
+    with pytest.raises(mc.InvalidArgumentError, match="workers: more than one worker needs"):
+        mc.simulate(mc.Gaussian(), weight=WeightFunction(lambda t, a, b: 0.5), workers=2, **kwargs)
+    # One block of replications: nothing to split, no process started.
+    small = mc.simulate(
+        mc.Gaussian(),
+        n0=10,
+        schedule=10,
+        generations=2,
+        replications=50,
+        seed=1,
+        workers=4,
+        weight=WeightFunction(lambda t, a, b: 0.5),
+        n_real=10,
+    )
+    assert small.values("sigma2").shape == (50, 3)

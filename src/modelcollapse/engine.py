@@ -19,6 +19,7 @@ as generations are recorded (:class:`~modelcollapse.results.Recorder`).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -49,8 +50,12 @@ __all__ = ["ENGINES", "simulate", "simulate_weights"]
 ENGINES = ("exact", "sample", "asymptotic")
 
 #: ``record="auto"`` keeps every generation while ``replications * (generations + 1)`` is at most
-#: this; beyond it, about 100 evenly spaced generations (always including 0 and T).
+#: this; beyond it, about 100 evenly spaced generations (always including 0 and T), fewer when
+#: ``replications x 101`` exceeds :data:`_AUTO_RECORD_MAX`, so that memory never grows with T.
 _AUTO_RECORD_ALL = 2_000_000
+#: Largest ``replications x recorded generations`` that ``record="auto"`` keeps (per metric and
+#: parameter: 32 MB of doubles); at least generations 0 and T are always kept.
+_AUTO_RECORD_MAX = 4_000_000
 #: Replications per chunk for the exact engine (memory is O(chunk), not O(n)).
 _EXACT_CHUNK = 64 * BLOCK_SIZE
 #: Upper bound on random draws held at once by the sample engine.
@@ -71,7 +76,8 @@ def _record_generations(record: Any, generations: int, replications: int) -> np.
             return np.array([generations])
         if choice == "all" or replications * (generations + 1) <= _AUTO_RECORD_ALL:
             return np.arange(generations + 1)
-        return np.unique(np.linspace(0, generations, 101).round().astype(int))
+        count = min(101, max(2, _AUTO_RECORD_MAX // replications))
+        return np.unique(np.linspace(0, generations, count).round().astype(int))
     try:
         gens = np.unique(np.asarray(list(record), dtype=float))
     except (TypeError, ValueError):
@@ -94,6 +100,20 @@ def _check_sizes(
             f"{label}: {schedule} gives {sizes[t - 1]} at generation t={t}; this family needs "
             f"sample sizes {allowed}"
         )
+
+
+def _run_range(
+    plan: _Plan, weights: list[Any], first: int, stop: int
+) -> list[tuple[np.ndarray | None, dict[str, np.ndarray]]]:
+    """Replications ``first .. stop - 1`` of ``plan`` in a worker process: per arm, the
+    recorded parameters and metrics."""
+    rules = [plan._weights(w) for w in weights]
+    recorders = [
+        Recorder(plan.family, stop - first, plan.record_at, plan.metric_names, plan.eps)
+        for _ in rules
+    ]
+    plan._fill(rules, recorders, first, stop)
+    return [(r.flat, r.metrics) for r in recorders]
 
 
 def _check_fixed_size(family: Family, n0: int, n_synth: np.ndarray, n_fresh: np.ndarray) -> None:
@@ -130,6 +150,7 @@ def simulate(
     metrics: Sequence[str] | None = None,
     eps: float = 0.05,
     chunk_size: int | None = None,
+    workers: int = 1,
 ) -> SimulationResult:
     """Run ``replications`` independent recursions of ``generations`` refits as one batch.
 
@@ -173,7 +194,9 @@ def simulate(
         estimator: collapse iff ``sum delta_t = inf``.
     record : "auto", "all", "final" or sequence of int
         Generations whose parameters are kept. ``"auto"`` keeps all of them for small runs
-        and about 100 evenly spaced ones otherwise. Memory is ``R x len(record)``.
+        and about 100 evenly spaced ones otherwise, fewer for very many replications (at most
+        ``4 x 10^6 / R``, at least generations 0 and T), so its memory never grows with ``T``.
+        Memory is ``R x len(record)`` per metric and parameter.
     metrics : sequence of str, optional
         Metric names (see :mod:`modelcollapse.metrics`); default: all the family supports.
     eps : float
@@ -181,6 +204,10 @@ def simulate(
     chunk_size : int, optional
         Replications held in memory at once (rounded up to whole blocks of
         :data:`~modelcollapse.random.BLOCK_SIZE`). Affects memory and speed, never results.
+    workers : int
+        Processes sharing the replications, in ranges of whole random blocks (at most one per
+        block of :data:`~modelcollapse.random.BLOCK_SIZE` replications). The result is identical
+        for any number of workers; the family, schedules and weight rule must be picklable.
 
     Returns
     -------
@@ -210,7 +237,7 @@ def simulate(
         eps=eps,
         chunk_size=chunk_size,
     )
-    return plan.run([weight])[0]
+    return plan.run([weight], workers)[0]
 
 
 def simulate_weights(
@@ -230,6 +257,7 @@ def simulate_weights(
     metrics: Sequence[str] | None = None,
     eps: float = 0.05,
     chunk_size: int | None = None,
+    workers: int = 1,
 ) -> list[SimulationResult]:
     """Run the same recursion at several weights on common random numbers (a weight sweep).
 
@@ -246,7 +274,7 @@ def simulate_weights(
     weights : sequence of WeightRule, float or str
         One weight rule per arm, e.g. ``[0.3, 0.5, "optimal"]``.
     n0, schedule, n_real, generations, replications, seed, engine, regime, shrinkage, record, \
-metrics, eps, chunk_size
+metrics, eps, chunk_size, workers
         As in :func:`simulate`.
 
     Returns
@@ -288,7 +316,7 @@ metrics, eps, chunk_size
     )
     if not np.any(plan.n_fresh > 0):
         raise fail("n_real", "must be positive for a weight sweep", str(plan.real_schedule))
-    return plan.run(arms)
+    return plan.run(arms, workers)
 
 
 class _Plan:
@@ -396,18 +424,73 @@ class _Plan:
     def _weights(self, weight: Any) -> tuple[WeightRule, np.ndarray]:
         return resolve_weights(weight, self.n0, self.n_fresh, self.n_synth)
 
-    def run(self, weights: list[Any]) -> list[SimulationResult]:
-        """Run one arm per weight rule on common random numbers (see :func:`simulate_weights`)."""
+    def _ranges(self, workers: int) -> list[tuple[int, int]]:
+        """Contiguous replication ranges of whole blocks, one per worker (at most one per
+        block)."""
+        blocks = -(-self.replications // BLOCK_SIZE)
+        parts = max(1, min(workers, blocks))
+        edges = [round(i * blocks / parts) * BLOCK_SIZE for i in range(parts + 1)]
+        edges[-1] = self.replications
+        return [(a, b) for a, b in itertools.pairwise(edges) if b > a]
+
+    def run(self, weights: list[Any], workers: int = 1) -> list[SimulationResult]:
+        """Run one arm per weight rule on common random numbers (see :func:`simulate_weights`),
+        the replications split over ``workers`` processes."""
+        workers = check_int("workers", workers, minimum=1)
         rules = [self._weights(w) for w in weights]
-        family, stepper, regime = self.family, self.stepper, self.regime
         recorders = [
-            Recorder(family, self.replications, self.record_at, self.metric_names, self.eps)
+            Recorder(self.family, self.replications, self.record_at, self.metric_names, self.eps)
             for _ in rules
         ]
+        ranges = self._ranges(workers)
+        if len(ranges) == 1:
+            self._fill(rules, recorders, 0, self.replications)
+        else:
+            self._fill_parallel(weights, recorders, ranges)
+        return [
+            self._result(rule, arm_weights, weight, recorder)
+            for (rule, arm_weights), weight, recorder in zip(rules, weights, recorders, strict=True)
+        ]
+
+    def _fill_parallel(
+        self, weights: list[Any], recorders: list[Recorder], ranges: list[tuple[int, int]]
+    ) -> None:
+        import pickle
+
+        from ._parallel import process_pool
+
+        try:
+            pickle.dumps((self, weights))
+        except Exception as err:
+            raise fail(
+                "workers",
+                "more than one worker needs a picklable family, schedules and weight rules "
+                f"(a lambda is not picklable: define the function at module level) [{err}]",
+                len(ranges),
+            ) from None
+        with process_pool(len(ranges)) as pool:
+            futures = [pool.submit(_run_range, self, weights, a, b) for a, b in ranges]
+            for (a, b), future in zip(ranges, futures, strict=True):
+                for recorder, (flat, metrics) in zip(recorders, future.result(), strict=True):
+                    if recorder.flat is not None:
+                        recorder.flat[a:b] = flat
+                    for name, values in metrics.items():
+                        recorder.metrics[name][a:b] = values
+
+    def _fill(
+        self,
+        rules: list[tuple[WeightRule, np.ndarray]],
+        recorders: list[Recorder],
+        first: int,
+        stop: int,
+    ) -> None:
+        """Replications ``first .. stop - 1`` into ``recorders`` (their row 0 is ``first``)."""
+        family, stepper, regime = self.family, self.stepper, self.regime
         truth = family.truth()
         n_synth, n_fresh, keep = self.n_synth, self.n_fresh, self.keep
-        for start in range(0, self.replications, self.chunk):
-            size = min(self.chunk, self.replications - start)
+        for start in range(first, stop, self.chunk):
+            size = min(self.chunk, stop - start)
+            row = start - first
             # Stream 0: real data, drawn once for every arm. Stream 1: synthetic data, one
             # reader per arm; with several arms the noise is drawn once and shared.
             real_rng = ReplicationRandom(self.root, start, size, stream=0)
@@ -426,7 +509,7 @@ class _Plan:
             states = [regime.start(stepper, real0) for _ in rules]
             params = [params0 for _ in rules]
             for recorder in recorders:
-                recorder.record(0, start, params0)
+                recorder.record(0, row, params0)
             for t in range(1, self.generations + 1):
                 real = (
                     stepper.draw(truth_c, n_fresh[t - 1], real_rng, self.engine)
@@ -444,11 +527,7 @@ class _Plan:
                     if keep[t - 1] != 1.0:
                         fitted = family.shrink(fitted, keep[t - 1])
                     params[a] = fitted
-                    recorders[a].record(t, start, fitted)
-        return [
-            self._result(rule, arm_weights, weight, recorder)
-            for (rule, arm_weights), weight, recorder in zip(rules, weights, recorders, strict=True)
-        ]
+                    recorders[a].record(t, row, fitted)
 
     def _result(
         self, rule: WeightRule, weights: np.ndarray, weight: Any, recorder: Recorder

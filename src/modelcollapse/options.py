@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._validation import InvalidArgumentError, fail
+from ._validation import InvalidArgumentError, check_int, fail
 from .engine import ENGINES, simulate
 from .families import FAMILY_NAMES, make_family
 from .families.gaussian import COMBINE_RULES, VARIANCE_ESTIMATORS
@@ -210,6 +210,13 @@ def add_simulate_arguments(p: argparse.ArgumentParser) -> None:
         default="auto",
         help="generations to record: auto, all, final or a comma list (default: %(default)s)",
     )
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes sharing the replications, in whole blocks of 1024; the result is "
+        "identical for any number (default: %(default)s)",
+    )
 
 
 def simulate_defaults() -> dict[str, Any]:
@@ -326,6 +333,7 @@ def _simulate_arguments(merged: dict[str, Any]) -> dict[str, Any]:
         "shrinkage": merged["shrinkage"],
         "record": parse_record(merged["record"]),
         "eps": merged["eps"],
+        "workers": merged["workers"],
     }
 
 
@@ -337,6 +345,7 @@ def check_options(options: dict[str, Any]) -> None:
     merged = {**simulate_defaults(), **options}
     args = _simulate_arguments(merged)
     weight = args.pop("weight")
+    check_int("workers", args.pop("workers"), minimum=1)
     plan = _Plan(family_from_options(merged), **args, metrics=None, chunk_size=None)
     plan._weights(weight)
 
