@@ -71,20 +71,29 @@ def machine() -> str:
         pass
     import os
 
+    memory = ""
+    try:
+        found = re.search(r"MemTotal:\s*(\d+) kB", Path("/proc/meminfo").read_text())
+        if found:
+            memory = f", {int(found.group(1)) / 2**20:.1f} GiB memory"
+    except OSError:
+        pass
     return (
-        f"{cpu}, {os.cpu_count()} logical cores, Python {platform.python_version()}, "
+        f"{cpu}, {os.cpu_count()} logical cores{memory}, Python {platform.python_version()}, "
         f"numpy {np.__version__}, {platform.system()} {platform.machine()}"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer repetitions, R = 2,000 replications"
+    )
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     rep_fast, rep_slow = (3, 1) if args.quick else (7, 3)
 
-    R, T, n = 10_000, 500, 100
+    R, T, n = (2_000 if args.quick else 10_000), 500, 100
     family = mc.Gaussian(variance="unbiased")
 
     def run(engine: str, size: int, replications: int = R) -> None:
@@ -132,7 +141,7 @@ def main() -> None:
         ("exact engine, n = 10^6", t_exact_big, None),
         ("exact engine, n = 10^15", t_exact_huge, None),
         ("sample engine, n = 100", t_sample, mem_sample),
-        ("sample engine, n = 1000 (R = 1,000, time scaled x10)", t_sample_big, None),
+        (f"sample engine, n = 1000 (R = {R // 10:,}, time scaled x10)", t_sample_big, None),
         ("raw draws only, one call per generation", t_raw_gen, None),
         ("raw draws only, one call in all", t_raw_bulk, None),
     ]
@@ -160,7 +169,8 @@ def main() -> None:
             START,
             "## Engine: exact against sample (1-D Gaussian)",
             "",
-            f"`python benchmarks/bench_engine.py` on {time.strftime('%Y-%m-%d')}. Machine: "
+            f"`python benchmarks/bench_engine.py{' --quick' if args.quick else ''}` on "
+            f"{time.strftime('%Y-%m-%d')}. Machine: "
             f"{machine()}.",
             "",
             f"Configuration: unbiased variance, constant n, T = {T} generations, R = {R:,} "
