@@ -121,6 +121,8 @@ _HALVINGS = 50
 #: replications) so that the temporaries stay in cache.
 _SLICE_POINTS = 32768
 _SLICE_MIN_ROWS = 16
+#: Rows of the information quadrature computed at once (``rows x nodes`` temporaries).
+_QUADRATURE_ROWS = 512
 #: The Newton iteration works on all replications (masking those done) until fewer than one in
 #: ``_SUBSET_BELOW`` still runs (copying a subset costs about as much as an iteration).
 _SUBSET_BELOW = 8
@@ -528,7 +530,15 @@ class _GLM(DataFamily):
         s2 = np.maximum(np.einsum("...k,...k->...", u, beta), 0.0)
         # The truth's rows are all equal: compute each distinct s^2 once.
         unique, inverse = np.unique(s2, return_inverse=True)
-        c0, inv_c0, kappa = (v[inverse].reshape(s2.shape) for v in self._information_parts(unique))
+        # In slices of rows, so that the quadrature's (rows, nodes) temporaries stay in cache
+        # (each row's arithmetic is the same whatever the slicing).
+        parts = [
+            self._information_parts(unique[a : a + _QUADRATURE_ROWS])
+            for a in range(0, unique.size, _QUADRATURE_ROWS)
+        ]
+        c0, inv_c0, kappa = (
+            np.concatenate([part[i] for part in parts])[inverse].reshape(s2.shape) for i in range(3)
+        )
         return law, beta, u, s2, c0, inv_c0, kappa
 
     def fisher_information(self, params: GLMParams) -> np.ndarray:
