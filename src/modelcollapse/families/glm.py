@@ -661,10 +661,13 @@ class LogisticRegression(_GLM):
         half = np.minimum(_GL_T_MAX, _GL_Z_MAX / np.where(s > 0, s, 1.0))
         half = np.where(s > 0, half, _GL_T_MAX)
         t = half * _GL_NODES
-        if np.all(half == _GL_T_MAX):  # the usual case: one rule for every row
-            weight = np.broadcast_to(_GL_T_MAX * _GL_WEIGHTS * _GL_DENSITY, t.shape)
-        else:
-            weight = half * _GL_WEIGHTS * np.exp(-0.5 * t * t) / np.sqrt(2.0 * np.pi)
+        # Row by row (never a choice for the whole batch, so a row's value does not depend on
+        # the others): the usual rule's weights are precomputed.
+        usual = np.broadcast_to(half == _GL_T_MAX, t.shape)
+        weight = np.where(usual, _GL_T_MAX * _GL_WEIGHTS * _GL_DENSITY, 0.0)
+        if not usual.all():
+            other = half * _GL_WEIGHTS * np.exp(-0.5 * t * t) / np.sqrt(2.0 * np.pi)
+            weight = np.where(usual, weight, other)
         e = s * t
         np.abs(e, out=e)
         np.negative(e, out=e)
