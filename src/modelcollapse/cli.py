@@ -97,7 +97,125 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data(sub)
     _add_recurse(sub)
     _add_run(sub)
+    _add_plan(sub)
     return parser
+
+
+def _add_plan(sub: Any) -> None:
+    p = sub.add_parser(
+        "plan",
+        help="which schedule, which weight: recommendations from the theory",
+        description="Recommend a synthetic schedule (paper 1) or a weight on real data "
+        "(paper 2) from the closed forms; no simulation.",
+    )
+    kinds = p.add_subparsers(dest="kind", required=True, metavar="KIND", parser_class=_Parser)
+    sched = kinds.add_parser(
+        "schedule",
+        help="the cheapest growing schedule that meets a target",
+        description="The cheapest power or exponential schedule for T generations from n0 "
+        "real points that meets one target, beside constant and linear schedules.",
+    )
+    sched.add_argument("--n0", type=int, required=True, help="real sample size at generation 0")
+    sched.add_argument("--generations", type=int, required=True, help="horizon T")
+    target = sched.add_mutually_exclusive_group(required=True)
+    target.add_argument("--max-inflation", type=float, help="largest risk inflation 1 + r_T (> 1)")
+    target.add_argument(
+        "--target-win-probability",
+        type=float,
+        help="smallest probability Q_T that the generation-T fit beats the real-data fit "
+        "(in (0, 0.5))",
+    )
+    target.add_argument(
+        "--budget", type=float, help="synthetic samples available over the T generations"
+    )
+    sched.add_argument(
+        "--dim", type=int, default=1, help="parameters compared by Q_T: 1 or 2 (default: 1)"
+    )
+    sched.add_argument("--format", default="table", choices=("table", "json"))
+    sched.set_defaults(handler=_run_plan_schedule)
+    weight = kinds.add_parser(
+        "weight",
+        help="the optimal weight on fresh real data",
+        description="w* = (sqrt(k^2+4k) - k)/2 with k = n_real/n_synth, and the limiting error "
+        "at w*, at naive pooling and with real data only (in the family's units with --family).",
+    )
+    weight.add_argument("--n-real", type=int, required=True, help="real points per generation")
+    weight.add_argument(
+        "--n-synth", type=int, required=True, help="synthetic points per generation"
+    )
+    weight.add_argument(
+        "--family",
+        default=None,
+        choices=CONSTANT_MODELS,
+        help="a model whose constant C gives the error in its units",
+    )
+    weight.add_argument("--dim", type=int, default=1, help="dimension of the model (default 1)")
+    weight.add_argument("--sigma2", type=float, default=1.0, help="Gaussian/noise variance")
+    weight.add_argument("--format", default="table", choices=("table", "json"))
+    weight.set_defaults(handler=_run_plan_weight)
+
+
+def _run_plan_schedule(args: argparse.Namespace) -> int:
+    from .planner import plan_schedule
+
+    plan = plan_schedule(
+        args.n0,
+        args.generations,
+        max_inflation=args.max_inflation,
+        target_win_probability=args.target_win_probability,
+        budget=args.budget,
+        dim=args.dim,
+    )
+    if args.format == "json":
+        json.dump(_jsonable(plan.to_dict()), sys.stdout, indent=1, default=float)
+        sys.stdout.write("\n")
+        return 0
+    best = plan.best
+    print(
+        f"recommended: {best['schedule']}  ({best['total_synthetic']:,} synthetic samples over "
+        f"T = {args.generations}, inflation 1 + r_T = {best['inflation']:.4g}, "
+        f"Q_T = {best['win_probability']:.4g}, {best['verdict']})"
+    )
+    columns = ["schedule", "total_synthetic", "inflation", "win_probability", "verdict"]
+    print("\ncandidates (growing, meeting the target):")
+    print(plan.candidates[columns].head(8).to_string(index=False, float_format="%.4g"))
+    if len(plan.comparison):
+        print("\nconstant and linear, for comparison:")
+        print(plan.comparison[columns].to_string(index=False, float_format="%.4g"))
+    return 0
+
+
+def _run_plan_weight(args: argparse.Namespace) -> int:
+    from .planner import plan_weight
+
+    params: dict[str, Any] = {}
+    if args.family is not None:
+        dim = check_int("dim", args.dim, minimum=1)
+        if args.family in ("gaussian-mean", "gaussian-covariance"):
+            params["cov"] = args.sigma2 * np.eye(dim)
+        elif args.family == "gaussian-variance":
+            params["sigma2"] = args.sigma2
+        elif args.family == "linear-random":
+            params = {"cov_x": np.eye(dim), "sigma2": args.sigma2}
+        elif args.family in ("logistic", "poisson-regression"):
+            params["beta"] = np.ones(dim)
+        elif args.family == "linear-fixed":
+            raise UsageError(
+                "--family: linear-fixed needs a design matrix; use the Python API "
+                "planner.plan_weight with design= (got 'linear-fixed')"
+            )
+    plan = plan_weight(args.n_real, args.n_synth, args.family, **params)
+    if args.format == "json":
+        json.dump(_jsonable(plan.to_dict()), sys.stdout, indent=1, default=float)
+        sys.stdout.write("\n")
+        return 0
+    print(
+        f"k = n_real/n_synth = {plan.k:.4g}: optimal weight w* = {plan.optimal_weight:.4f} "
+        f"(naive pooling {plan.naive_weight:.4f})"
+        + ("" if plan.constant is None else f"; {plan.family}: C = {plan.constant:.4g}")
+    )
+    print(plan.table().to_string(index=False, float_format="%.4g"))
+    return 0
 
 
 def _add_run(sub: Any) -> None:

@@ -1,0 +1,343 @@
+"""The planner: which synthetic schedule, which weight on real data.
+
+Both answers come from the theory layer, never from simulation:
+
+:func:`plan_schedule`
+    Fully synthetic recursion for ``T`` generations from ``n0`` real points (paper 1). The
+    recursion inflates the real-data risk of an asymptotically normal estimator by ``1 + r_T``,
+    ``r_T = n0 sum_{t<=T} 1/n_t`` (exact for a Gaussian mean), and the probability that the
+    generation-``T`` fit beats the real-data fit is ``Q_T = (1/pi) arctan(2/sqrt(r_T))`` (one
+    parameter; ``d = 2`` has its own closed form). A target on either, or a budget of synthetic
+    samples, is a condition on ``sum 1/n_t``. The planner searches the growing families
+    (``power:n0=A,s=S``: ``A t^(1+S)``; ``exp:n0=A,c=C``: ``A C^t``), for each shape the smallest
+    scale that meets the target (or, under a budget, the largest that fits), and returns the
+    cheapest; constant and linear schedules are shown beside it. For a fixed horizon a constant
+    size is the cheapest way to bound ``sum 1/n_t`` (``sum n_t`` is smallest when the sizes are
+    equal), but it collapses as ``T`` grows: the recommendation is the cheapest schedule whose
+    verdict is ``stable``.
+:func:`plan_weight`
+    Fresh real data (paper 2): ``n_real`` real and ``n_synth`` synthetic points per generation,
+    ``k = n_real / n_synth``: the optimal weight ``w* = (sqrt(k^2 + 4k) - k)/2``, and the limiting
+    error ``C R(w, k)/n_real`` at ``w*``, at naive pooling ``k/(1+k)`` and with real data only
+    (``R = 1``), in the family's units where ``C`` is known.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import theory
+from ._validation import InvalidArgumentError, check_int, check_real, fail
+from .schedules import parse_schedule
+
+__all__ = ["SchedulePlan", "WeightPlan", "plan_schedule", "plan_weight"]
+
+#: Growth exponents ``S`` of ``power:n0=A,s=S`` and bases ``C`` of ``exp:n0=A,c=C`` searched.
+POWER_SHAPES = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+EXP_SHAPES = (1.001, 1.005, 1.01, 1.02, 1.05, 1.1, 1.2, 1.5, 2.0)
+#: Largest sum of sizes considered (beyond, a candidate is dropped as impractical).
+_MAX_TOTAL = 2.0**62
+
+
+def _inflation_for_win(q: float, dim: int) -> float:
+    """The largest ``1 + r_T`` with ``Q_T >= q`` (plug-in form)."""
+    if dim == 1:
+        r = (2.0 / math.tan(math.pi * q)) ** 2
+    else:  # d = 2: Q = (1 - sqrt(r / (4 + r))) / 2
+        u = 1.0 - 2.0 * q
+        r = 4.0 * u * u / (1.0 - u * u)
+    return 1.0 + r
+
+
+def _row(kind: str, text: str, n0: int, generations: int, dim: int) -> dict[str, Any] | None:
+    """One candidate schedule's cost and effects (None if its sizes overflow or are absurd)."""
+    try:
+        sizes = parse_schedule(text).sizes(generations)
+    except InvalidArgumentError:
+        return None
+    if np.any(sizes < 1):
+        return None
+    total = float(np.sum(sizes.astype(float)))
+    if total > _MAX_TOTAL:
+        return None
+    inflation = float(theory.risk_inflation(n0, sizes)[-1])
+    win = float(theory.win_probability_plugin(n0, sizes, dim=dim)[-1]) if generations else 0.5
+    schedule = parse_schedule(text)
+    return {
+        "family": kind,
+        "schedule": str(schedule),
+        "total_synthetic": int(total),
+        "last_size": int(sizes[-1]) if generations else 0,
+        "inflation": inflation,
+        "win_probability": win,
+        "sum_inv_n": float(np.sum(1.0 / sizes)),
+        "verdict": theory.collapse_verdict(schedule),
+    }
+
+
+def _smallest_scale(
+    make: Any, kind: str, n0: int, generations: int, dim: int, ok: Any
+) -> dict[str, Any] | None:
+    """The candidate of the smallest integer scale ``A`` that satisfies ``ok`` (bisection: the
+    inflation falls and the cost rises with ``A``)."""
+    lo, hi = 1, 1
+    row = _row(kind, make(hi), n0, generations, dim)
+    while row is not None and not ok(row):
+        lo, hi = hi, hi * 2
+        if hi > 2**62:
+            return None
+        row = _row(kind, make(hi), n0, generations, dim)
+    if row is None:
+        return None
+    best = row
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        candidate = _row(kind, make(mid), n0, generations, dim)
+        if candidate is not None and ok(candidate):
+            hi, best = mid, candidate
+        else:
+            lo = mid
+    first = _row(kind, make(1), n0, generations, dim)
+    return first if first is not None and ok(first) else best
+
+
+def _largest_scale(
+    make: Any, kind: str, n0: int, generations: int, dim: int, budget: float
+) -> dict[str, Any] | None:
+    """The candidate of the largest integer scale whose total fits ``budget``."""
+    row = _row(kind, make(1), n0, generations, dim)
+    if row is None or row["total_synthetic"] > budget:
+        return None
+    lo, hi = 1, 2
+    while True:
+        candidate = _row(kind, make(hi), n0, generations, dim)
+        if candidate is None or candidate["total_synthetic"] > budget:
+            break
+        lo, row, hi = hi, candidate, hi * 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        candidate = _row(kind, make(mid), n0, generations, dim)
+        if candidate is not None and candidate["total_synthetic"] <= budget:
+            lo, row = mid, candidate
+        else:
+            hi = mid
+    return row
+
+
+@dataclass
+class SchedulePlan:
+    """A recommended schedule and the candidates it was chosen from.
+
+    Attributes
+    ----------
+    best : dict
+        The recommended schedule: ``schedule`` (its text form), ``total_synthetic``,
+        ``inflation`` (``1 + r_T``), ``win_probability`` (``Q_T``), ``verdict``, ...
+    candidates : pandas.DataFrame
+        Every growing candidate that meets the target, cheapest first (under a budget: lowest
+        inflation first).
+    comparison : pandas.DataFrame
+        Constant and linear schedules meeting the same target (or budget).
+    target : dict
+        What was asked.
+    """
+
+    best: dict[str, Any]
+    candidates: pd.DataFrame
+    comparison: pd.DataFrame
+    target: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "best": self.best,
+            "candidates": self.candidates.to_dict(orient="records"),
+            "comparison": self.comparison.to_dict(orient="records"),
+        }
+
+
+def plan_schedule(
+    n0: int,
+    generations: int,
+    *,
+    max_inflation: float | None = None,
+    target_win_probability: float | None = None,
+    budget: float | None = None,
+    dim: int = 1,
+) -> SchedulePlan:
+    """The cheapest growing schedule that meets one target (module docstring).
+
+    Parameters
+    ----------
+    n0 : int
+        Real sample size at generation 0.
+    generations : int
+        Horizon ``T`` (at least 1).
+    max_inflation : float, optional
+        Largest acceptable risk inflation ``1 + r_T`` (``> 1``).
+    target_win_probability : float, optional
+        Smallest acceptable ``Q_T`` (in ``(0, 1/2)``: ``Q_0 = 1/2``).
+    budget : float, optional
+        Synthetic samples available over the ``T`` generations: the schedule with the lowest
+        inflation within it.
+    dim : {1, 2}
+        Parameters compared by the win probability.
+
+    Returns
+    -------
+    SchedulePlan
+
+    Examples
+    --------
+    >>> plan = plan_schedule(100, 100, max_inflation=2.0)
+    >>> plan.best["inflation"] <= 2.0, plan.best["verdict"]
+    (True, 'stable')
+    """
+    n0 = check_int("n0", n0, minimum=1)
+    generations = check_int("generations", generations, minimum=1)
+    dim = check_int("dim", dim, minimum=1)
+    if dim > 2:
+        raise fail("dim", "must be 1 or 2 (the closed forms of the win probability)", dim)
+    given = [v is not None for v in (max_inflation, target_win_probability, budget)]
+    if sum(given) != 1:
+        raise fail(
+            "target",
+            "give exactly one of max_inflation, target_win_probability and budget",
+            {
+                "max_inflation": max_inflation,
+                "target_win_probability": target_win_probability,
+                "budget": budget,
+            },
+        )
+    target: dict[str, Any] = {"n0": n0, "generations": generations, "dim": dim}
+    if budget is None:
+        if max_inflation is not None:
+            limit = check_real("max_inflation", max_inflation, lower=1.0, lower_open=True)
+            target["max_inflation"] = limit
+        else:
+            q = check_real(
+                "target_win_probability",
+                target_win_probability,
+                lower=0.0,
+                upper=0.5,
+                lower_open=True,
+                upper_open=True,
+            )
+            limit = _inflation_for_win(q, dim)
+            target["target_win_probability"] = q
+        target["inflation_limit"] = limit
+
+        def pick(make: Any, kind: str) -> dict[str, Any] | None:
+            return _smallest_scale(
+                make, kind, n0, generations, dim, lambda row: row["inflation"] <= limit
+            )
+
+        order = ["total_synthetic", "inflation"]
+    else:
+        money = check_real("budget", budget, lower=1.0)
+        target["budget"] = money
+
+        def pick(make: Any, kind: str) -> dict[str, Any] | None:
+            return _largest_scale(make, kind, n0, generations, dim, money)
+
+        order = ["inflation", "total_synthetic"]
+    rows = []
+    for s in POWER_SHAPES:
+        rows.append(pick(lambda a, s=s: f"power:n0={a},s={s:g}", "power"))
+    for c in EXP_SHAPES:
+        rows.append(pick(lambda a, c=c: f"exp:n0={a},c={c:g}", "exponential"))
+    found = [r for r in rows if r is not None]
+    if not found:
+        raise fail(
+            "target",
+            "no power or exponential schedule meets it within 2^62 samples",
+            {k: v for k, v in target.items() if k not in ("n0", "generations", "dim")},
+        )
+    candidates = pd.DataFrame(found).sort_values(order, kind="stable").reset_index(drop=True)
+    comparison = pd.DataFrame(
+        [
+            r
+            for r in (
+                pick(lambda a: f"constant:n={a}", "constant"),
+                pick(lambda a: f"linear:n={a}", "linear"),
+            )
+            if r is not None
+        ]
+    )
+    return SchedulePlan(candidates.iloc[0].to_dict(), candidates, comparison, target)
+
+
+@dataclass
+class WeightPlan:
+    """The weight recommendation of :func:`plan_weight` (attributes as in its table)."""
+
+    k: float
+    optimal_weight: float
+    naive_weight: float
+    ratios: dict[str, float]
+    errors: dict[str, float] | None
+    family: str | None
+    constant: float | None
+
+    def table(self) -> pd.DataFrame:
+        """One row per choice: the weight, ``R(w, k)`` and, with a family, the error."""
+        rows = []
+        for name, w in (
+            ("optimal w*", self.optimal_weight),
+            ("naive k/(1+k)", self.naive_weight),
+            ("real data only", 1.0),
+        ):
+            row: dict[str, Any] = {"choice": name, "w": w, "R(w, k)": self.ratios[name]}
+            if self.errors is not None:
+                row["limiting error C R / n_real"] = self.errors[name]
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "k": self.k,
+            "optimal_weight": self.optimal_weight,
+            "naive_weight": self.naive_weight,
+            "family": self.family,
+            "C": self.constant,
+            "choices": self.table().to_dict(orient="records"),
+        }
+
+
+def plan_weight(n_real: int, n_synth: int, family: str | None = None, **params: Any) -> WeightPlan:
+    """The weight on ``n_real`` fresh real points against ``n_synth`` synthetic ones.
+
+    Parameters
+    ----------
+    n_real, n_synth : int
+        Points per generation.
+    family : str, optional
+        A model of :func:`modelcollapse.theory.model_constant` (``gaussian-mean``,
+        ``logistic``, ...), for the error in its units; ``params`` are its parameters.
+
+    Examples
+    --------
+    >>> plan = plan_weight(100, 100)
+    >>> round(plan.optimal_weight, 4), round(plan.ratios["naive k/(1+k)"], 4)
+    (0.618, 0.6667)
+    """
+    n_real = check_int("n_real", n_real, minimum=1)
+    n_synth = check_int("n_synth", n_synth, minimum=1)
+    k = n_real / n_synth
+    w_star = float(theory.optimal_weight(k))
+    naive = float(theory.naive_weight(k))
+    ratios = {
+        "optimal w*": float(theory.limiting_ratio(w_star, k)),
+        "naive k/(1+k)": float(theory.limiting_ratio(naive, k)),
+        "real data only": 1.0,
+    }
+    constant = None if family is None else float(theory.model_constant(family, **params))
+    errors = (
+        None if constant is None else {name: constant * r / n_real for name, r in ratios.items()}
+    )
+    return WeightPlan(k, w_star, naive, ratios, errors, family, constant)
