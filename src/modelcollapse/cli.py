@@ -98,7 +98,56 @@ def build_parser() -> argparse.ArgumentParser:
     _add_recurse(sub)
     _add_run(sub)
     _add_plan(sub)
+    _add_report(sub)
     return parser
+
+
+def _add_report(sub: Any) -> None:
+    p = sub.add_parser(
+        "report",
+        help="reproduce both papers as a browsable offline HTML report",
+        description="Run every registered experiment (or reuse the results already in OUT for "
+        "the same configuration) and write OUT/index.html: verdicts, simulation beside theory, "
+        "figures, settings and provenance. Works offline.",
+    )
+    p.add_argument("--out", required=True, help="report directory (created if needed)")
+    p.add_argument("--quick", action="store_true", help="quick scale (about a minute)")
+    p.add_argument("--only", nargs="+", default=None, metavar="ID", help="experiment ids")
+    p.add_argument("--replications", type=int, default=None, help="override replications")
+    p.add_argument("--seed", type=int, default=0, help="root seed (default: %(default)s)")
+    p.add_argument(
+        "--workers", type=int, default=2, help="processes per experiment (default: %(default)s)"
+    )
+    p.add_argument("--no-reuse", action="store_true", help="rerun experiments already in OUT")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(handler=_run_report)
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from .report import build_report
+
+    if args.only:
+        from .experiments import get_experiment
+
+        for experiment_id in args.only:
+            get_experiment(experiment_id)
+    if args.replications is not None:
+        check_int("replications", args.replications, minimum=2)
+    as_seed_sequence(args.seed)
+    check_int("workers", args.workers, minimum=1)
+    out = _check_out_dir(args.out)
+    index = build_report(
+        out,
+        quick=args.quick,
+        only=args.only,
+        replications=args.replications,
+        seed=args.seed,
+        workers=args.workers,
+        reuse=not args.no_reuse,
+        progress=not args.quiet,
+    )
+    print(index)
+    return 0
 
 
 def _add_plan(sub: Any) -> None:

@@ -187,7 +187,9 @@ def run_experiment(
     progress: bool = True,
     workers: int = 1,
 ) -> Path:
-    """Run one experiment and write its files to ``out/<id>/``.
+    """Run one experiment and write its files to ``out/<id>/``: ``results.csv`` (tidy),
+    ``key.csv`` (simulation beside theory), a PNG and an SVG per figure, ``summary.md`` and
+    ``meta.json`` (settings, provenance, verdicts, notes).
 
     Parameters
     ----------
@@ -232,8 +234,10 @@ def run_experiment(
     wall = time.perf_counter() - start
 
     outcome.table.to_csv(target / "results.csv", index=False)
+    outcome.key_table.to_csv(target / "key.csv", index=False)
     for name, figure in outcome.figures.items():
         figure.savefig(target / f"{name}.png", dpi=110)
+        figure.savefig(target / f"{name}.svg")
     meta = {
         "id": experiment.id,
         "title": experiment.title,
@@ -250,6 +254,8 @@ def run_experiment(
         "verdicts": [
             {"claim": v.claim, "holds": v.holds, "evidence": v.evidence} for v in outcome.verdicts
         ],
+        "notes": list(outcome.notes),
+        "figures": list(outcome.figures),
     }
     (target / "meta.json").write_text(json.dumps(meta, indent=1, default=str) + "\n")
     (target / "summary.md").write_text(_summary(experiment, outcome, reps, quick, seed, wall))

@@ -1,0 +1,260 @@
+"""The report: every registered experiment as one static, offline HTML page.
+
+:func:`build_report` runs each experiment into ``OUT/<id>/`` (or reuses what is already there
+for the same configuration: scale, replications, seed and package version) and writes
+``OUT/index.html``: one section per paper, one subsection per experiment with its one-line
+verdicts, the table of simulation beside theory, the figures, the notes, and the settings and
+provenance (seed, replications, version, wall time). The page has no scripts, no external fonts
+or stylesheets and links only to files under ``OUT``, so it works offline and can be archived
+as a directory.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ._validation import check_int, fail
+from .engine import _package_version
+from .experiments import experiment_ids, get_experiment, run_experiment
+
+__all__ = ["PAPERS", "build_report"]
+
+#: Report sections: (title, predicate on an experiment id).
+PAPERS: tuple[tuple[str, str, Callable[[str], bool]], ...] = (
+    (
+        "paper-1",
+        "Paper 1: Xu, He & Cheng, A Probabilistic Perspective on Model Collapse",
+        lambda i: i.startswith("xu2025"),
+    ),
+    (
+        "paper-2",
+        "Paper 2: He, Xu & Cheng, Golden Ratio Weighting Prevents Model Collapse",
+        lambda i: i.startswith("he2025"),
+    ),
+    (
+        "related",
+        "Related regimes and every strategy compared",
+        lambda i: not (i.startswith("xu2025") or i.startswith("he2025")),
+    ),
+)
+
+_STYLE = """
+body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; margin: 0 auto;
+       max-width: 1180px; padding: 1.5em; color: #1d1d1f; line-height: 1.45; }
+h1 { font-size: 1.7em; } h2 { border-bottom: 2px solid #ddd; padding-bottom: .2em;
+margin-top: 2em; } h3 { margin-top: 1.6em; }
+table { border-collapse: collapse; font-size: .85em; margin: .6em 0; display: block;
+        overflow-x: auto; }
+th, td { border: 1px solid #ccc; padding: .25em .5em; text-align: right; }
+th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
+.verdicts { list-style: none; padding-left: 0; }
+.agree::before { content: "\\2713  "; color: #1a7f37; font-weight: bold; }
+.disagree::before { content: "\\2717  "; color: #cf222e; font-weight: bold; }
+.agree b { color: #1a7f37; } .disagree b { color: #cf222e; }
+.evidence { color: #555; font-size: .9em; }
+img { max-width: 100%; border: 1px solid #eee; margin: .4em 0; }
+.meta { font-size: .85em; color: #444; }
+nav ul { columns: 2; font-size: .9em; }
+code { background: #f6f8fa; padding: 0 .2em; }
+"""
+
+
+def _reusable(target: Path, quick: bool, replications: int | None, seed: int) -> bool:
+    """Whether ``target`` holds a finished run of the same configuration."""
+    meta_path = target / "meta.json"
+    if not meta_path.exists() or not (target / "key.csv").exists():
+        return False
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, ValueError):
+        return False
+    experiment = get_experiment(meta.get("id", ""))
+    expected = replications or (experiment.quick_replications if quick else experiment.replications)
+    same = (
+        meta.get("quick") == quick
+        and meta.get("seed") == seed
+        and meta.get("replications") == expected
+        and meta.get("versions", {}).get("modelcollapse") == _package_version()
+    )
+    figures = all((target / f"{name}.png").exists() for name in meta.get("figures", []))
+    return bool(same and figures)
+
+
+def _table_html(frame: pd.DataFrame) -> str:
+    def fmt(value: Any) -> str:
+        if isinstance(value, float):
+            return f"{value:.4g}"
+        return str(value)
+
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(fmt(v))}</td>" for v in row) + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def _section(target: Path) -> tuple[str, int, int]:
+    """The HTML of one experiment, and its counts of verdicts holding and in all."""
+    meta = json.loads((target / "meta.json").read_text())
+    eid = meta["id"]
+    key = pd.read_csv(target / "key.csv") if (target / "key.csv").exists() else pd.DataFrame()
+    holds = sum(v["holds"] for v in meta["verdicts"])
+    parts = [
+        f'<section id="{html.escape(eid)}">',
+        f"<h3>{html.escape(eid)}: {html.escape(meta['title'])}</h3>",
+        f"<p>{html.escape(meta['paper'])}, {html.escape(meta['figure'])}.</p>",
+        '<ul class="verdicts">',
+    ]
+    for v in meta["verdicts"]:
+        css, word = ("agree", "agrees") if v["holds"] else ("disagree", "DISAGREES")
+        parts.append(
+            f'<li class="{css}"><b>{word}</b>: {html.escape(v["claim"])} '
+            f'<span class="evidence">{html.escape(v["evidence"])}</span></li>'
+        )
+    parts.append("</ul>")
+    if not key.empty:
+        parts += ["<h4>Simulation beside theory</h4>", _table_html(key)]
+    for name in meta.get("figures", []):
+        parts.append(
+            f'<p><a href="{eid}/{name}.svg"><img src="{eid}/{name}.png" '
+            f'alt="{html.escape(eid)}: {html.escape(name)}"></a></p>'
+        )
+    if meta.get("notes"):
+        parts.append("<h4>Notes</h4><ul>")
+        parts += [f"<li>{html.escape(n)}</li>" for n in meta["notes"]]
+        parts.append("</ul>")
+    versions = meta.get("versions", {})
+    scale = "quick scale" if meta.get("quick") else "paper scale"
+    settings = json.dumps(meta.get("settings", {}), default=str)
+    parts.append(
+        '<p class="meta">'
+        f"Replications {meta['replications']:,} ({scale}); seed {meta['seed']}; "
+        f"modelcollapse {html.escape(str(versions.get('modelcollapse', '?')))}, numpy "
+        f"{html.escape(str(versions.get('numpy', '?')))}; {meta.get('workers', 1)} worker(s); "
+        f"wall time {meta['wall_time_s']:.1f} s. Settings: <code>{html.escape(settings)}</code>. "
+        f'Files: <a href="{eid}/results.csv">results.csv</a>, '
+        f'<a href="{eid}/summary.md">summary.md</a>, <a href="{eid}/meta.json">meta.json</a>.'
+        "</p>"
+    )
+    parts.append("</section>")
+    return "\n".join(parts), holds, len(meta["verdicts"])
+
+
+def build_report(
+    out: str | Path,
+    *,
+    quick: bool = False,
+    only: Sequence[str] | None = None,
+    replications: int | None = None,
+    seed: int = 0,
+    workers: int = 1,
+    reuse: bool = True,
+    progress: bool | Callable[[str], None] = True,
+) -> Path:
+    """Run (or reuse) the experiments and write ``OUT/index.html`` (module docstring).
+
+    Parameters
+    ----------
+    out : path
+        The report directory; each experiment's files go to ``out/<id>/``.
+    quick : bool
+        Quick scale (about a minute for everything on two cores).
+    only : sequence of str, optional
+        Experiment ids to include (default: all, in registry order).
+    replications, seed, workers
+        As in :func:`modelcollapse.experiments.run_experiment`.
+    reuse : bool
+        Keep an experiment's existing files when they are of the same configuration.
+    progress : bool or callable
+        Progress lines on stderr (True), none (False), or this function.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out/index.html``.
+    """
+    ids = list(experiment_ids()) if only is None else [get_experiment(i).id for i in only]
+    workers = check_int("workers", workers, minimum=1)
+    if replications is not None:
+        replications = check_int("replications", replications, minimum=2)
+    root = Path(out)
+    if root.exists() and not root.is_dir():
+        raise fail("out", "must be a directory", str(out))
+    root.mkdir(parents=True, exist_ok=True)
+    say = _reporter(progress)
+    start = time.perf_counter()
+    for number, eid in enumerate(ids, start=1):
+        target = root / eid
+        if reuse and _reusable(target, quick, replications, seed):
+            say(f"[{number}/{len(ids)}] {eid}: reusing {target}")
+            continue
+        say(f"[{number}/{len(ids)}] {eid}: running")
+        run_experiment(
+            eid,
+            root,
+            replications=replications,
+            quick=quick,
+            seed=seed,
+            progress=bool(progress),
+            workers=workers,
+        )
+    sections = []
+    total_holds = total = 0
+    nav = []
+    for anchor, title, member in PAPERS:
+        chosen = [i for i in ids if member(i)]
+        if not chosen:
+            continue
+        body = []
+        for eid in chosen:
+            text, holds, count = _section(root / eid)
+            total_holds += holds
+            total += count
+            body.append(text)
+            mark = "&#10003;" if holds == count else "&#10007;"
+            nav.append(f'<li><a href="#{eid}">{eid}</a> {mark} {holds}/{count}</li>')
+        sections.append(f'<h2 id="{anchor}">{html.escape(title)}</h2>\n' + "\n".join(body))
+    scale = "quick scale" if quick else "paper scale"
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>modelcollapse report</title>
+<style>{_STYLE}</style>
+</head>
+<body>
+<h1>modelcollapse: both papers reproduced</h1>
+<p>{len(ids)} experiments at {scale}; {total_holds} of {total} claims agree with the simulation.
+modelcollapse {html.escape(_package_version())}. Each claim's verdict is computed from the
+numbers (simulation against exact theory within Monte Carlo standard errors, or the stated
+criterion); figures show simulation as solid lines or points with 95% bands and theory as dashed
+lines. Click a figure for its SVG.</p>
+<nav><ul>
+{"".join(nav)}
+</ul></nav>
+{"".join(sections)}
+</body>
+</html>
+"""
+    index = root / "index.html"
+    index.write_text(page, encoding="utf-8")
+    say(f"report: {index} ({time.perf_counter() - start:.1f} s, {total_holds}/{total} agree)")
+    return index
+
+
+def _reporter(progress: bool | Callable[[str], None]) -> Callable[[str], None]:
+    if callable(progress):
+        return progress
+    if progress:
+        return lambda line: print(line, file=sys.stderr, flush=True)
+    return lambda line: None
