@@ -32,6 +32,10 @@ def test_experiment_quick_scale(tmp_path, experiment_id):
         assert (target / png).stat().st_size > 10_000
     failed = [v["claim"] for v in meta["verdicts"] if not v["holds"]]
     assert not failed, failed
+    assert meta["figure_problems"] == []  # a legend and both axis labels on every panel
+    for png in pngs:
+        assert (target / png).with_suffix(".svg").is_file()
+    assert (target / "key.csv").is_file()
     assert "DISAGREES" not in summary
 
 

@@ -256,11 +256,34 @@ def run_experiment(
         ],
         "notes": list(outcome.notes),
         "figures": list(outcome.figures),
+        "figure_problems": _figure_problems(outcome.figures),
     }
     (target / "meta.json").write_text(json.dumps(meta, indent=1, default=str) + "\n")
     (target / "summary.md").write_text(_summary(experiment, outcome, reps, quick, seed, wall))
     report(f"done in {wall:.1f}s -> {target}")
     return target
+
+
+def _figure_problems(figures: dict[str, Any]) -> list[str]:
+    """Panels that break the house style: every panel with data has a legend and both axis
+    labels (an empty list when all do)."""
+    problems = []
+    for name, figure in figures.items():
+        for i, ax in enumerate(figure.axes):
+            if not ax.has_data():
+                continue
+            missing = [
+                what
+                for what, ok in (
+                    ("legend", ax.get_legend() is not None),
+                    ("x label", bool(ax.get_xlabel())),
+                    ("y label", bool(ax.get_ylabel())),
+                )
+                if not ok
+            ]
+            if missing:
+                problems.append(f"{name} panel {i}: no {', no '.join(missing)}")
+    return problems
 
 
 def _summary(
