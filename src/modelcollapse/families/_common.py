@@ -32,6 +32,7 @@ from ..random import BLOCK_SIZE, ReplicationRandom
 
 __all__ = [
     "DataFamily",
+    "FamilyWrapper",
     "SumStats",
     "as_data",
     "bootstrap_rows",
@@ -57,6 +58,39 @@ class SumStats:
 
     count: int
     total: np.ndarray
+
+
+class FamilyWrapper:
+    """A family that changes what a draw is (an estimate, the points themselves) and delegates
+    the rest to the family it wraps: its name, truth, parameters and raw samples."""
+
+    def __init__(self, family: Any) -> None:
+        self.family = family
+        self.name = family.name
+        self.min_sample_size = family.min_sample_size
+        self.param_labels = family.param_labels
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.family!r})"
+
+    def describe(self) -> dict[str, Any]:
+        return self.family.describe()
+
+    def truth(self) -> Any:
+        return self.family.truth()
+
+    def broadcast(self, params: Any, size: int) -> Any:
+        return self.family.broadcast(params, size)
+
+    def flatten(self, params: Any) -> np.ndarray:
+        return self.family.flatten(params)
+
+    def unflatten(self, flat: np.ndarray) -> Any:
+        return self.family.unflatten(flat)
+
+    def sample(self, params: Any, n: int, rng: ReplicationRandom) -> np.ndarray:
+        """Raw points, from the wrapped family."""
+        return self.family.sample(params, n, rng)
 
 
 def used_sources(sources: Sequence[Any], weights: Sequence[float]) -> list[tuple[Any, float]]:

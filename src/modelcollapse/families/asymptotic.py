@@ -44,7 +44,7 @@ import numpy as np
 from .._linalg import cholesky_psd
 from .._validation import fail
 from ..random import ReplicationRandom
-from ._common import used_sources
+from ._common import FamilyWrapper, used_sources
 from .base import Family
 
 __all__ = ["AsymptoticFamily", "Estimate", "supports_asymptotic"]
@@ -66,7 +66,7 @@ def supports_asymptotic(family: Any) -> bool:
     return hasattr(family, "asymptotic_covariance") or hasattr(family, "fisher_information")
 
 
-class AsymptoticFamily:
+class AsymptoticFamily(FamilyWrapper):
     """A family whose draws are asymptotically normal estimates (see the module docstring).
 
     Parameters
@@ -85,28 +85,7 @@ class AsymptoticFamily:
                 "needs asymptotic_covariance or fisher_information for the asymptotic engine",
                 family,
             )
-        self.family = family
-        self.name = family.name
-        self.min_sample_size = family.min_sample_size
-        self.param_labels = family.param_labels
-
-    def __repr__(self) -> str:
-        return f"AsymptoticFamily({self.family!r})"
-
-    def describe(self) -> dict[str, Any]:
-        return self.family.describe()
-
-    def truth(self) -> Any:
-        return self.family.truth()
-
-    def broadcast(self, params: Any, size: int) -> Any:
-        return self.family.broadcast(params, size)
-
-    def flatten(self, params: Any) -> np.ndarray:
-        return self.family.flatten(params)
-
-    def unflatten(self, flat: np.ndarray) -> Any:
-        return self.family.unflatten(flat)
+        super().__init__(family)
 
     def covariance(self, params: Any) -> np.ndarray:
         """``V(theta)``, the covariance of ``sqrt(n)(theta_hat - theta)``, shape ``(..., p, p)``."""
@@ -139,10 +118,6 @@ class AsymptoticFamily:
         if not getattr(self.family, "weight_by_information", False):
             return None
         return np.asarray(self.family.fisher_information(params), dtype=float)
-
-    def sample(self, params: Any, n: int, rng: ReplicationRandom) -> np.ndarray:
-        """Raw points, from the wrapped family."""
-        return self.family.sample(params, n, rng)
 
     def statistics(self, data: Any) -> Estimate:
         """The wrapped family's estimate from raw ``data``, as an :class:`Estimate`."""

@@ -20,7 +20,7 @@ import numpy as np
 
 from .._validation import fail
 from ..random import ReplicationRandom
-from ._common import random_subset
+from ._common import FamilyWrapper, random_subset
 
 __all__ = ["Points", "PointsFamily"]
 
@@ -33,7 +33,7 @@ class Points:
     data: np.ndarray
 
 
-class PointsFamily:
+class PointsFamily(FamilyWrapper):
     """``family`` with the data points as its statistics (see the module docstring).
 
     Parameters
@@ -58,38 +58,13 @@ class PointsFamily:
     def __init__(self, family: Any) -> None:
         if not (hasattr(family, "sample") and hasattr(family, "statistics")):
             raise fail("family", "needs sample and statistics to keep its data points", family)
-        self.family = family
-        self.name = family.name
-        self.min_sample_size = family.min_sample_size
-        self.param_labels = family.param_labels
-
-    def __repr__(self) -> str:
-        return f"PointsFamily({self.family!r})"
-
-    def describe(self) -> dict[str, Any]:
-        return self.family.describe()
-
-    def truth(self) -> Any:
-        return self.family.truth()
-
-    def broadcast(self, params: Any, size: int) -> Any:
-        return self.family.broadcast(params, size)
-
-    def flatten(self, params: Any) -> np.ndarray:
-        return self.family.flatten(params)
-
-    def unflatten(self, flat: np.ndarray) -> Any:
-        return self.family.unflatten(flat)
+        super().__init__(family)
 
     def draw(self, params: Any, n: int, rng: ReplicationRandom, engine: str = "sample") -> Points:
         """``n`` points per replication from ``params`` (the wrapped family's ``sample``)."""
         if engine != "sample":
             raise fail("engine", "must be sample for a PointsFamily", engine)
         return Points(int(n), self.family.sample(params, n, rng))
-
-    def sample(self, params: Any, n: int, rng: ReplicationRandom) -> np.ndarray:
-        """Raw points, from the wrapped family."""
-        return self.family.sample(params, n, rng)
 
     def statistics(self, data: Any) -> Points:
         """The points themselves, after the wrapped family's validation."""
