@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 import json
-import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._progress import reporter
 from ._validation import check_int, fail
 from .engine import _package_version
 from .experiments import experiment_ids, get_experiment, run_experiment
@@ -190,7 +190,7 @@ def build_report(
     if root.exists() and not root.is_dir():
         raise fail("out", "must be a directory", str(out))
     root.mkdir(parents=True, exist_ok=True)
-    say = _reporter(progress)
+    say = reporter(progress)
     start = time.perf_counter()
     for number, eid in enumerate(ids, start=1):
         target = root / eid
@@ -250,11 +250,3 @@ lines. Click a figure for its SVG.</p>
     index.write_text(page, encoding="utf-8")
     say(f"report: {index} ({time.perf_counter() - start:.1f} s, {total_holds}/{total} agree)")
     return index
-
-
-def _reporter(progress: bool | Callable[[str], None]) -> Callable[[str], None]:
-    if callable(progress):
-        return progress
-    if progress:
-        return lambda line: print(line, file=sys.stderr, flush=True)
-    return lambda line: None

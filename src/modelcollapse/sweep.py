@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -38,6 +37,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._progress import reporter
 from ._validation import InvalidArgumentError, check_choice, check_int, fail
 from .config import BACKENDS, STORES, SweepConfig, cell_hash, load_config
 from .options import check_options, simulate_from_options
@@ -263,7 +263,7 @@ def run_sweep(
         raise fail("out", "a sweep needs a result directory: [sweep] out = DIR or --out", None)
     out_dir = Path(target)
     _check_out(out_dir)
-    say = _reporter(progress)
+    say = reporter(progress)
 
     cells = cfg.cells()
     grid_keys = list(cfg.grid)
@@ -363,11 +363,3 @@ def _finished(cell_dir: Path, key: str) -> Path | None:
 def _combine(cell_dir: Path, hashes: list[str]) -> pd.DataFrame:
     parts = [_read_table(p) for h in hashes if (p := _finished(cell_dir, h)) is not None]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-
-
-def _reporter(progress: bool | Callable[[str], None]) -> Callable[[str], None]:
-    if callable(progress):
-        return progress
-    if progress:
-        return lambda line: print(line, file=sys.stderr, flush=True)
-    return lambda line: None
