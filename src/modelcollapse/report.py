@@ -167,7 +167,7 @@ def build_report(
     out : path
         The report directory; each experiment's files go to ``out/<id>/``.
     quick : bool
-        Quick scale (about a minute for everything on two cores).
+        Quick scale (a minute or so for everything on two cores).
     only : sequence of str, optional
         Experiment ids to include (default: all, in registry order).
     replications, seed, workers
