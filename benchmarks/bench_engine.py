@@ -43,6 +43,13 @@ def write_section(start: str, end: str, section: str) -> None:
     path.write_text(text)
 
 
+def publish(start: str, end: str, section: str, write: bool = True) -> None:
+    """Print ``section`` and, unless ``write`` is false, put it into BENCHMARKS.md."""
+    print(section)
+    if write:
+        write_section(start, end, section)
+
+
 def timed(func, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -185,10 +192,7 @@ def main() -> None:
             END,
         ]
     )
-    print(section)
-    if args.no_write:
-        return
-    write_section(START, END, section)
+    publish(START, END, section, write=not args.no_write)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Callable
 
 import numpy as np
-from bench_engine import machine, write_section
+from bench_engine import machine, publish
 from scipy.optimize import minimize
 from scipy.special import expit
 from sklearn.linear_model import LogisticRegression, PoissonRegressor
@@ -250,10 +250,7 @@ def run(args: argparse.Namespace) -> None:
             END,
         ]
     )
-    print(section)
-    if args.no_write:
-        return
-    write_section(START, END, section)
+    publish(START, END, section, write=not args.no_write)
 
 
 def sklearn_version() -> str:

@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench_engine import machine, write_section
+from bench_engine import machine, publish
 
 START, END = "<!-- bench_memory:start -->", "<!-- bench_memory:end -->"
 HERE = Path(__file__).resolve().parent
@@ -206,10 +206,7 @@ def main() -> None:
             END,
         ]
     )
-    print(section)
-    if args.no_write:
-        return
-    write_section(START, END, section)
+    publish(START, END, section, write=not args.no_write)
 
 
 if __name__ == "__main__":

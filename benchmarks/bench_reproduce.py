@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_engine import machine, write_section
+from bench_engine import machine, publish
 
 from modelcollapse.experiments import experiment_ids, get_experiment, run_experiment
 
@@ -81,10 +81,7 @@ def main() -> None:
             end,
         ]
     )
-    print(section)
-    if args.no_write:
-        return
-    write_section(start, end, section)
+    publish(start, end, section, write=not args.no_write)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from bench_engine import machine, peak_mib, write_section
+from bench_engine import machine, peak_mib, publish
 
 import modelcollapse as mc
 
@@ -337,10 +337,7 @@ def main() -> None:
             END,
         ]
     )
-    print(section)
-    if args.no_write:
-        return
-    write_section(START, END, section)
+    publish(START, END, section, write=not args.no_write)
 
 
 if __name__ == "__main__":

@@ -234,25 +234,37 @@ def _run_plan_schedule(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model_params(args: argparse.Namespace) -> dict[str, Any]:
+    """The parameters of ``theory.model_constant`` for ``--family`` from ``--dim``,
+    ``--sigma2`` and (categorical, where the command has it) ``--p``."""
+    dim = 1 if args.dim is None else check_int("dim", args.dim, minimum=1)
+    if args.family in ("gaussian-mean", "gaussian-covariance"):
+        return {"cov": args.sigma2 * np.eye(dim)}
+    if args.family == "gaussian-variance":
+        return {"sigma2": args.sigma2}
+    if args.family == "linear-random":
+        return {"cov_x": np.eye(dim), "sigma2": args.sigma2}
+    if args.family in ("logistic", "poisson-regression"):
+        return {"beta": np.ones(dim)}
+    if args.family == "categorical" and getattr(args, "p", None) is not None:
+        try:
+            return {"p": [float(v) for v in args.p.split(",")]}
+        except ValueError:
+            raise UsageError(
+                f"--p: must be a comma list of probabilities (got {args.p!r})"
+            ) from None
+    if args.family == "linear-fixed":
+        raise UsageError(
+            "--family: linear-fixed needs a design matrix; use the Python API "
+            "theory.model_constant (got 'linear-fixed')"
+        )
+    return {}
+
+
 def _run_plan_weight(args: argparse.Namespace) -> int:
     from .planner import plan_weight
 
-    params: dict[str, Any] = {}
-    if args.family is not None:
-        dim = check_int("dim", args.dim, minimum=1)
-        if args.family in ("gaussian-mean", "gaussian-covariance"):
-            params["cov"] = args.sigma2 * np.eye(dim)
-        elif args.family == "gaussian-variance":
-            params["sigma2"] = args.sigma2
-        elif args.family == "linear-random":
-            params = {"cov_x": np.eye(dim), "sigma2": args.sigma2}
-        elif args.family in ("logistic", "poisson-regression"):
-            params["beta"] = np.ones(dim)
-        elif args.family == "linear-fixed":
-            raise UsageError(
-                "--family: linear-fixed needs a design matrix; use the Python API "
-                "planner.plan_weight with design= (got 'linear-fixed')"
-            )
+    params = {} if args.family is None else _model_params(args)
     plan = plan_weight(args.n_real, args.n_synth, args.family, **params)
     if args.format == "json":
         json.dump(_jsonable(plan.to_dict()), sys.stdout, indent=1, default=float)
@@ -847,29 +859,7 @@ def _run_weight_theory(args: argparse.Namespace) -> int:
 
             n = check_int("n", args.n, minimum=2)
             m = max(2, round(n / k))
-            params: dict[str, Any] = {}
-            dim = 1 if args.dim is None else check_int("dim", args.dim, minimum=1)
-            if args.family in ("gaussian-mean", "gaussian-covariance"):
-                params["cov"] = args.sigma2 * np.eye(dim)
-            elif args.family == "gaussian-variance":
-                params["sigma2"] = args.sigma2
-            elif args.family == "linear-random":
-                params["cov_x"] = np.eye(dim)
-                params["sigma2"] = args.sigma2
-            elif args.family in ("logistic", "poisson-regression"):
-                params["beta"] = np.ones(dim)
-            elif args.family == "categorical" and args.p is not None:
-                try:
-                    params["p"] = [float(v) for v in args.p.split(",")]
-                except ValueError:
-                    raise UsageError(
-                        f"--p: must be a comma list of probabilities (got {args.p!r})"
-                    ) from None
-            elif args.family == "linear-fixed":
-                raise UsageError(
-                    "--family: linear-fixed needs a design matrix; use the Python "
-                    "API theory.model_constant (got 'linear-fixed')"
-                )
+            params = _model_params(args)
             c = theory.model_constant(args.family, **params)
             values.update(
                 {
