@@ -27,10 +27,14 @@ def _gaussian_run(n0: int, schedule: str, generations: int):
     )
 
 
-def test_the_recommended_schedule_meets_the_inflation_target():
-    n0, generations, limit = 20, 30, 2.5
+@pytest.mark.parametrize(
+    ("n0", "generations", "limit", "kind"),
+    [(20, 30, 2.5, "exponential"), (100, 500, 3.0, "two-phase")],
+)
+def test_the_recommended_schedule_meets_the_inflation_target(n0, generations, limit, kind):
     plan = plan_schedule(n0, generations, max_inflation=limit)
     best = plan.best
+    assert best["family"] == kind
     assert best["verdict"] == "stable" and best["inflation"] <= limit
     assert (plan.candidates.inflation <= limit).all()
     assert best["total_synthetic"] == plan.candidates.total_synthetic.min()

@@ -14,6 +14,7 @@ from modelcollapse.schedules import (
     Power,
     Proportional,
     TLog,
+    TwoPhase,
     WeightFunction,
     parse_schedule,
     parse_weight,
@@ -30,6 +31,9 @@ def test_named_schedules_give_their_formulas():
     assert TLog(100, 2.0).sizes(5).tolist() == expected.tolist()
     assert Explicit([5, 6, 7]).sizes(2).tolist() == [5, 6]
     assert FromCallable(lambda t: 2 * t + 1).sizes(3).tolist() == [3, 5, 7]
+    # Constant up to `until`, then n (t/until)^(1+s), continuous at the switch.
+    expected = np.floor(10 * np.maximum(t / 3, 1.0) ** 2 + 0.5).astype(int)
+    assert TwoPhase(10, 3, 1.0).sizes(5).tolist() == expected.tolist() == [10, 10, 10, 18, 28]
 
 
 def test_sizes_are_int64_and_rounded_half_up():
@@ -52,6 +56,7 @@ def test_zero_generations_gives_empty_schedule():
         ("exponential:n0=10,c=3", [30, 90, 270]),
         ("tlog:n0=100,a=0", [100, 200, 300]),
         ("list:4,5,6", [4, 5, 6]),
+        ("two-phase:n=10,until=2,s=0", [10, 10, 15]),
         ("250", [250, 250, 250]),
         (" constant : n = 3 ".replace(" : ", ":"), [3, 3, 3]),
     ],
@@ -67,6 +72,7 @@ def test_text_form_round_trips():
         Power(100, 0.5),
         Exponential(10, 1.5),
         TLog(50, 2.0),
+        TwoPhase(40, 7, 0.25),
         Explicit([1, 2, 3]),
     ]:
         again = parse_schedule(str(schedule))
@@ -86,6 +92,8 @@ def test_text_form_round_trips():
         ("exp:n0=100,c=0.5", "must lie in [1, inf]"),
         ("hello", "must be an integer or KIND:KEY=VALUE"),
         ("list:", "must list at least one size"),
+        ("two-phase:n=10,until=0,s=1", "until: must be an integer >= 1"),
+        ("two-phase:n=10,s=1", "two-phase needs n=..., until=..., s=..."),
     ],
 )
 def test_bad_schedule_text_names_argument_and_value(text, fragment):

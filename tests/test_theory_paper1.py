@@ -115,6 +115,13 @@ def test_harmonic_limits_of_named_schedules():
     # Bias of order n^(-gamma): power needs gamma (1 + s) > 1.
     assert paper1.harmonic_limit(mc.Power(1, 0.5), gamma=0.5) == math.inf
     assert math.isclose(paper1.harmonic_limit(mc.Power(1, 3.0), gamma=0.5), math.pi**2 / 6)
+    # Two-phase: `until` constant terms, then a Hurwitz-zeta tail; against a direct sum whose
+    # tail beyond 10^6 is about 3e-11.
+    t = np.arange(1, 10**6 + 1.0)
+    direct = float(np.sum(1.0 / (5.0 * np.maximum(t / 7.0, 1.0) ** 3)))
+    assert math.isclose(paper1.harmonic_limit(mc.TwoPhase(5, 7, 2.0)), direct, rel_tol=1e-9)
+    assert paper1.harmonic_limit(mc.TwoPhase(5, 7, 0.0)) == math.inf
+    assert paper1.collapse_verdict(mc.TwoPhase(5, 7, 0.5)) == "stable"
 
 
 @pytest.mark.parametrize(

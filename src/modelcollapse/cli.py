@@ -54,7 +54,8 @@ def _add_simulate(sub: Any) -> None:
         ),
         epilog=(
             "Schedules: constant:n=100 | linear:n=100 | power:n0=100,s=0.5 | exp:n0=100,c=2 | "
-            "tlog:n0=100,a=2 | list:100,200,400 | a bare integer. Example: modelcollapse simulate "
+            "tlog:n0=100,a=2 | two-phase:n=100,until=50,s=1 | list:100,200,400 | a bare "
+            "integer. Example: modelcollapse simulate "
             "--family gaussian --variance unbiased --n0 100 --schedule constant:n=100 "
             "--generations 500 --replications 10000 --seed 0 --engine exact"
         ),
@@ -161,8 +162,8 @@ def _add_plan(sub: Any) -> None:
     sched = kinds.add_parser(
         "schedule",
         help="the cheapest growing schedule that meets a target",
-        description="The cheapest power or exponential schedule for T generations from n0 "
-        "real points that meets one target, beside constant and linear schedules.",
+        description="The cheapest power, exponential or two-phase schedule for T generations "
+        "from n0 real points that meets one target, beside constant and linear schedules.",
     )
     sched.add_argument("--n0", type=int, required=True, help="real sample size at generation 0")
     sched.add_argument("--generations", type=int, required=True, help="horizon T")

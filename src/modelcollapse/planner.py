@@ -9,12 +9,15 @@ Both answers come from the theory layer, never from simulation:
     generation-``T`` fit beats the real-data fit is ``Q_T = (1/pi) arctan(2/sqrt(r_T))`` (one
     parameter; ``d = 2`` has its own closed form). A target on either, or a budget of synthetic
     samples, is a condition on ``sum 1/n_t``. The planner searches the growing families
-    (``power:n0=A,s=S``: ``A t^(1+S)``; ``exp:n0=A,c=C``: ``A C^t``), for each shape the smallest
-    scale that meets the target (or, under a budget, the largest that fits), and returns the
-    cheapest; constant and linear schedules are shown beside it. For a fixed horizon a constant
-    size is the cheapest way to bound ``sum 1/n_t`` (``sum n_t`` is smallest when the sizes are
-    equal), but it collapses as ``T`` grows: the recommendation is the cheapest schedule whose
-    verdict is ``stable``.
+    (``power:n0=A,s=S``: ``A t^(1+S)``; ``exp:n0=A,c=C``: ``A C^t``; ``two-phase:n=A,until=U,s=S``:
+    ``A`` up to generation ``U``, then ``A (t/U)^(1+S)``), for each shape the smallest scale that
+    meets the target (or, under a budget, the largest that fits), and returns the cheapest;
+    constant and linear schedules are shown beside it. For a fixed horizon a constant size is
+    the cheapest way to bound ``sum 1/n_t`` (``sum n_t`` is smallest when the sizes are equal),
+    but it collapses as ``T`` grows: the recommendation is the cheapest schedule whose verdict
+    is ``stable``. A two-phase schedule is the compromise: constant for most of the horizon, it
+    grows over its last part (``U`` is searched among fractions of ``T``, never ``U >= T``, so
+    the growth is part of the plan) and stays stable beyond it.
 :func:`plan_weight`
     Fresh real data (paper 2): ``n_real`` real and ``n_synth`` synthetic points per generation,
     ``k = n_real / n_synth``: the optimal weight ``w* = (sqrt(k^2 + 4k) - k)/2``, and the limiting
@@ -40,6 +43,10 @@ __all__ = ["SchedulePlan", "WeightPlan", "plan_schedule", "plan_weight"]
 #: Growth exponents ``S`` of ``power:n0=A,s=S`` and bases ``C`` of ``exp:n0=A,c=C`` searched.
 POWER_SHAPES = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
 EXP_SHAPES = (1.001, 1.005, 1.01, 1.02, 1.05, 1.1, 1.2, 1.5, 2.0)
+#: Switch points ``U`` (fractions of the horizon ``T``) and exponents ``S`` of
+#: ``two-phase:n=A,until=U,s=S`` searched.
+TWO_PHASE_UNTIL = (0.5, 0.75, 0.9)
+TWO_PHASE_SHAPES = (0.5, 1.0, 2.0)
 #: Largest sum of sizes considered (beyond, a candidate is dropped as impractical).
 _MAX_TOTAL = 2.0**62
 
@@ -251,11 +258,16 @@ def plan_schedule(
         rows.append(pick(lambda a, s=s: f"power:n0={a},s={s:g}", "power"))
     for c in EXP_SHAPES:
         rows.append(pick(lambda a, c=c: f"exp:n0={a},c={c:g}", "exponential"))
+    for until in sorted({int(f * generations) for f in TWO_PHASE_UNTIL} - {0}):
+        for s in TWO_PHASE_SHAPES:
+            rows.append(
+                pick(lambda a, u=until, s=s: f"two-phase:n={a},until={u},s={s:g}", "two-phase")
+            )
     found = [r for r in rows if r is not None]
     if not found:
         raise fail(
             "target",
-            "no power or exponential schedule meets it within 2^62 samples",
+            "no power, exponential or two-phase schedule meets it within 2^62 samples",
             {k: v for k, v in target.items() if k not in ("n0", "generations", "dim")},
         )
     candidates = pd.DataFrame(found).sort_values(order, kind="stable").reset_index(drop=True)

@@ -15,6 +15,8 @@ text                        ``n(t)``                       class
 ``power:n0=100,s=0.5``      ``n0 t^(1+s)``                 :class:`Power`
 ``exp:n0=100,c=2``          ``n0 c^t``                     :class:`Exponential`
 ``tlog:n0=100,a=2``         ``n0 t log(t+1)^a``            :class:`TLog`
+``two-phase:n=100,until=50,s=1``  ``n`` up to ``until``, then  :class:`TwoPhase`
+                            ``n (t/until)^(1+s)``
 ``list:100,200,400``        the listed sizes, in order     :class:`Explicit`
 ``100``                     short for ``constant:n=100``   :class:`Constant`
 ==========================  =============================  ==========================
@@ -48,6 +50,7 @@ __all__ = [
     "Schedule",
     "Shrinkage",
     "TLog",
+    "TwoPhase",
     "WeightFunction",
     "WeightRule",
     "parse_schedule",
@@ -198,6 +201,27 @@ class TLog(Schedule):
         return f"tlog:n0={self.n0},a={_real_text(self.a)}"
 
 
+class TwoPhase(Schedule):
+    """``n(t) = n`` for ``t <= until``, then ``n (t/until)^(1+s)``: constant, then power growth.
+
+    Within a horizon ``T`` near ``until`` it costs nearly what a constant size does (the cheapest
+    way to bound ``sum 1/n_t`` over a fixed horizon), while its growing tail keeps
+    ``sum 1/n_t`` finite for ``s > 0``, so the recursion does not collapse if it runs on.
+    """
+
+    def __init__(self, n: int, until: int, s: float) -> None:
+        self.n = _size("n", n)
+        self.until = _size("until", until)
+        self.s = check_real("s", s, lower=-1.0)
+
+    def _values(self, t: np.ndarray) -> np.ndarray:
+        ratio = np.maximum(t / self.until, 1.0)
+        return self.n * np.power(ratio, 1.0 + self.s)
+
+    def __str__(self) -> str:
+        return f"two-phase:n={self.n},until={self.until},s={_real_text(self.s)}"
+
+
 class Explicit(Schedule):
     """The listed sizes: ``n(t) = sizes[t - 1]``."""
 
@@ -242,6 +266,7 @@ _SCHEDULE_KINDS: dict[str, tuple[type[Schedule], tuple[str, ...]]] = {
     "exp": (Exponential, ("n0", "c")),
     "exponential": (Exponential, ("n0", "c")),
     "tlog": (TLog, ("n0", "a")),
+    "two-phase": (TwoPhase, ("n", "until", "s")),
 }
 
 

@@ -34,7 +34,7 @@ from scipy.special import loggamma, polygamma, psi, zeta
 from scipy.stats import chi, norm
 
 from .._validation import check_int, check_real, fail
-from ..schedules import Constant, Exponential, Linear, Power, Schedule, TLog
+from ..schedules import Constant, Exponential, Linear, Power, Schedule, TLog, TwoPhase
 from ._common import estimator, full_sizes, sizes_array
 
 __all__ = [
@@ -232,6 +232,8 @@ def harmonic_limit(schedule: Schedule, gamma: float = 1.0) -> float | None:
     power ``n0 t^(1+s)``   ``zeta(1+s) / n0`` for ``s > 0``, else ``inf``
     exp ``n0 c^t``      ``1 / (n0 (c - 1))`` for ``c > 1``, else ``inf``
     tlog ``n0 t log(t+1)^a``  finite iff ``a > 1`` (computed numerically)
+    two-phase           ``(u + u^(1+s) zeta(1+s, u+1)) / n`` for ``s > 0`` (``u`` = until,
+                        ``zeta(p, q)`` the Hurwitz zeta function), else ``inf``
     ==================  ===============================================================
 
     For ``gamma != 1`` (bias of order ``n^(-gamma)``) the same rules apply to
@@ -260,6 +262,12 @@ def harmonic_limit(schedule: Schedule, gamma: float = 1.0) -> float | None:
         if gamma < 1 or (gamma == 1 and schedule.a <= 1):
             return math.inf
         return _tlog_sum(schedule.n0, schedule.a, gamma)
+    if isinstance(schedule, TwoPhase):
+        p = gamma * (1.0 + schedule.s)
+        if p <= 1:
+            return math.inf
+        u = schedule.until
+        return schedule.n**-gamma * (u + u**p * float(zeta(p, u + 1)))
     return None
 
 
