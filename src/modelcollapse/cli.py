@@ -605,17 +605,17 @@ def _run_recurse(args: argparse.Namespace) -> int:
     mean = summarise(frame)
     mean.to_csv(out / "summary.csv")
     groups = [
-        ("wasserstein[", "Wasserstein-1 / sd (numeric columns)"),
-        ("var_ratio[", "variance ratio (numeric columns)"),
-        ("tv[", "total variation (categorical columns)"),
-        ("lost[", "categories lost"),
+        ("wasserstein[", "Wasserstein-1 / sd (numeric columns)", "distance (column sd units)"),
+        ("var_ratio[", "variance ratio (numeric columns)", "variance / real variance (ratio)"),
+        ("tv[", "total variation (categorical columns)", "distance (probability)"),
+        ("lost[", "categories lost", "categories lost (categories)"),
     ]
-    present = [(p, t) for p, t in groups if any(c.startswith(p) for c in mean.columns)]
+    present = [g for g in groups if any(c.startswith(g[0]) for c in mean.columns)]
     fig, axes = new_figure(max(1, len(present)))
-    for ax, (prefix, title) in zip(axes, present, strict=False):
+    for ax, (prefix, title, ylabel) in zip(axes, present, strict=False):
         for column in (c for c in mean.columns if c.startswith(prefix)):
             ax.plot(mean.index, mean[column], label=column[len(prefix) : -1])
-        ax.set(xlabel="generation", title=title)
+        ax.set(xlabel="generation t", ylabel=ylabel, title=title)
         ax.legend(fontsize=7)
     fig.savefig(out / "recurse.png", dpi=110)
     last = mean.iloc[-1]

@@ -20,6 +20,9 @@ name               value                                            family hook
 ``cdf_error``      ``int (F_t - F)^2 dF`` (exact, nonparametric)    ``cdf_error``
 =================  ==============================================  =================
 
+Each metric records its unit (:attr:`Metric.unit`: squared data units, nats, probability^2,
+cells, ...); :func:`axis_label` puts it on a plot's axis.
+
 A collapsed variance (exactly zero after underflow) gives ``kl = risk = inf`` deliberately, as
 does an absorbing boundary of a discrete family (``lam = 0``, ``p`` in ``{0, 1}``, a lost cell);
 a failed fit (a GLM on separable data: the MLE does not exist) has ``param_error = inf`` and
@@ -37,7 +40,7 @@ import numpy as np
 from ._validation import fail
 from .families.base import Family
 
-__all__ = ["METRICS", "Metric", "available_metrics", "compute_metrics"]
+__all__ = ["METRICS", "Metric", "available_metrics", "axis_label", "compute_metrics"]
 
 
 def _sum_trailing(x: np.ndarray, ndim: int) -> np.ndarray:
@@ -76,69 +79,89 @@ def _cells_lost(family: Any, truth: Any, params: Any, eps: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Metric:
-    """A named metric with the family hook it needs."""
+    """A named metric with the family hook it needs and the unit of its values (used in axis
+    labels: squared data units for a squared error of the mean, nats for a KL, ...)."""
 
     name: str
     description: str
     hook: str
     func: Callable[[Any, Any, Any, float], np.ndarray]
+    unit: str = ""
 
 
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in (
-        Metric("mean_error", "squared error of the mean", "mean", _mean_error),
         Metric(
-            "cov_error", "squared (Frobenius) error of the (co)variance", "covariance", _cov_error
+            "mean_error",
+            "squared error of the mean",
+            "mean",
+            _mean_error,
+            unit="squared data units",
         ),
-        Metric("kl", "KL(truth || model)", "kl", lambda f, t, p, e: f.kl(t, p)),
+        Metric(
+            "cov_error",
+            "squared (Frobenius) error of the (co)variance",
+            "covariance",
+            _cov_error,
+            unit="squared variance units",
+        ),
+        Metric("kl", "KL(truth || model)", "kl", lambda f, t, p, e: f.kl(t, p), unit="nats"),
         Metric(
             "risk",
             "population risk E_truth[-log p_model(X)]",
             "cross_entropy",
             lambda f, t, p, e: f.cross_entropy(t, p),
+            unit="nats",
         ),
         Metric(
             "sigma2",
             "variance (mean variance tr(cov)/d in d dimensions)",
             "scale",
             lambda f, t, p, e: f.scale(p),
+            unit="variance units",
         ),
         Metric(
             "collapsed",
             "1 if sigma2 <= eps else 0",
             "scale",
             lambda f, t, p, e: (f.scale(p) <= e).astype(float),
+            unit="fraction of replications",
         ),
         Metric(
             "prob_error",
             "squared error of the cell probabilities, mean over cells",
             "probabilities",
             _prob_error,
+            unit="probability^2",
         ),
         Metric(
             "cells_lost",
             "number of cells whose probability has reached 0",
             "probabilities",
             _cells_lost,
+            unit="cells",
         ),
         Metric(
             "param_error",
             "squared error of the coefficient vector |theta - theta*|^2 (inf for a failed fit)",
             "coefficients",
             _param_error,
+            unit="squared coefficient units",
         ),
         Metric(
             "fit_failed",
             "1 where the fit failed (separation, divergence: no estimate), else 0",
             "converged",
             _fit_failed,
+            unit="fraction of replications",
         ),
         Metric(
             "cdf_error",
             "int (F_t - F)^2 dF of a nonparametric fit, exact from its atoms",
             "cdf_error",
             lambda f, t, p, e: f.cdf_error(p),
+            unit="probability^2",
         ),
     )
 }
@@ -184,3 +207,12 @@ def compute_metrics(
             name: np.asarray(METRICS[name].func(family, truth, params, eps), dtype=float)
             for name in chosen
         }
+
+
+def axis_label(metric: str, what: str | None = None) -> str:
+    """An axis label for values of ``metric``: ``what`` (the metric's description by default)
+    followed by its unit in parentheses, e.g. ``"mean error (squared data units)"``."""
+    if metric not in METRICS:
+        raise fail("metric", f"must be one of {', '.join(METRICS)}", metric)
+    entry = METRICS[metric]
+    return f"{what or entry.description} ({entry.unit})"

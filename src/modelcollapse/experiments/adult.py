@@ -381,20 +381,20 @@ def _xu2025_adult(ctx: Context) -> Outcome:
         xscale="symlog",
         yscale="log",
         xlabel="generation t",
-        ylabel="E|mu_t - mu|^2 (standardised units)",
+        ylabel="E|mu_t - mu|^2 (squared standardised units)",
         title="Numeric columns: mean error (dashed: (tr Sigma/n0)(1 + r_t))",
     )
     axes[1].set(
         xscale="symlog",
         yscale="log",
         xlabel="generation t",
-        ylabel="median tr(Sigma_t)/d",
+        ylabel="median tr(Sigma_t)/d (standardised variance units)",
         title="Numeric columns: variance (collapse -> 0)",
     )
     axes[2].set(
         xscale="symlog",
         xlabel="generation t",
-        ylabel="categories lost (sum over columns, mean)",
+        ylabel="categories lost, sum over columns (categories)",
         title=f"Categorical columns ({sum(c.truth().p.size for c in columns.values())} categories)",
     )
     for ax in axes:

@@ -19,6 +19,7 @@ import pandas as pd
 from .. import theory
 from ..engine import simulate, simulate_weights
 from ..families import make_family
+from ..metrics import axis_label
 from ..plots import new_figure, plot_band, plot_theory
 from .registry import Context, Experiment, Outcome, Verdict, register
 from .xu2025 import _count, _within
@@ -67,7 +68,7 @@ def _theory(ctx: Context) -> Outcome:
     axes[0].axvline(INV_PHI, color="grey", linewidth=0.8, linestyle=":")
     axes[0].set(
         xlabel="weight on real data w",
-        ylabel="R(w, k) = limiting error / (C/n)",
+        ylabel="R(w, k) = limiting error / (C/n) (ratio)",
         ylim=(0, 3),
         title="Unified limiting error (o: w*, x: naive)",
     )
@@ -84,7 +85,7 @@ def _theory(ctx: Context) -> Outcome:
     axes[1].set(
         xscale="log",
         xlabel="k = n_real / n_synth",
-        ylabel="weight, or R",
+        ylabel="weight w, or R (dimensionless)",
         title="Optimal against naive weight (R at w* equals w*)",
     )
     t = np.arange(31)
@@ -92,7 +93,9 @@ def _theory(ctx: Context) -> Outcome:
         axes[2].plot(t, theory.error_trajectory(wi, 1.0, 30), label=f"w = {wi:.3g}")
     _, v = theory.greedy_weights(100, [100] * 30, [100] * 30)
     axes[2].plot(t, v * 100, label="greedy w_t", linestyle="--", color="black")
-    axes[2].set(xlabel="generation t", ylabel="e_t / (C/n)", title="Error over generations, k = 1")
+    axes[2].set(
+        xlabel="generation t", ylabel="e_t / (C/n) (ratio)", title="Error over generations, k = 1"
+    )
     for ax in axes:
         ax.legend(fontsize=7)
     key = pd.DataFrame(rows)
@@ -483,7 +486,11 @@ def _plot_sweep(table: pd.DataFrame, panels: list[Panel], k: float) -> Any:
                 linestyle="--",
                 label=f"w*(k C_synth/C_real) = {float(theory.optimal_weight(panel.k_eff(k))):.3f}",
             )
-        ax.set(xlabel="weight on real data w", ylabel="mean error, t in window", title=panel.title)
+        ax.set(
+            xlabel="weight on real data w",
+            ylabel=axis_label(panel.metric, "mean error, t in window"),
+            title=panel.title,
+        )
         ax.legend(fontsize=7)
     for ax in axes[len(panels) :]:
         ax.set_visible(False)
@@ -803,7 +810,9 @@ def _fig7(ctx: Context) -> Outcome:
         plot_theory(
             ax, part.t, part.theory, "theory" + (" (exact)" if panel.exact else " (first order)")
         )
-        ax.set(xlabel="generation t", ylabel="mean error", title=panel.title)
+        ax.set(
+            xlabel="generation t", ylabel=axis_label(panel.metric, "mean error"), title=panel.title
+        )
         ax.legend(fontsize=7)
         last = part.iloc[-1]
         key_rows.append(
@@ -952,7 +961,7 @@ def _fig9(ctx: Context) -> Outcome:
             )
         ax.set(
             xlabel="k = n / m",
-            ylabel=f"mean error, t = {window[0]}..{window[-1]}",
+            ylabel=axis_label(panel.metric, f"mean error, t = {window[0]}..{window[-1]}"),
             title=panel.title,
         )
         ax.legend(fontsize=7)

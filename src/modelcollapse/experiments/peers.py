@@ -102,7 +102,7 @@ def _regression(ctx: Context) -> Outcome:
     ax.axhline(bound, color="grey", linestyle=":", linewidth=1.0, label="(pi^2/6) c")
     ax.set(
         xlabel="generation t",
-        ylabel="E|beta_t - beta|^2",
+        ylabel="E|beta_t - beta|^2 (squared coefficient units)",
         yscale="log",
         title=f"Fixed-design regression, d = {d}, n = {n}",
     )
@@ -228,7 +228,7 @@ def _bounds(ctx: Context) -> Outcome:
         ax.plot(part.k, part.bertrand, linestyle=":", label="Bertrand-style bound")
         ax.set(
             xlabel="generation k",
-            ylabel="P(sigma_k > eps)",
+            ylabel="P(sigma_k > eps) (probability)",
             yscale="log",
             ylim=(max(1e-6, float(part.exact.min()) / 3), 1.5),
             title=f"n = {n}, eps = {eps}",

@@ -325,7 +325,7 @@ def _discrete(ctx: Context) -> Outcome:
     plot_theory(ax, t, het_exact, "(1 - sum p^2)(1 - 1/n0)(1 - 1/n)^t")
     ax.set(
         xlabel="generation t",
-        ylabel="E[1 - sum_i p_t,i^2]",
+        ylabel="E[1 - sum_i p_t,i^2] (probability)",
         yscale="log",
         title=f"Heterozygosity, Zipf K = {_ZIPF_K}, n0 = n = {n}",
     )
@@ -334,7 +334,7 @@ def _discrete(ctx: Context) -> Outcome:
     plot_band(ax, t, lost, lost_se, "simulated", marker="")
     plot_theory(ax, t, lost_exact, "exact (Wright-Fisher)")
     ax.axhline(_ZIPF_K - 1, color="grey", linestyle=":", linewidth=1.0, label="K - 1")
-    ax.set(xlabel="generation t", ylabel="E[cells lost]", title="Lost cells")
+    ax.set(xlabel="generation t", ylabel="E[cells lost] (cells)", title="Lost cells")
     ax.legend(fontsize=7)
     ax = axes[2]
     cells = np.arange(1, _ZIPF_K + 1)
@@ -342,7 +342,7 @@ def _discrete(ctx: Context) -> Outcome:
     plot_theory(ax, cells, cell_exact[-1], "exact")
     ax.set(
         xlabel="cell i (p_i proportional to 1/i)",
-        ylabel=f"P(cell i lost by t = {horizon})",
+        ylabel=f"P(cell i lost by t = {horizon}) (probability)",
         title="Rare cells are lost first",
     )
     ax.legend(fontsize=7)
@@ -353,8 +353,8 @@ def _discrete(ctx: Context) -> Outcome:
     plot_theory(ax, ab["n"], ab["exact"], "exact (binomial chain)")
     ax.plot(ab["n"], ab["diffusion"], linestyle=":", label="diffusion 2 n ln 2")
     ax.set(
-        xlabel="synthetic size n",
-        ylabel="E[generation of first lost cell]",
+        xlabel="synthetic size n (points)",
+        ylabel="E[generation of first lost cell] (generations)",
         xlim=(0, None),
         ylim=(0, None),
         title="Absorption time, K = 2, p = 1/2, n0 = n",
@@ -370,7 +370,7 @@ def _discrete(ctx: Context) -> Outcome:
         plot_theory(ax, x, part.exact, f"n = {size}, exact", color=line.get_color())
     ax.set(
         xlabel="t / n",
-        ylabel="P(no cell lost by generation t)",
+        ylabel="P(no cell lost by generation t) (probability)",
         yscale="log",
         xlim=(0.0, float((visible.t / visible.n).max())),
         ylim=(0.3 / r, 1.5),

@@ -266,7 +266,8 @@ def run_experiment(
 
 def _figure_problems(figures: dict[str, Any]) -> list[str]:
     """Panels that break the house style: every panel with data has a legend and both axis
-    labels (an empty list when all do)."""
+    labels, and its y label ends with the unit in parentheses, e.g. ``"mean error (squared
+    data units)"`` (an empty list when all do)."""
     problems = []
     for name, figure in figures.items():
         for i, ax in enumerate(figure.axes):
@@ -278,6 +279,7 @@ def _figure_problems(figures: dict[str, Any]) -> list[str]:
                     ("legend", ax.get_legend() is not None),
                     ("x label", bool(ax.get_xlabel())),
                     ("y label", bool(ax.get_ylabel())),
+                    ("unit on the y label", ax.get_ylabel().rstrip().endswith(")")),
                 )
                 if not ok
             ]

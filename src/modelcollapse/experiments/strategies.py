@@ -155,8 +155,12 @@ def _cell(kind: str, strategy: str, n: int, generations: int, reps: int, seed: A
 
 
 _KINDS = {
-    "gaussian": ("Gaussian N(0, 1), mean error", "E|mu_t - mu|^2", True),
-    "logistic": (f"Logistic regression, beta = {list(_BETA)}", "E|beta_t - beta|^2", False),
+    "gaussian": ("Gaussian N(0, 1), mean error", "E|mu_t - mu|^2 (squared data units)", True),
+    "logistic": (
+        f"Logistic regression, beta = {list(_BETA)}",
+        "E|beta_t - beta|^2 (squared coefficient units)",
+        False,
+    ),
 }
 
 
@@ -324,8 +328,8 @@ def _run(ctx: Context) -> Outcome:
     ax.set(
         xscale="log",
         yscale="log",
-        xlabel="points drawn over the run (real + synthetic)",
-        ylabel="error at T / (C/n)",
+        xlabel="points drawn over the run, real + synthetic (points)",
+        ylabel="error at T / (C/n) (ratio)",
         title="Error against cost",
     )
     ax.legend(fontsize=7)

@@ -144,12 +144,12 @@ def _fig3(ctx: Context) -> Outcome:
     table = pd.DataFrame(rows)
     axes[0].set(
         xlabel="generation T",
-        ylabel=f"% of replications with sigma2_T <= {eps}",
+        ylabel=f"replications with sigma2_T <= {eps} (%)",
         title="Collapse percentage",
     )
     axes[1].set(
         xlabel="generation T",
-        ylabel="sigma2_T",
+        ylabel="sigma2_T (variance units, sigma^2 = 1)",
         yscale="log",
         title="Maximum and median of sigma2_T",
     )
@@ -296,8 +296,12 @@ def _random_walk(ctx: Context) -> Outcome:
                 "theory mean +- 1.96 sd" if sign > 0 else "_",
             )
         plot_theory(axes2[i], t, mean_log, "_")
-        axes[i].set(title=f"mu_t, {label}", xlabel="generation t", ylabel="mu_t")
-        axes2[i].set(title=f"log sigma2_t, {label}", xlabel="generation t", ylabel="log sigma2_t")
+        axes[i].set(title=f"mu_t, {label}", xlabel="generation t", ylabel="mu_t (data units)")
+        axes2[i].set(
+            title=f"log sigma2_t, {label}",
+            xlabel="generation t",
+            ylabel="log sigma2_t (log variance units)",
+        )
         axes[i].legend(fontsize=7)
         axes2[i].legend(fontsize=7)
         for g in (50, 100, 250, 500):
@@ -511,19 +515,19 @@ def _schedules(ctx: Context) -> Outcome:
     axes[0].set(
         xscale="log",
         xlabel="generation t",
-        ylabel=f"P(sigma2_t <= {eps})",
+        ylabel=f"P(sigma2_t <= {eps}) (probability)",
         title="Collapse probability (unbiased); dashed: exact",
     )
     axes[1].set(
         xscale="log",
         yscale="log",
         xlabel="generation t",
-        ylabel="median sigma2_t",
+        ylabel="median sigma2_t (variance units)",
         title="Median variance (unbiased)",
     )
     axes_walk[0].set(
-        xlabel="sum_{s<=t} 1/n_s",
-        ylabel="mean log sigma2_t",
+        xlabel="sum_{s<=t} 1/n_s (1/points)",
+        ylabel="mean log sigma2_t (log variance units)",
         title="The walk of log sigma2_t\nagainst sum 1/n_t (unbiased)",
     )
     for ax in (*axes, axes_walk[0]):
@@ -633,7 +637,7 @@ def _linear_small_n(ctx: Context, horizon: int, ax: object, key_index: int) -> p
         xscale="log",
         yscale="log",
         xlabel="generation t",
-        ylabel="median sigma2_t",
+        ylabel="median sigma2_t (variance units)",
         title="Linear growth n_t = n t\n(dashed: exp of the exact E log sigma2_t)",
     )
     ax.legend(fontsize=7)
@@ -718,7 +722,7 @@ def _win_probability(ctx: Context) -> Outcome:
         ax.set(
             xscale="log",
             xlabel="generation T",
-            ylabel="Q_T = P(|theta_T - theta*| < |theta_0 - theta*|)",
+            ylabel="Q_T = P(|theta_T - theta*| < |theta_0 - theta*|) (probability)",
             ylim=(0, 0.52),
             title=f"{title}\npoints: simulated; dashed: exact; dotted: plug-in",
         )
@@ -988,13 +992,13 @@ def _bias(ctx: Context) -> Outcome:
         xscale="log",
         yscale="log",
         xlabel="generation t",
-        ylabel="E sigma2_t",
+        ylabel="E sigma2_t (variance units)",
         title="Mean variance (points: simulated, dashed: exact)",
     )
     axes[1].set(
         xscale="log",
         xlabel="generation t",
-        ylabel=f"P(sigma2_t <= {eps})",
+        ylabel=f"P(sigma2_t <= {eps}) (probability)",
         title="Collapse probability (dashed: exact)",
     )
     for ax in axes:
@@ -1211,7 +1215,7 @@ def _general_family(ctx: Context) -> Outcome:
         )
         ax.set(
             xlabel="generation t",
-            ylabel="n0 E|theta_t - theta*|^2 in the V*^-1 metric / d",
+            ylabel="n0 E|theta_t - theta*|^2 in the V*^-1 metric / d (dimensionless)",
             title=f"Risk inflation, {s_name}",
         )
         ax.legend(fontsize=7)
