@@ -81,6 +81,35 @@ def test_sampler_draws_atoms_with_their_masses():
     assert fam.sample(empty, 1000, _rng(3, r)).min() >= atoms[0, 2]
 
 
+def test_engine_draws_order_statistics_and_sample_shuffles_them():
+    """The engine's statistics are the sorted levels (drawn as order statistics); ``sample``
+    gives the same points in a uniformly random order; components in any order work."""
+    fam = mc.EmpiricalCDF()
+    r, n = 2000, 6
+    truth = fam.broadcast(fam.truth(), r)
+    real = fam.draw(truth, n, _rng(4, r), "sample")
+    assert np.all(np.diff(real.levels, axis=-1) >= 0)
+    # The k-th order statistic of n uniforms is Beta(k, n + 1 - k), mean k/(n + 1).
+    mean, se = real.levels.mean(axis=0), real.levels.std(axis=0, ddof=1) / np.sqrt(r)
+    assert np.all(np.abs(mean - np.arange(1, n + 1) / (n + 1)) <= 4 * se), mean
+    points = fam.sample(truth, n, _rng(4, r))
+    np.testing.assert_allclose(np.sort(stats.norm.cdf(points), axis=-1), real.levels, rtol=1e-13)
+    # In a random order: the first point is a single uniform draw, and each of the n! orders
+    # is equally likely (sorted rows: 1/720 of them).
+    first = stats.norm.cdf(points[:, 0])
+    assert abs(first.mean() - 0.5) <= 4 * np.sqrt(1 / 12 / r)
+    assert np.mean(np.all(np.diff(points, axis=-1) > 0, axis=-1)) < 0.01
+    # A model whose components are not sorted draws the same law, sorted.
+    levels = np.tile(np.array([6.0, 5.0, 4.0, 3.0, 2.0, 1.0]) / 7, (4, 1))
+    model = EmpiricalModel(levels, np.tile([0.6 / 2, 0.4 / 4], (4, 1)), (2, 4))
+    big = 200000
+    drawn = fam.draw(model, big, _rng(5, 4), "sample").levels
+    assert np.all(np.diff(drawn, axis=-1) >= 0)
+    freq = (drawn[..., None] == levels[:, None, :]).mean(axis=1)
+    p = fam.masses(model)
+    assert np.all(np.abs(freq - p) <= 4 * np.sqrt(p * (1 - p) / big)), freq
+
+
 def test_first_synthetic_sample_is_a_bootstrap_of_the_real_data():
     fam = mc.EmpiricalCDF()
     truth = fam.broadcast(fam.truth(), 50)

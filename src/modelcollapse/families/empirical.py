@@ -24,6 +24,14 @@ the component ``j`` whose cumulative weight interval holds ``u``, then the atom
 ``floor((u - W_{j-1}) / (w_j) n_j)`` of that component (the CDF is linear in the atom index inside
 a component), never a search over atoms.
 
+Order statistics. The statistics of a sample are its levels in increasing order, and the sample
+engine draws them as such: sorted uniforms (normalised partial sums of ``n + 1`` exponentials,
+``O(n)``) through the inverse CDF give one sorted run per component of the model, which a stable
+sort merges in linear time. Every component of a fitted model is then sorted, and the error
+below sorts the atoms by the same linear-time merge. Nothing depends on this order for
+correctness, only for speed; :meth:`EmpiricalCDF.sample` returns the points in a uniformly random
+order (the order statistics shuffled), and its statistics are exactly what the engine draws.
+
 Error. ``cdf_error = int (F_t - F)^2 dF`` exactly: with ``u_i = F(a_i)`` the atoms' levels,
 sorted, and ``c_i`` the cumulative mass up to the ``i``-th, ``F_t(F^-1(u))`` is the step
 function ``c_i`` on ``[u_i, u_{i+1})`` (``u_0 = c_0 = 0``, ``u_{A+1} = 1``), so
@@ -55,6 +63,9 @@ from ._common import DataFamily, as_data, random_subset, used_sources
 
 __all__ = ["ContinuousLaw", "EmpiricalCDF", "EmpiricalModel", "SampleStats"]
 
+#: Elements per block of rows in the inverse-CDF sampler (a few arrays of this size stay in
+#: cache).
+_BLOCK_ELEMENTS = 2**15
 #: Smallest uniform used for inversion (``F^-1(0)`` would be ``-inf``): ``2^-54``.
 _U_MIN = 2.0**-54
 
@@ -166,26 +177,65 @@ class EmpiricalCDF(DataFamily):
         offset = np.concatenate([[0], np.cumsum(params.sizes)[:-1]]).astype(np.intp)
         return params.levels, weight, lower, upper, sizes, offset
 
-    def _sample_with(self, state: Any, m: int, rng: ReplicationRandom) -> np.ndarray:
-        """``m`` levels per replication (see :meth:`sample` for the points)."""
-        u = rng.uniform((m,))
-        if state is None:  # the truth: levels are uniform (F^-1(0) would be -inf)
-            return np.maximum(u, _U_MIN)
+    @staticmethod
+    def _locate(state: Any, u: np.ndarray) -> np.ndarray:
+        """The atoms at uniforms ``u`` (shape ``(R, m)``, in ``[0, 1)``): inverse-CDF sampling
+        in closed form (module docstring). Nondecreasing ``u`` give nondecreasing atoms inside
+        each component when the component's levels are sorted. Works through blocks of rows
+        that fit in cache (about 3x faster than whole arrays at ``m = 10^4``)."""
         levels, weight, lower, upper, sizes, offset = state
-        u = u * upper[:, -1:]  # total mass (1 up to rounding)
-        if sizes.size == 1:
-            j = np.zeros(u.shape, dtype=np.intp)
-        else:
-            j = np.zeros(u.shape, dtype=np.intp)
-            for k in range(sizes.size - 1):  # loop over the (one or two) components
-                j += u >= upper[:, k : k + 1]
-        low = np.take_along_axis(lower, j, axis=-1)
-        w = np.take_along_axis(weight, j, axis=-1)
-        n = sizes[j]
+        r, atoms = levels.shape
+        out = np.empty(u.shape)
+        rows = max(1, _BLOCK_ELEMENTS // max(1, u.shape[1]))
         with np.errstate(divide="ignore", invalid="ignore"):
-            pos = np.floor((u - low) / w * n)
-        index = np.clip(np.nan_to_num(pos), 0.0, n - 1.0).astype(np.intp) + offset[j]
-        return np.take_along_axis(levels, index, axis=-1)
+            scale = sizes / weight  # atoms per unit of mass, (R, J)
+        top = sizes - 1.0
+        for a in range(0, r, rows):
+            b = min(a + rows, r)
+            us = u[a:b] * upper[a:b, -1:]  # total mass (1 up to rounding)
+            j = np.zeros(us.shape, dtype=np.intp)
+            for k in range(sizes.size - 1):  # loop over the (one or two) components
+                j += us >= upper[a:b, k : k + 1]
+            cell = j + np.arange(b - a)[:, None] * sizes.size  # flat (replication, component)
+            us -= lower[a:b].ravel().take(cell)
+            us *= scale[a:b].ravel().take(cell)
+            np.floor(us, out=us)
+            np.clip(us, 0.0, top.take(j), out=us)
+            index = us.astype(np.intp)
+            index += offset.take(j)
+            index += np.arange(b - a)[:, None] * atoms
+            levels[a:b].ravel().take(index, out=out[a:b])
+        return out
+
+    def _ordered(self, state: Any, n: int, rng: ReplicationRandom) -> np.ndarray:
+        """The levels of ``n`` points drawn from a model (``state`` from :meth:`_sampler`), in
+        increasing order: the order statistics, drawn as such. The ``n`` sorted uniforms are the
+        normalised partial sums of ``n + 1`` exponentials, and inverse-CDF sampling maps them to
+        each component's atoms in order, so a model with sorted components yields one sorted run
+        per component, merged by a stable sort in linear time (no ``O(n log n)`` sort of ``n``
+        random values). Whatever the order of the atoms, the result is exactly the sorted
+        sample of ``n`` independent draws."""
+        u = np.cumsum(rng.standard_exponential((n + 1,)), axis=-1)
+        u = u[:, :n] / u[:, n:]
+        if state is None:  # the truth: levels are uniform (F^-1(0) would be -inf)
+            return np.maximum(u, _U_MIN, out=u)
+        levels = self._locate(state, u)
+        if state[4].size > 1:
+            levels = np.sort(levels, axis=-1, kind="stable")
+        return levels
+
+    def _sample_with(self, state: Any, m: int, rng: ReplicationRandom) -> np.ndarray:
+        """``m`` levels per replication in a uniformly random order (see :meth:`sample`): the
+        order statistics of :meth:`_ordered`, shuffled by sorting ``m`` uniform keys, so that
+        ``statistics(sample(...))`` is exactly what the sample engine draws."""
+        levels = self._ordered(state, m, rng)
+        shuffle = np.argsort(rng.uniform((m,)), axis=-1)
+        return np.take_along_axis(levels, shuffle, axis=-1)
+
+    def _draw_sample(self, params: Any, n: int, rng: ReplicationRandom) -> SampleStats:
+        """The statistics of ``n`` points: their levels in increasing order (:meth:`_ordered`),
+        all at once (the model holds ``R x (n + m)`` atoms anyway)."""
+        return SampleStats(n, self._ordered(self._sampler(params), n, rng))
 
     def sample(self, params: Any, n: int, rng: ReplicationRandom) -> np.ndarray:
         """``n`` raw points from ``params`` per replication, ``F^-1`` of the drawn levels."""
@@ -201,16 +251,17 @@ class EmpiricalCDF(DataFamily):
         return np.asarray(self.law.cdf(as_data(data)), dtype=float)
 
     def _statistics(self, data: np.ndarray) -> SampleStats:
-        """The levels themselves, shape ``(R, n)``."""
-        return SampleStats(data.shape[1], np.array(data, dtype=float))
+        """The levels in increasing order (the order statistics), shape ``(R, n)``."""
+        return SampleStats(data.shape[1], np.sort(np.asarray(data, dtype=float), axis=-1))
 
     # -- fitting ---------------------------------------------------------------------------
     def pool(self, a: SampleStats, b: SampleStats) -> SampleStats:
-        return SampleStats(a.count + b.count, np.concatenate([a.levels, b.levels], axis=-1))
+        both = np.concatenate([a.levels, b.levels], axis=-1)
+        return SampleStats(a.count + b.count, np.sort(both, axis=-1, kind="stable"))
 
     def subsample(self, stats: SampleStats, m: int, rng: ReplicationRandom) -> SampleStats:
         """``m`` of the points drawn without replacement."""
-        index = random_subset(rng, stats.count, m)
+        index = np.sort(random_subset(rng, stats.count, m), axis=-1)  # keeps the levels sorted
         return SampleStats(int(m), np.take_along_axis(stats.levels, index, axis=-1))
 
     def fit(self, sources: Sequence[SampleStats], weights: Sequence[float]) -> EmpiricalModel:
@@ -282,16 +333,36 @@ class EmpiricalCDF(DataFamily):
 
     def cdf_error(self, params: Any) -> np.ndarray:
         """``int (F_t - F)^2 dF``, exact from the sorted atoms (module docstring); 0 for the
-        truth."""
+        truth. The atoms are sorted by a stable sort, which merges the components in linear
+        time when each is sorted (as the statistics of this family are); the work goes through
+        blocks of rows that fit in cache."""
         if isinstance(params, ContinuousLaw):
             return np.zeros(params.batch)
-        order = np.argsort(params.levels, axis=-1)
-        u = np.take_along_axis(params.levels, order, axis=-1)
-        level = np.cumsum(np.take_along_axis(_masses(params), order, axis=-1), axis=-1)
-        shape = u.shape[:-1]
-        left = np.concatenate([np.zeros((*shape, 1)), u], axis=-1)
-        right = np.concatenate([u, np.ones((*shape, 1))], axis=-1)
-        level = np.concatenate([np.zeros((*shape, 1)), level], axis=-1)
-        right -= level
-        left -= level
-        return np.sum(right * right * right - left * left * left, axis=-1) / 3.0
+        levels = np.asarray(params.levels, dtype=float)
+        shape, atoms = levels.shape[:-1], levels.shape[-1]
+        flat = levels.reshape(-1, atoms)
+        mass = np.broadcast_to(
+            np.asarray(params.atom_mass, dtype=float), (*shape, len(params.sizes))
+        ).reshape(flat.shape[0], -1)
+        starts = np.cumsum(params.sizes)[:-1]
+        value = np.empty(flat.shape[0])
+        rows = max(1, _BLOCK_ELEMENTS // atoms)
+        for a in range(0, flat.shape[0], rows):
+            b = min(a + rows, flat.shape[0])
+            order = np.argsort(flat[a:b], axis=-1, kind="stable")
+            u = flat[a:b].ravel().take(order + np.arange(b - a)[:, None] * atoms)
+            # Each sorted atom's mass, from the component its index falls in.
+            step = np.empty(order.shape)
+            step[...] = mass[a:b, :1]
+            for k, start in enumerate(starts):
+                step += (order >= start) * (mass[a:b, k + 1 : k + 2] - mass[a:b, k : k + 1])
+            level = np.cumsum(step, axis=-1)
+            # sum_i [(u_{i+1} - c_i)^3 - (u_i - c_i)^3] / 3 with u_0 = c_0 = 0, u_{A+1} = 1.
+            right = np.empty((b - a, atoms + 1))
+            right[:, :-1] = u
+            right[:, -1] = 1.0
+            right[:, 1:] -= level
+            left = u - level
+            total = np.sum(right * right * right, axis=-1) - np.sum(left * left * left, axis=-1)
+            value[a:b] = total / 3.0
+        return value.reshape(shape)
