@@ -260,13 +260,16 @@ def _run_sweeps(
     generations: int,
     window: np.ndarray,
 ) -> list[tuple[Any, float, dict[str, tuple[float, float]]]]:
-    """Run weight sweeps ``(members, weights, m, seed, tag)``: each split across the workers,
-    all in one pool. Returns ``(tag, index in the job's weights, w, result)`` per weight, in
+    """Run weight sweeps ``(members, weights, m, seed, tag)``, all in one pool. A job's weights
+    are split into parts only as far as needed for about four calls per worker: the weights of
+    one call share their noise draws (common random numbers), so splitting them draws the noise
+    again in each part. Returns ``(tag, index in the job's weights, w, result)`` per weight, in
     the order given."""
     calls, owners = [], []
+    parts = math.ceil(4 * ctx.workers / len(jobs)) if ctx.workers > 1 else 1
     for members, weights, m, seed, tag in jobs:
         family, offset = members[0].family(), 0
-        for part in _split(weights, ctx.workers):
+        for part in _split(weights, parts):
             calls.append(
                 (
                     family,

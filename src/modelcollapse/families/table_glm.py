@@ -192,7 +192,9 @@ class LogisticTable(LogisticRegression):
         rows = bootstrap_rows(rng, n, self.rows)
         # Gathered from the scaled table: the same numbers as scaling the gathered rows (the
         # scales are powers of two), so statistics(sample(...)) equals draw(...) exactly.
-        z = self._design[:, rows].transpose(1, 0, 2)
+        z = _feature_major(rows.shape[0], self.dim, n)  # each feature contiguous: fast passes
+        for k in range(self.dim):
+            np.take(self._design[k], rows, out=z[:, k])
         if params.covariates == "real":
             return z, self._y[rows]
         eta = np.einsum("rkn,rk->rn", z, np.asarray(params.beta, dtype=float))
