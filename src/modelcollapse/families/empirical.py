@@ -66,6 +66,8 @@ __all__ = ["ContinuousLaw", "EmpiricalCDF", "EmpiricalModel", "SampleStats"]
 #: Elements per block of rows in the inverse-CDF sampler (a few arrays of this size stay in
 #: cache).
 _BLOCK_ELEMENTS = 2**15
+#: The largest double below 1.
+_U_BELOW_ONE = 1.0 - 2.0**-53
 #: Smallest uniform used for inversion (``F^-1(0)`` would be ``-inf``): ``2^-54``.
 _U_MIN = 2.0**-54
 
@@ -216,7 +218,8 @@ class EmpiricalCDF(DataFamily):
         random values). Whatever the order of the atoms, the result is exactly the sorted
         sample of ``n`` independent draws."""
         u = np.cumsum(rng.standard_exponential((n + 1,)), axis=-1)
-        u = u[:, :n] / u[:, n:]
+        # In [0, 1) as a uniform generator's draws (1.0 only if the last spacing is 0).
+        u = np.minimum(u[:, :n] / u[:, n:], _U_BELOW_ONE)
         if state is None:  # the truth: levels are uniform (F^-1(0) would be -inf)
             return np.maximum(u, _U_MIN, out=u)
         levels = self._locate(state, u)
@@ -243,7 +246,7 @@ class EmpiricalCDF(DataFamily):
 
     def _points(self, levels: np.ndarray) -> np.ndarray:
         """``F^-1(u)``; levels are kept in ``[2^-54, 1 - 2^-53]`` so the points are finite."""
-        u = np.clip(levels, _U_MIN, 1.0 - 2.0**-53)
+        u = np.clip(levels, _U_MIN, _U_BELOW_ONE)
         return np.asarray(self.law.ppf(u), dtype=float)
 
     def _check_data(self, data: Any) -> np.ndarray:
