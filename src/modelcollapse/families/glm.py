@@ -39,7 +39,11 @@ the processor's cache:
    unchanged) while at least one in eight still runs, then only the running ones.
 3. A replication whose step does not shrink, whose ``H`` is not positive definite, or which has
    not converged after 10 steps restarts from its starting point with damped Newton: the step is
-   halved until the objective rises (Armijo), for at most 100 iterations.
+   halved until the objective rises (Armijo), for at most 100 iterations. Near the optimum the
+   rise a step promises (half the slope ``g'd``) can fall below the objective's rounding while
+   the step is still above ``tol`` (a flat direction: a small gradient, a long step); the
+   objective cannot arbitrate there, so a step below ``1e-5 (1 + max|beta|)`` whose slope is
+   below ``1e-12 (1 + |objective|)`` is taken whole and the fit has converged.
 
 Failure. For the logistic model the MLE does not exist when the data are separable (some
 ``beta`` classifies every point of positive weight correctly); the damped iteration checks this
@@ -114,6 +118,9 @@ _PREDICTED = 1e-3
 #: A damped step that cannot raise the objective is still accepted below this relative size
 #: (the objective's rounding noise hides progress there).
 _TOL_FLAT = 1e-5
+#: The objective's relative resolution: a damped step whose slope ``g'd`` is below
+#: ``_RESOLUTION (1 + |objective|)`` promises a rise the objective cannot show.
+_RESOLUTION = 1e-12
 #: Armijo's sufficient-increase constant and the number of step halvings allowed.
 _ARMIJO = 1e-4
 _HALVINGS = 50
@@ -477,13 +484,20 @@ class _GLM(DataFamily):
             size = np.max(np.abs(step), axis=-1)
             scale = 1.0 + np.max(np.abs(current), axis=-1)
             small = ~stuck & (size <= _TOL * scale)
+            # A flat direction at the optimum: the rise is below the objective's rounding.
+            slope = np.sum(score * step, axis=-1)
+            small |= (
+                ~stuck
+                & (size <= _TOL_FLAT * scale)
+                & (slope <= _RESOLUTION * (1.0 + np.abs(value[idx])))
+            )
             beta[idx[small]] = current[small] + step[small]
             converged[idx[small]] = True
             curvature[idx[small]] = info[small]
             # Backtracking line search on the rest.
             search = np.flatnonzero(~stuck & ~small)
             t = np.ones(search.size)
-            slope = np.sum(score[search] * step[search], axis=-1)
+            slope = slope[search]
             pending = np.arange(search.size)
             for _ in range(_HALVINGS):
                 if pending.size == 0:
