@@ -247,7 +247,7 @@ def _sweep_cell(
 
 
 def _split(weights: list[float], parts: int) -> list[list[float]]:
-    """``weights`` in at most ``parts`` contiguous, nearly equal groups (one per worker)."""
+    """``weights`` in at most ``parts`` contiguous, nearly equal groups."""
     parts = max(1, min(parts, len(weights)))
     chunks = np.array_split(np.asarray(weights, dtype=float), parts)
     return [[float(w) for w in chunk] for chunk in chunks]
