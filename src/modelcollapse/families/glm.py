@@ -315,18 +315,20 @@ class _GLM(DataFamily):
         used = used_sources(sources, weights)
         total = float(sum(s.count for s, _ in used))
         blocks = []
-        gram = 0.0
         for s, w in used:
             point_weight = w / s.count * (total if self._rescale else 1.0)
             blocks.append(_Block(s.x, s.y, point_weight, np.einsum("rkn,rn->rk", s.x, s.y)))
-            if self.dim <= _PAIRS_MAX_DIM:
-                outer = np.einsum("rkn,rln->rkl", s.x, s.x)
-            else:  # batched BLAS, as for the information in _derivatives (3x faster at p = 6)
-                outer = np.matmul(s.x, s.x.transpose(0, 2, 1))
-            gram = gram + point_weight * outer
         beta, converged, info = self._newton(blocks, self._start(used))
-        # A fit whose information vanishes in some direction is numerically at infinity.
-        if not np.all(np.asarray(self._ridge) > 0.0):  # some direction is unpenalised
+        # A fit whose information vanishes in some direction is numerically at infinity (only
+        # possible where some direction is unpenalised).
+        if not np.all(np.asarray(self._ridge) > 0.0):
+            gram = 0.0
+            for b in blocks:
+                if self.dim <= _PAIRS_MAX_DIM:
+                    outer = np.einsum("rkn,rln->rkl", b.x, b.x)
+                else:  # batched BLAS, as for the information in _derivatives (3x at p = 6)
+                    outer = np.matmul(b.x, b.x.transpose(0, 2, 1))
+                gram = gram + b.weight * outer
             converged &= weakest_curvature(info, gram) >= _MIN_CURVATURE
         return GLMParams(beta, converged, "synthetic")
 
