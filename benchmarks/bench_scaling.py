@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from bench_engine import machine, peak_mib, publish
@@ -130,9 +131,9 @@ def main() -> None:
     unique = {case: sorted({p for ps in points[case].values() for p in ps}) for case in CASES}
     families = {case: case.make() for case in CASES}
 
-    def run(case: Case, point: tuple[int, int, int]) -> None:
+    def run(case: Case, point: tuple[int, int, int], metrics: list[str] | None = None) -> Any:
         r, t, n = point
-        mc.simulate(
+        return mc.simulate(
             families[case],
             n0=n,
             schedule=n,
@@ -141,6 +142,7 @@ def main() -> None:
             seed=0,
             engine=case.engine,
             record="final",
+            metrics=metrics,
         )
 
     # Warm up imports, caches and the allocator: the largest R first, so that glibc has raised
@@ -231,19 +233,9 @@ def main() -> None:
 
     def final_mean(case: Case, metric: str) -> tuple[int, float]:
         """Mean of ``metric`` at the last generation of the case's longest run."""
-        r, t, n = points[case]["T"][-1]
-        result = mc.simulate(
-            families[case],
-            n0=n,
-            schedule=n,
-            generations=t,
-            replications=r,
-            seed=0,
-            engine=case.engine,
-            record="final",
-            metrics=[metric],
-        )
-        return t, float(np.mean(result.values(metric)[:, -1]))
+        point = points[case]["T"][-1]
+        result = run(case, point, [metric])
+        return point[1], float(np.mean(result.values(metric)[:, -1]))
 
     sample = [c for c in CASES if c.engine == "sample"]
     exact_n = [results[c][points[c]["n"][-1]][0] / results[c][points[c]["n"][0]][0] for c in exact]
