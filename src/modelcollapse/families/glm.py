@@ -133,9 +133,6 @@ _QUADRATURE_ROWS = 512
 #: The Newton iteration works on all replications (masking those done) until fewer than one in
 #: ``_SUBSET_BELOW`` still runs (copying a subset costs about as much as an iteration).
 _SUBSET_BELOW = 8
-#: Up to this dimension the information is summed from the products ``x_j x_k`` (one array per
-#: pair), beyond it by a batched matrix product.
-_PAIRS_MAX_DIM = 4
 #: Gauss-Legendre rule of the logistic information (see the module docstring).
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(256)
 _GL_T_MAX = 10.0
@@ -184,8 +181,6 @@ class _GLM(DataFamily):
 
     def __init__(self, beta: Any, dim: Any, cov: Any, synthetic_cov: Any) -> None:
         init_covariate_model(self, beta, dim, cov, synthetic_cov)
-        p = self.dim
-        self._pairs = np.triu_indices(p)
 
     @property
     def _point_size(self) -> int:  # type: ignore[override]
@@ -259,8 +254,7 @@ class _GLM(DataFamily):
         beta = self._drawable(params)
         # With an isotropic law the covariates are the normal draws themselves (no copy).
         x = self.law(params).columns(rng.standard_normal((self.dim, n)))
-        eta = np.einsum("rkn,rk->rn", x, beta)
-        return x, self._labels(eta, n, rng), beta
+        return x, self._labels(_linear_predictor(x, beta), n, rng), beta
 
     def _draw_sample(self, params: GLMParams, n: int, rng: ReplicationRandom) -> GLMData:
         # The statistics are the data themselves: drawn whole, never in pieces.
@@ -317,18 +311,14 @@ class _GLM(DataFamily):
         blocks = []
         for s, w in used:
             point_weight = w / s.count * (total if self._rescale else 1.0)
-            blocks.append(_Block(s.x, s.y, point_weight, np.einsum("rkn,rn->rk", s.x, s.y)))
+            blocks.append(_Block(s.x, s.y, point_weight, _times_vector(s.x, s.y)))
         beta, converged, info = self._newton(blocks, self._start(used))
         # A fit whose information vanishes in some direction is numerically at infinity (only
         # possible where some direction is unpenalised).
         if not np.all(np.asarray(self._ridge) > 0.0):
             gram = 0.0
             for b in blocks:
-                if self.dim <= _PAIRS_MAX_DIM:
-                    outer = np.einsum("rkn,rln->rkl", b.x, b.x)
-                else:  # batched BLAS, as for the information in _derivatives (3x at p = 6)
-                    outer = np.matmul(b.x, b.x.transpose(0, 2, 1))
-                gram = gram + b.weight * outer
+                gram = gram + b.weight * np.matmul(b.x, b.x.transpose(0, 2, 1))
             converged &= weakest_curvature(info, gram) >= _MIN_CURVATURE
         return GLMParams(beta, converged, "synthetic")
 
@@ -356,46 +346,37 @@ class _GLM(DataFamily):
         (each replication's arithmetic is the same whatever the slicing).
         """
         r, p = beta.shape
-        rows_q, cols_q = self._pairs
-        small = p <= _PAIRS_MAX_DIM
         score = -self._ridge * beta
-        packed = np.zeros((r, rows_q.size))
         info = np.zeros((r, p, p))
         separated = np.ones(r, dtype=bool)
-        signed = beta * self._sign
+        signed = (beta * self._sign)[:, None, :]
         with np.errstate(over="ignore", invalid="ignore"):
             for b in blocks:
                 n = b.y.shape[1]
                 size = min(r, max(_SLICE_MIN_ROWS, _SLICE_POINTS // n))
-                first = np.empty((size, n))
+                first = np.empty((size, 1, n))
                 second = np.empty((size, n))
-                pairs = np.empty((rows_q.size, size, n)) if small else None
+                scaled = np.empty((size, p, n))
                 for a in range(0, r, size):
                     rows = slice(a, min(a + size, r))
                     k = rows.stop - a
                     x = b.x[rows]
-                    eta = np.einsum("rkn,rk->rn", x, signed[rows], out=first[:k])
+                    # Batched matrix products: one BLAS call per replication, so the same
+                    # arithmetic whatever the slice; 1.7-2.5x faster than einsum at 10^4
+                    # points per replication, as fast at 100.
+                    eta = np.matmul(signed[rows], x, out=first[:k])[:, 0]
                     if separation:  # every point on its side of the hyperplane
                         side = (2.0 * b.y[rows] - 1.0) * self._sign
                         separated[rows] &= np.all(side * eta > 0.0, axis=-1)
                     mean, var = self._moments(eta, second[:k])
-                    part = np.einsum("rkn,rn->rk", x, mean)
+                    part = _times_vector(x, mean)
                     np.subtract(b.xy[rows], part, out=part)
                     part *= b.weight
                     score[rows] += part
-                    if small:
-                        for q, (i, j) in enumerate(zip(rows_q, cols_q, strict=True)):
-                            np.multiply(x[:, i], x[:, j], out=pairs[q, :k])
-                        part = np.einsum("qrn,rn->rq", pairs[:, :k], var)
-                        part *= b.weight
-                        packed[rows] += part
-                    else:
-                        info[rows] += b.weight * np.matmul(
-                            x * var[:, None, :], x.transpose(0, 2, 1)
-                        )
-        if small:
-            info[:, rows_q, cols_q] = packed
-            info[:, cols_q, rows_q] = packed
+                    xv = np.multiply(x, var[:, None, :], out=scaled[:k])
+                    part = np.matmul(xv, x.transpose(0, 2, 1))
+                    part *= b.weight
+                    info[rows] += part
         if np.any(self._ridge):
             info += np.eye(p) * self._ridge  # diag(ridge)
         return score, info, separated
@@ -404,7 +385,7 @@ class _GLM(DataFamily):
         value = -0.5 * np.sum(self._ridge * beta * beta, axis=-1)
         with np.errstate(over="ignore", invalid="ignore"):
             for b in blocks:
-                eta = np.einsum("rkn,rk->rn", b.x, beta)
+                eta = _linear_predictor(b.x, beta)
                 value = value + b.weight * self._log_likelihood(eta, b.y)
         return value
 
@@ -581,6 +562,17 @@ class _GLM(DataFamily):
         ``n E|beta_hat - beta*|^2`` of one fit, paper 2's constant for the GLMs."""
         params = GLMParams(self.beta, np.bool_(True), covariates)
         return float(np.trace(self.asymptotic_covariance(params)))
+
+
+def _linear_predictor(x: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """``x_i' beta`` of every point, shape ``(r, n)``, for ``x`` of shape ``(r, p, n)``: one BLAS
+    call per replication (the same arithmetic whatever the batch it sits in)."""
+    return np.matmul(beta[:, None, :], x)[:, 0]
+
+
+def _times_vector(x: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``sum_i x_i v_i`` per replication, shape ``(r, p)``, for ``x`` of shape ``(r, p, n)``."""
+    return np.matmul(x, v[:, :, None])[:, :, 0]
 
 
 def _feature_major(r: int, p: int, n: int) -> np.ndarray:

@@ -42,7 +42,14 @@ import numpy as np
 from .._validation import check_choice, check_finite, fail
 from ..random import ReplicationRandom
 from ._common import as_data, bootstrap_rows
-from .glm import PENALTIES, GLMData, GLMParams, LogisticRegression, _feature_major
+from .glm import (
+    PENALTIES,
+    GLMData,
+    GLMParams,
+    LogisticRegression,
+    _feature_major,
+    _linear_predictor,
+)
 
 __all__ = ["LogisticTable"]
 
@@ -117,7 +124,6 @@ class LogisticTable(LogisticRegression):
         self.dim = p
         self.rows = rows
         self.columns = names
-        self._pairs = np.triu_indices(p)
         self.min_sample_size = p
         self.param_labels = ("intercept", *names)
         self.weight_by_information = False
@@ -197,7 +203,7 @@ class LogisticTable(LogisticRegression):
             np.take(self._design[k], rows, out=z[:, k])
         if params.covariates == "real":
             return z, self._y[rows]
-        eta = np.einsum("rkn,rk->rn", z, np.asarray(params.beta, dtype=float))
+        eta = _linear_predictor(z, np.asarray(params.beta, dtype=float))
         return z, self._labels(eta, n, rng)
 
     def _scale(self, x: np.ndarray, axis: int) -> np.ndarray:
