@@ -164,6 +164,31 @@ def test_same_seed_same_result_whatever_the_chunk_size(engine):
     assert not np.array_equal(base, other)
 
 
+def test_large_samples_use_smaller_blocks_with_the_same_guarantees():
+    """Above 1,024 points per replication the sample engine's blocks shrink (block_size_for);
+    the result still does not depend on the chunk size or the number of workers."""
+    family = mc.Gaussian()
+    common = {
+        "n0": 50,
+        "schedule": 3000,
+        "n_real": 50,
+        "weight": 0.3,
+        "generations": 3,
+        "replications": 700,
+        "seed": 4,
+        "engine": "sample",
+    }
+    base = mc.simulate(family, **common)
+    assert base.config["block_size"] == 256
+    assert mc.simulate(family, **{**common, "engine": "exact"}).config["block_size"] == BLOCK_SIZE
+    for kwargs in ({"chunk_size": 1}, {"chunk_size": 600}, {"workers": 2}):
+        again = mc.simulate(family, **common, **kwargs)
+        assert np.array_equal(base.flat_params, again.flat_params), kwargs
+    # The replications of complete blocks do not depend on how many replications follow.
+    fewer = mc.simulate(family, **{**common, "replications": 512})
+    assert np.array_equal(fewer.flat_params, base.flat_params[:512])
+
+
 def test_rerun_reproduces_and_seedless_runs_record_their_seed():
     res = mc.simulate(mc.Gaussian(), n0=10, schedule=10, generations=5, replications=50)
     assert np.array_equal(res.rerun().flat_params, res.flat_params)

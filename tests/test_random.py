@@ -7,6 +7,7 @@ from modelcollapse.random import (
     SharedNoise,
     as_seed_sequence,
     block_seed,
+    block_size_for,
 )
 
 
@@ -48,6 +49,39 @@ def test_per_replication_parameters_are_split_across_blocks():
 def test_chunk_must_start_on_a_block():
     with pytest.raises(ValueError, match="multiple"):
         ReplicationRandom(np.random.SeedSequence(0), 5, 10)
+    with pytest.raises(ValueError, match="multiple of 64"):
+        ReplicationRandom(np.random.SeedSequence(0), 100, 10, block_size=64)
+
+
+def test_block_size_for_large_samples():
+    assert [block_size_for(p) for p in (1, 100, 1024)] == [BLOCK_SIZE] * 3
+    sizes = [block_size_for(p) for p in (1025, 2048, 2049, 10_000, 10**5, 10**7)]
+    assert sizes == [512, 512, 256, 64, 16, 16]
+    for p in (1025, 3000, 10_000, 50_000):  # a power of two, at most 2^20 points per block
+        b = block_size_for(p)
+        assert b & (b - 1) == 0 and b * p <= 2**20 < 2 * b * p
+
+
+def test_smaller_blocks_are_their_own_streams_and_do_not_depend_on_chunking():
+    root = np.random.SeedSequence(5)
+    whole = ReplicationRandom(root, 0, 200, block_size=64)
+    a = whole.standard_normal((3,))
+    lam = np.linspace(0.5, 9.0, 200)
+    p = whole.poisson(lam)
+    parts = [ReplicationRandom(root, s, min(64, 200 - s), block_size=64) for s in (0, 64, 128, 192)]
+    assert np.array_equal(a, np.concatenate([q.standard_normal((3,)) for q in parts]))
+    assert np.array_equal(
+        p,
+        np.concatenate(
+            [q.poisson(lam[s : s + 64]) for s, q in zip((0, 64, 128, 192), parts, strict=True)]
+        ),
+    )
+    # Block b is seeded by its index alone: a default reader of the first 64 replications
+    # draws what the first small block draws.
+    first = ReplicationRandom(root, 0, 64).standard_normal((3,))
+    assert np.array_equal(first, a[:64])
+    with pytest.raises(Exception, match="block_size"):
+        ReplicationRandom(root, 0, 10, block_size=0)
 
 
 def test_chisquare_is_exact_for_huge_degrees_of_freedom():

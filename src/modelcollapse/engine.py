@@ -31,7 +31,7 @@ from .families.asymptotic import AsymptoticFamily
 from .families.base import Family
 from .families.points import PointsFamily
 from .metrics import available_metrics
-from .random import BLOCK_SIZE, ReplicationRandom, SharedNoise, as_seed_sequence
+from .random import BLOCK_SIZE, ReplicationRandom, SharedNoise, as_seed_sequence, block_size_for
 from .regimes import Regime, make_regime
 from .results import Recorder, SimulationResult
 from .schedules import (
@@ -58,8 +58,9 @@ _AUTO_RECORD_ALL = 2_000_000
 _AUTO_RECORD_MAX = 4_000_000
 #: Replications per chunk for the exact engine (memory is O(chunk), not O(n)).
 _EXACT_CHUNK = 64 * BLOCK_SIZE
-#: Upper bound on random draws held at once by the sample engine.
-_SAMPLE_DRAWS = 2**23
+#: Points per replication chunk of the sample engine (rounded up to whole blocks): arrays of
+#: 8 MB of doubles, near the processor's cache.
+_SAMPLE_POINTS = 2**20
 
 
 def _package_version() -> str:
@@ -202,12 +203,14 @@ def simulate(
     eps : float
         Collapse threshold for the ``collapsed`` metric: ``sigma2 <= eps``.
     chunk_size : int, optional
-        Replications held in memory at once (rounded up to whole blocks of
-        :data:`~modelcollapse.random.BLOCK_SIZE`). Affects memory and speed, never results.
+        Replications held in memory at once, rounded up to whole random blocks (of
+        :data:`~modelcollapse.random.BLOCK_SIZE` replications, or fewer where the sample engine
+        draws more than 1,024 points per replication:
+        :func:`~modelcollapse.random.block_size_for`). Affects memory and speed, never results.
     workers : int
         Processes sharing the replications, in ranges of whole random blocks (at most one per
-        block of :data:`~modelcollapse.random.BLOCK_SIZE` replications). The result is identical
-        for any number of workers; the family, schedules and weight rule must be picklable.
+        block). The result is identical for any number of workers; the family, schedules and
+        weight rule must be picklable.
 
     Returns
     -------
@@ -407,19 +410,20 @@ class _Plan:
                     self.engine,
                 )
             self.stepper = PointsFamily(family)
+        # Random blocks: BLOCK_SIZE replications, fewer where the sample engine draws more than
+        # 1,024 points per replication (block_size_for), so that a chunk stays near the cache.
+        largest = int(max(self.n0, self.n_synth.max(initial=0), self.n_fresh.max(initial=0)))
+        self.block = BLOCK_SIZE if self.engine != "sample" else block_size_for(largest)
         if chunk_size is None:
             if self.engine in ("exact", "asymptotic"):
                 chunk = _EXACT_CHUNK
             else:
-                largest = int(
-                    max(self.n0, self.n_synth.max(initial=0), self.n_fresh.max(initial=0))
-                )
                 if self.regime.pools:  # data-level statistics hold the whole pool
                     largest = int(self.n0 + self.n_synth.sum() + self.n_fresh.sum())
-                chunk = _SAMPLE_DRAWS // max(1, min(largest, 2**22 // BLOCK_SIZE))
+                chunk = _SAMPLE_POINTS // max(1, largest)
         else:
             chunk = check_int("chunk_size", chunk_size, minimum=1)
-        self.chunk = max(BLOCK_SIZE, -(-chunk // BLOCK_SIZE) * BLOCK_SIZE)
+        self.chunk = max(self.block, -(-chunk // self.block) * self.block)
 
     def _weights(self, weight: Any) -> tuple[WeightRule, np.ndarray]:
         return resolve_weights(weight, self.n0, self.n_fresh, self.n_synth)
@@ -427,9 +431,9 @@ class _Plan:
     def _ranges(self, workers: int) -> list[tuple[int, int]]:
         """Contiguous replication ranges of whole blocks, one per worker (at most one per
         block)."""
-        blocks = -(-self.replications // BLOCK_SIZE)
+        blocks = -(-self.replications // self.block)
         parts = max(1, min(workers, blocks))
-        edges = [round(i * blocks / parts) * BLOCK_SIZE for i in range(parts + 1)]
+        edges = [round(i * blocks / parts) * self.block for i in range(parts + 1)]
         edges[-1] = self.replications
         return [(a, b) for a, b in itertools.pairwise(edges) if b > a]
 
@@ -493,14 +497,15 @@ class _Plan:
             row = start - first
             # Stream 0: real data, drawn once for every arm. Stream 1: synthetic data, one
             # reader per arm; with several arms the noise is drawn once and shared.
-            real_rng = ReplicationRandom(self.root, start, size, stream=0)
+            block = self.block
+            real_rng = ReplicationRandom(self.root, start, size, stream=0, block_size=block)
             if len(rules) == 1:
                 shared = None
-                synth_rngs = [ReplicationRandom(self.root, start, size, stream=1)]
+                synth_rngs = [ReplicationRandom(self.root, start, size, 1, block_size=block)]
             else:
-                shared = SharedNoise(ReplicationRandom(self.root, start, size, stream=1))
+                shared = SharedNoise(ReplicationRandom(self.root, start, size, 1, block_size=block))
                 synth_rngs = [
-                    ReplicationRandom(self.root, start, size, stream=1, shared=shared)
+                    ReplicationRandom(self.root, start, size, 1, shared=shared, block_size=block)
                     for _ in rules
                 ]
             truth_c = stepper.broadcast(truth, size)
@@ -545,7 +550,7 @@ class _Plan:
             "generations": self.generations,
             "replications": self.replications,
             "seed": {"entropy": self.root.entropy, "spawn_key": list(self.root.spawn_key)},
-            "block_size": BLOCK_SIZE,
+            "block_size": self.block,
             "eps": self.eps,
             "version": _package_version(),
         }

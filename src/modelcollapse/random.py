@@ -1,14 +1,14 @@
 """Random streams for batches of replications.
 
-Replications are cut into fixed-size blocks of :data:`BLOCK_SIZE`. Block ``b`` of stream ``s``
-draws from its own generators, seeded from the child ``b`` of the run's
-:class:`numpy.random.SeedSequence`. A :class:`ReplicationRandom` covers a contiguous range of
-blocks (a *chunk*) and fills every draw block by block, so a replication sees the same numbers
-whether it is computed alone, in a chunk of many blocks, or in another process. The families
-draw through this object only; they never see the blocks. A block's draws depend on how many
-replications it holds: the replications of complete blocks are the same for every number of
-replications ``R`` that keeps their block complete, those of a last, partial block in general
-change with ``R``.
+Replications are cut into fixed-size blocks, of :data:`BLOCK_SIZE` unless a run's samples are
+large (:func:`block_size_for`). Block ``b`` of stream ``s`` draws from its own generators, seeded
+from the child ``b`` of the run's :class:`numpy.random.SeedSequence`. A
+:class:`ReplicationRandom` covers a contiguous range of blocks (a *chunk*) and fills every draw
+block by block, so a replication sees the same numbers whether it is computed alone, in a chunk
+of many blocks, or in another process. The families draw through this object only; they never
+see the blocks. A block's draws depend on how many replications it holds: the replications of
+complete blocks are the same for every number of replications ``R`` that keeps their block
+complete, those of a last, partial block in general change with ``R``.
 
 Two generators per block. Draws whose parameters are the same for every replication (standard
 normals, uniforms, exponentials, gamma and chi-square draws with a common shape, Poisson or
@@ -30,12 +30,47 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import fail
+from ._validation import check_int, fail
 
-__all__ = ["BLOCK_SIZE", "ReplicationRandom", "SharedNoise", "as_seed_sequence", "block_seed"]
+__all__ = [
+    "BLOCK_SIZE",
+    "ReplicationRandom",
+    "SharedNoise",
+    "as_seed_sequence",
+    "block_seed",
+    "block_size_for",
+]
 
 #: Replications per random stream. Changing it changes every result for a given seed.
 BLOCK_SIZE = 1024
+#: A block of a run with large samples holds about this many points per draw call at most
+#: (:func:`block_size_for`): 8 MB of doubles, so a chunk's arrays stay near the processor's
+#: cache (at ``10^4`` points per replication, 30% faster than blocks of 1,024 replications).
+_BLOCK_POINTS = 2**20
+#: The smallest block a run may use (more blocks cost one generator call each per draw).
+_MIN_BLOCK = 16
+
+
+def block_size_for(points: int) -> int:
+    """Replications per random block for a run drawing up to ``points`` points per replication.
+
+    :data:`BLOCK_SIZE` up to ``2^20 / BLOCK_SIZE = 1024`` points; beyond, the largest power of
+    two with at most ``2^20`` points per block, and at least 16. The size depends only on the
+    run's settings, never on its chunking or workers, so it is part of the run's definition
+    (a run's result records it as ``block_size``).
+
+    Examples
+    --------
+    >>> block_size_for(100), block_size_for(1024), block_size_for(1025), block_size_for(10_000)
+    (1024, 1024, 512, 64)
+    """
+    points = int(points)
+    if points <= _BLOCK_POINTS // BLOCK_SIZE:
+        return BLOCK_SIZE
+    size = 1 << max(0, (_BLOCK_POINTS // points).bit_length() - 1)
+    return max(_MIN_BLOCK, size)
+
+
 #: Largest Poisson mean drawn with numpy's generator (see :meth:`ReplicationRandom.poisson`).
 #: Above about 1e13 numpy's transformed-rejection sampler is no longer exact (its log-pmf cancels
 #: in float64, numpy/numpy#31986: the variance is 8% too large at 3.5e15, 60% at 1e17).
@@ -82,7 +117,7 @@ class ReplicationRandom:
     root : numpy.random.SeedSequence
         The run's root seed.
     first : int
-        Index of the first replication (must be a multiple of :data:`BLOCK_SIZE`).
+        Index of the first replication (must be a multiple of ``block_size``).
     size : int
         Number of replications covered.
     stream : int
@@ -91,6 +126,9 @@ class ReplicationRandom:
     shared : SharedNoise, optional
         Take the noise draws from this shared source instead of drawing them (common random
         numbers across arms; see :class:`SharedNoise`).
+    block_size : int, optional
+        Replications per random block (default :data:`BLOCK_SIZE`); every reader of one run
+        must use the same.
 
     Notes
     -----
@@ -107,17 +145,20 @@ class ReplicationRandom:
         size: int,
         stream: int = 0,
         shared: SharedNoise | None = None,
+        block_size: int = BLOCK_SIZE,
     ) -> None:
-        if first % BLOCK_SIZE:
-            raise ValueError(f"first replication {first} is not a multiple of {BLOCK_SIZE}")
+        block_size = check_int("block_size", block_size, minimum=1)
+        if first % block_size:
+            raise ValueError(f"first replication {first} is not a multiple of {block_size}")
         self.size = int(size)
+        self.block_size = block_size
         self._root = root
         self._stream = int(stream)
         self._ranges: list[tuple[int, int, int]] = []  # (block, start, stop)
         start = 0
-        block = first // BLOCK_SIZE
+        block = first // block_size
         while start < self.size:
-            stop = min(start + BLOCK_SIZE, self.size)
+            stop = min(start + block_size, self.size)
             self._ranges.append((block, start, stop))
             start = stop
             block += 1
