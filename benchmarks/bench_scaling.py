@@ -282,7 +282,7 @@ def main() -> None:
         f"independent of T); in R {min(mem[c, 'R'] for c in CASES):.2f} to "
         f"{max(mem[c, 'R'] for c in CASES):.2f} (one state per replication; the exact and "
         "asymptotic engines work in chunks of at most 65,536 replications); in n "
-        f"{span_mem(exact, 'n')} for the exact engine. The sample engine's memory grows with "
+        f"{span_mem(exact, 'n')} for the exact engine. The sample engine's memory against "
         "n: "
         + "; ".join(
             f"{c.label} " + " / ".join(f"{results[c][q][1]:.1f}" for q in points[c]["n"]) + " MiB"
@@ -292,7 +292,9 @@ def main() -> None:
         + " / ".join(f"{n:,}" for n in N_GRID)
         + ". The Gaussian's statistics are sums, so only the pieces the data are drawn in "
         "(of bounded size) grow; the GLM's and the empirical CDF's statistics are the points "
-        "themselves (R x n of them held).",
+        "themselves (chunk x n of them held). Above 1,024 points per replication a chunk holds "
+        "fewer replications (random blocks of at most 2^20 points: 64 replications at "
+        "n = 10,000), which keeps the points held at once near 2^20 per array.",
     ]
 
     section = "\n".join(
