@@ -1,6 +1,9 @@
-"""Every registered experiment runs at its quick scale, writes its files, and its verdicts hold."""
+"""Every registered experiment runs at its quick scale, writes its files, and its verdicts hold;
+every verdict is a pure function of the stored table, and every simulated verdict fails when
+its simulated inputs are perturbed beyond what it states it can detect."""
 
 import json
+import math
 
 import pandas as pd
 import pytest
@@ -8,13 +11,30 @@ import pytest
 import modelcollapse as mc
 from modelcollapse.cli import main
 from modelcollapse.experiments import experiment_ids, get_experiment, run_experiment
+from modelcollapse.experiments.registry import judge_table
+from modelcollapse.experiments.verdicts import KINDS, perturbed
+
+_RUNS: dict = {}
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    """Each experiment run once at its quick scale for every test of this module."""
+
+    def run(experiment_id):
+        if experiment_id not in _RUNS:
+            out = tmp_path_factory.mktemp("quick")
+            _RUNS[experiment_id] = run_experiment(experiment_id, out, quick=True, progress=False)
+        return _RUNS[experiment_id]
+
+    return run
 
 
 @pytest.mark.parametrize("experiment_id", experiment_ids())
-def test_experiment_quick_scale(tmp_path, experiment_id):
-    target = run_experiment(experiment_id, tmp_path, quick=True, progress=False)
+def test_experiment_quick_scale(quick_run, experiment_id):
+    target = quick_run(experiment_id)
     experiment = get_experiment(experiment_id)
-    assert target == tmp_path / experiment_id
+    assert target.name == experiment_id
     table = pd.read_csv(target / "results.csv")
     assert len(table) > 0
     meta = json.loads((target / "meta.json").read_text())
@@ -30,13 +50,48 @@ def test_experiment_quick_scale(tmp_path, experiment_id):
     for png in pngs:
         assert f"]({png})" in summary
         assert (target / png).stat().st_size > 10_000
-    failed = [v["claim"] for v in meta["verdicts"] if not v["holds"]]
+    failed = [v["claim"] for v in meta["verdicts"] if v["holds"] is False]
     assert not failed, failed
+    for v in meta["verdicts"]:
+        assert v["kind"] in KINDS, v
+        if v["kind"] == "theory":
+            assert v["detectable"] is None and v["holds"] is not None, v
+        else:
+            assert v["detectable"] is not None, v
+            assert v["inputs"], v
+    assert meta["headline"] in summary
     assert meta["figure_problems"] == []  # a legend and both axis labels on every panel
     for png in pngs:
         assert (target / png).with_suffix(".svg").is_file()
     assert (target / "key.csv").is_file()
     assert "DISAGREES" not in summary
+
+
+@pytest.mark.parametrize("experiment_id", experiment_ids())
+def test_verdicts_are_a_function_of_the_stored_table(quick_run, experiment_id):
+    target = quick_run(experiment_id)
+    experiment = get_experiment(experiment_id)
+    stored = json.loads((target / "meta.json").read_text())["verdicts"]
+    again = judge_table(experiment, pd.read_csv(target / "results.csv"))
+    assert [v.to_json() for v in again] == stored
+
+
+@pytest.mark.parametrize("experiment_id", experiment_ids())
+def test_verdicts_are_falsifiable(quick_run, experiment_id):
+    """Each simulated verdict fails once its inputs move by twice its stated ``detectable``."""
+    target = quick_run(experiment_id)
+    experiment = get_experiment(experiment_id)
+    table = pd.read_csv(target / "results.csv")
+    verdicts = judge_table(experiment, table)
+    unflipped = []
+    for verdict in verdicts:
+        if verdict.kind == "theory" or verdict.holds is None:
+            continue
+        assert math.isfinite(verdict.detectable), verdict.claim
+        again = perturbed(experiment.judge, table, verdict)
+        if again.holds is not False:
+            unflipped.append((verdict.claim, verdict.detectable, again.evidence))
+    assert not unflipped, unflipped
 
 
 def test_same_seed_same_results(tmp_path):

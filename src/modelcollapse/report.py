@@ -24,6 +24,7 @@ from ._progress import reporter
 from ._validation import check_int, fail
 from .engine import _package_version
 from .experiments import experiment_ids, get_experiment, run_experiment
+from .experiments.verdicts import NOT_INFORMATIVE, headline, tally
 
 __all__ = ["PAPERS", "build_report"]
 
@@ -58,6 +59,10 @@ th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
 .verdicts { list-style: none; padding-left: 0; }
 .agree::before { content: "\\2713  "; color: #1a7f37; font-weight: bold; }
 .disagree::before { content: "\\2717  "; color: #cf222e; font-weight: bold; }
+.uninformative::before { content: "\\2013  "; color: #9a6700; font-weight: bold; }
+.uninformative b { color: #9a6700; }
+.kind { font-size: .8em; color: #555; border: 1px solid #ccc; border-radius: 3px;
+        padding: 0 .3em; }
 .agree b { color: #1a7f37; } .disagree b { color: #cf222e; }
 .evidence { color: #555; font-size: .9em; }
 img { max-width: 100%; border: 1px solid #eee; margin: .4em 0; }
@@ -90,8 +95,10 @@ def _reusable(target: Path, quick: bool, replications: int | None, seed: int) ->
 
 def _table_html(frame: pd.DataFrame) -> str:
     def fmt(value: Any) -> str:
+        if value is None:
+            return "-"
         if isinstance(value, float):
-            return f"{value:.4g}"
+            return "-" if value != value else f"{value:.4g}"
         return str(value)
 
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
@@ -102,12 +109,11 @@ def _table_html(frame: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
-def _section(target: Path) -> tuple[str, int, int]:
-    """The HTML of one experiment, and its counts of verdicts holding and in all."""
+def _section(target: Path) -> tuple[str, dict[str, Any]]:
+    """The HTML of one experiment, and its ``meta.json``."""
     meta = json.loads((target / "meta.json").read_text())
     eid = meta["id"]
     key = pd.read_csv(target / "key.csv") if (target / "key.csv").exists() else pd.DataFrame()
-    holds = sum(v["holds"] for v in meta["verdicts"])
     parts = [
         f'<section id="{html.escape(eid)}">',
         f"<h3>{html.escape(eid)}: {html.escape(meta['title'])}</h3>",
@@ -115,9 +121,22 @@ def _section(target: Path) -> tuple[str, int, int]:
         '<ul class="verdicts">',
     ]
     for v in meta["verdicts"]:
-        css, word = ("agree", "agrees") if v["holds"] else ("disagree", "DISAGREES")
+        if v["holds"] is None:
+            css, word = "uninformative", NOT_INFORMATIVE
+        else:
+            css, word = ("agree", "agrees") if v["holds"] else ("disagree", "DISAGREES")
+        kind = v.get("kind", "simulation")
+        power = kind
+        if v.get("detectable") is not None:
+            detectable = v["detectable"]
+            power += (
+                f"; detects {detectable}"
+                if isinstance(detectable, str)
+                else f"; detects a {_relative(detectable)} discrepancy"
+            )
         parts.append(
-            f'<li class="{css}"><b>{word}</b>: {html.escape(v["claim"])} '
+            f'<li class="{css}"><b>{html.escape(word)}</b> '
+            f'<span class="kind">{html.escape(power)}</span>: {html.escape(v["claim"])} '
             f'<span class="evidence">{html.escape(v["evidence"])}</span></li>'
         )
     parts.append("</ul>")
@@ -133,8 +152,8 @@ def _section(target: Path) -> tuple[str, int, int]:
         parts += [f"<li>{html.escape(n)}</li>" for n in meta["notes"]]
         parts.append("</ul>")
     versions = meta.get("versions", {})
-    scale = "quick scale" if meta.get("quick") else "paper scale"
-    settings = json.dumps(meta.get("settings", {}), default=str)
+    scale = _scale_of(meta)
+    settings = json.dumps(meta.get("settings", {}), default=_json_default)
     parts.append(
         '<p class="meta">'
         f"Replications {meta['replications']:,} ({scale}); seed {meta['seed']}; "
@@ -146,7 +165,31 @@ def _section(target: Path) -> tuple[str, int, int]:
         "</p>"
     )
     parts.append("</section>")
-    return "\n".join(parts), holds, len(meta["verdicts"])
+    return "\n".join(parts), meta
+
+
+def _relative(value: float) -> str:
+    return f"{value:.3g}x" if value >= 1 else f"{100 * value:.2g}%"
+
+
+def _json_default(value: Any) -> Any:
+    """Numpy scalars and arrays as JSON numbers and lists; anything else as text."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
+def _scale_of(meta: dict[str, Any]) -> str:
+    """``"quick scale"``, ``"paper scale"`` or ``"custom scale"`` of one experiment's run."""
+    try:
+        experiment = get_experiment(meta["id"])
+    except Exception:  # an experiment no longer registered
+        return "custom scale"
+    quick = bool(meta.get("quick"))
+    default = experiment.quick_replications if quick else experiment.replications
+    if meta.get("replications") != default:
+        return "custom scale"
+    return "quick scale" if quick else "paper scale"
 
 
 def build_report(
@@ -208,7 +251,8 @@ def build_report(
             workers=workers,
         )
     sections = []
-    total_holds = total = 0
+    every: list[dict[str, Any]] = []
+    scales = set()
     nav = []
     for anchor, title, member in PAPERS:
         chosen = [i for i in ids if member(i)]
@@ -216,29 +260,39 @@ def build_report(
             continue
         body = []
         for eid in chosen:
-            text, holds, count = _section(root / eid)
-            total_holds += holds
-            total += count
+            text, meta = _section(root / eid)
+            every += meta["verdicts"]
+            scales.add(_scale_of(meta))
             body.append(text)
-            mark = "&#10003;" if holds == count else "&#10007;"
-            nav.append(f'<li><a href="#{eid}">{eid}</a> {mark} {holds}/{count}</li>')
+            counts = tally(meta["verdicts"])
+            bad = sum(c["disagree"] for c in counts.values())
+            mark = "&#10003;" if not bad else "&#10007;"
+            nav.append(
+                f'<li><a href="#{eid}">{eid}</a> {mark} {html.escape(headline(meta["verdicts"]))}'
+                "</li>"
+            )
         sections.append(f'<h2 id="{anchor}">{html.escape(title)}</h2>\n' + "\n".join(body))
-    scale = "quick scale" if quick else "paper scale"
+    scale = scales.pop() if len(scales) == 1 else "mixed scales"
+    summary = headline(every)
     page = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>modelcollapse report</title>
+<title>modelcollapse report{"" if scale == "paper scale" else f" at {scale}"}</title>
 <style>{_STYLE}</style>
 </head>
 <body>
-<h1>modelcollapse: both papers reproduced</h1>
-<p>{len(ids)} experiments at {scale}; {total_holds} of {total} claims agree with the simulation.
+<h1>modelcollapse: both papers reproduced{"" if scale == "paper scale" else f" at {scale}"}</h1>
+<p><b>{len(ids)} experiments at {scale}: {html.escape(summary)}.</b>
 modelcollapse {html.escape(_package_version())}. Each claim's verdict is computed from the
-numbers (simulation against exact theory within Monte Carlo standard errors, or the stated
-criterion); figures show simulation as solid lines or points with 95% bands and theory as dashed
-lines. Click a figure for its SVG.</p>
+numbers and says what kind of test it is: <i>simulation</i> (simulated against an exact law,
+within Monte Carlo standard errors), <i>approximation</i> (simulated against a first-order or
+asymptotic law: the discrepancy is reported, and the verdict judges the paper's claim) or
+<i>theory</i> (a property of the closed forms, no simulation). Simulated verdicts state the
+smallest relative discrepancy their test detects at the scale run; a test too coarse for its
+claim is reported as {NOT_INFORMATIVE}, not as agreeing. Figures show simulation as solid lines
+or points with 95% bands and theory as dashed lines. Click a figure for its SVG.</p>
 <nav><ul>
 {"".join(nav)}
 </ul></nav>
@@ -248,5 +302,5 @@ lines. Click a figure for its SVG.</p>
 """
     index = root / "index.html"
     index.write_text(page, encoding="utf-8")
-    say(f"report: {index} ({time.perf_counter() - start:.1f} s, {total_holds}/{total} agree)")
+    say(f"report: {index} ({time.perf_counter() - start:.1f} s; {summary})")
     return index

@@ -24,7 +24,24 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_int, fail
+from ..plots import text_problems
 from ..random import as_seed_sequence
+from .verdicts import Verdict as _NewVerdict
+from .verdicts import headline
+
+
+@dataclass(frozen=True)
+class Verdict:  # TRANSITIONAL: experiments not yet judged from their table
+    claim: str
+    holds: bool
+    evidence: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"claim": self.claim, "kind": "legacy", "holds": bool(self.holds),
+                "detectable": None, "evidence": self.evidence, "inputs": []}
+
+    def line(self) -> str:
+        return f"- **{'agrees' if self.holds else 'DISAGREES'}** (legacy): {self.claim}"
 
 __all__ = [
     "Context",
@@ -33,33 +50,22 @@ __all__ = [
     "Verdict",
     "experiment_ids",
     "get_experiment",
+    "judge_table",
     "markdown_table",
     "register",
     "run_experiment",
 ]
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """One claim of a paper and whether the run supports it, with the evidence in numbers."""
-
-    claim: str
-    holds: bool
-    evidence: str
-
-    def line(self) -> str:
-        mark = "agrees" if self.holds else "DISAGREES"
-        return f"- **{mark}**: {self.claim} {self.evidence}"
-
-
 @dataclass
 class Outcome:
-    """What an experiment produces."""
+    """What an experiment's ``run`` produces: the tidy table its ``judge`` reads, one figure per
+    panel, the key table of simulation beside theory, and notes."""
 
     table: pd.DataFrame
     figures: dict[str, Any]
     key_table: pd.DataFrame
-    verdicts: list[Verdict]
+    verdicts: list[Any] = field(default_factory=list)  # TRANSITIONAL
     notes: list[str] = field(default_factory=list)
 
 
@@ -99,7 +105,14 @@ class Context:
 
 @dataclass(frozen=True)
 class Experiment:
-    """A registered reproduction."""
+    """A registered reproduction.
+
+    ``run(context)`` computes the outcome; ``judge(table)`` turns the outcome's table into one
+    :class:`~modelcollapse.experiments.verdicts.Verdict` per claim. ``judge`` is a pure
+    function of the table (everything it reads, standard errors and replication counts
+    included, is a column), so a stored ``results.csv`` can be judged again, or perturbed and
+    judged, without running the simulation.
+    """
 
     id: str
     title: str
@@ -108,6 +121,7 @@ class Experiment:
     replications: int
     quick_replications: int
     run: Callable[[Context], Outcome]
+    judge: Callable[[pd.DataFrame], list[_NewVerdict]] | None = None
 
 
 _REGISTRY: dict[str, Experiment] = {}
@@ -123,7 +137,9 @@ def register(experiment: Experiment) -> Experiment:
 
 def _load() -> None:
     # Importing a module registers its experiments.
-    from . import adult, he2025, peers, peers_discrete, strategies, xu2025  # noqa: F401
+    # Importing a module registers its experiments, in this order.
+    from . import xu2025, xu2025_general  # noqa: F401, I001
+    from . import he2025, adult, peers, peers_discrete, strategies  # noqa: F401
 
 
 def experiment_ids() -> tuple[str, ...]:
@@ -146,7 +162,7 @@ def markdown_table(frame: pd.DataFrame, digits: int = 4) -> str:
     def cell(value: Any) -> str:
         if isinstance(value, (float, np.floating)):
             if np.isnan(value):
-                return ""
+                return "-"
             return f"{value:.{digits}g}"
         return str(value)
 
@@ -231,6 +247,10 @@ def run_experiment(
     context = Context(replications=reps, quick=quick, seed=root, progress=report, workers=workers)
     report(f"start: {experiment.title} (R = {reps:,}{', quick' if quick else ''})")
     outcome = experiment.run(context)
+    if experiment.judge is None:  # TRANSITIONAL
+        verdicts: list[Any] = list(outcome.verdicts)
+    else:
+        verdicts = judge_table(experiment, outcome.table)
     wall = time.perf_counter() - start
 
     outcome.table.to_csv(target / "results.csv", index=False)
@@ -251,15 +271,16 @@ def run_experiment(
         "wall_time_s": round(wall, 3),
         "versions": _versions(),
         "platform": platform.platform(),
-        "verdicts": [
-            {"claim": v.claim, "holds": v.holds, "evidence": v.evidence} for v in outcome.verdicts
-        ],
+        "headline": headline(verdicts),
+        "verdicts": [v.to_json() for v in verdicts],
         "notes": list(outcome.notes),
         "figures": list(outcome.figures),
         "figure_problems": _figure_problems(outcome.figures),
     }
     (target / "meta.json").write_text(json.dumps(meta, indent=1, default=str) + "\n")
-    (target / "summary.md").write_text(_summary(experiment, outcome, reps, quick, seed, wall))
+    (target / "summary.md").write_text(
+        _summary(experiment, outcome, verdicts, reps, quick, seed, wall)
+    )
     report(f"done in {wall:.1f}s -> {target}")
     return target
 
@@ -267,9 +288,11 @@ def run_experiment(
 def _figure_problems(figures: dict[str, Any]) -> list[str]:
     """Panels that break the house style: every panel with data has a legend and both axis
     labels, and its y label ends with the unit in parentheses, e.g. ``"mean error (squared
-    data units)"`` (an empty list when all do)."""
+    data units)"``; no text lies outside the canvas or overlaps other text
+    (:func:`modelcollapse.plots.text_problems`). An empty list when all is well."""
     problems = []
     for name, figure in figures.items():
+        problems += [f"{name}: {p}" for p in text_problems(figure)]
         for i, ax in enumerate(figure.axes):
             if not ax.has_data():
                 continue
@@ -288,8 +311,25 @@ def _figure_problems(figures: dict[str, Any]) -> list[str]:
     return problems
 
 
+def judge_table(experiment: Experiment, table: pd.DataFrame) -> list[_NewVerdict]:
+    """``experiment.judge(table)``, checked: a list of verdicts with distinct claims."""
+    verdicts = list(experiment.judge(table))
+    claims = [v.claim for v in verdicts]
+    if len(set(claims)) != len(claims):
+        raise ValueError(f"{experiment.id}: two verdicts share a claim")
+    if not all(isinstance(v, _NewVerdict) for v in verdicts):
+        raise TypeError(f"{experiment.id}: judge must return Verdict objects")
+    return verdicts
+
+
 def _summary(
-    experiment: Experiment, outcome: Outcome, reps: int, quick: bool, seed: int, wall: float
+    experiment: Experiment,
+    outcome: Outcome,
+    verdicts: list[Any],
+    reps: int,
+    quick: bool,
+    seed: int,
+    wall: float,
 ) -> str:
     scale = "quick scale" if quick else "paper scale"
     if reps != (experiment.quick_replications if quick else experiment.replications):
@@ -306,7 +346,9 @@ def _summary(
         "",
         "## Verdicts",
         "",
-        *(v.line() for v in outcome.verdicts),
+        f"{headline(verdicts)}.",
+        "",
+        *(v.line() for v in verdicts),
         "",
     ]
     if outcome.notes:
