@@ -37,11 +37,18 @@ class Verdict:  # TRANSITIONAL: experiments not yet judged from their table
     evidence: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"claim": self.claim, "kind": "legacy", "holds": bool(self.holds),
-                "detectable": None, "evidence": self.evidence, "inputs": []}
+        return {
+            "claim": self.claim,
+            "kind": "legacy",
+            "holds": bool(self.holds),
+            "detectable": None,
+            "evidence": self.evidence,
+            "inputs": [],
+        }
 
     def line(self) -> str:
         return f"- **{'agrees' if self.holds else 'DISAGREES'}** (legacy): {self.claim}"
+
 
 __all__ = [
     "Context",
@@ -139,7 +146,8 @@ def _load() -> None:
     # Importing a module registers its experiments.
     # Importing a module registers its experiments, in this order.
     from . import xu2025, xu2025_general  # noqa: F401, I001
-    from . import he2025, adult, peers, peers_discrete, strategies  # noqa: F401
+    from . import he2025, he2025_weights, adult, xu2025_adult  # noqa: F401
+    from . import peers, peers_discrete, strategies  # noqa: F401
 
 
 def experiment_ids() -> tuple[str, ...]:
