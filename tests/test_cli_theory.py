@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 
+import modelcollapse as mc
 from modelcollapse import theory
 from modelcollapse.cli import main
 
@@ -201,3 +202,21 @@ def test_optimal_weight_and_limiting_error(capsys):
     assert "--k: must be positive" in capsys.readouterr().err
     assert main(["theory", "limiting-error", "--family", "linear-fixed"]) == 2
     assert "needs a design matrix" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("bias", "verdict"),
+    [("--bias=1,0.5", "explodes"), ("--bias=-1,0.5", "collapses"), (None, "stable")],
+)
+def test_schedule_verdict_follows_the_sign_of_the_bias(capsys, bias, verdict):
+    """power t^1.5 with a bias of order n^-1/2: sum n^-1/2 diverges, so a positive bias makes
+    the variance explode (E sigma2_1000 = 7.3) and a negative one collapses it."""
+    argv = ["theory", "schedule", "--schedule", "power:n0=100,s=0.5", "--generations", "1000"]
+    argv += ["--format", "json"] + ([bias] if bias else [])
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["verdict"] == verdict
+    if bias == "--bias=1,0.5":
+        e_s2, _ = theory.gaussian_variance_moments(
+            100, mc.Power(100, 0.5).sizes(1000), bias=(1.0, 0.5)
+        )
+        assert e_s2[-1] > 5

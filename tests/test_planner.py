@@ -138,3 +138,27 @@ def test_plan_commands(capsys):
     payload = json.loads(capsys.readouterr().out)
     assert payload["C"] > 0 and len(payload["choices"]) == 3
     assert main(["plan", "schedule", "--n0", "20", "--generations", "30"]) == 2
+
+
+@pytest.mark.parametrize("beta", [1.0, -1.0])
+def test_the_planner_recommends_only_schedules_stable_under_the_bias(beta):
+    plan = plan_schedule(100, 100, max_inflation=2.0, bias=(beta, 0.5))
+    assert plan.best["verdict"] == "stable"
+    assert set(plan.candidates["verdict"]) == {"stable"}
+    assert plan.target["bias"] == [beta, 0.5]
+    # power t^(1+s) needs (1 + s)/2 > 1 under a bias of order n^-1/2
+    powers = plan.candidates[plan.candidates["family"] == "power"]["schedule"]
+    assert all(float(s.split("s=")[1]) > 1.0 for s in powers)
+    # constant and linear cannot be stable: their verdict follows the sign of the bias
+    expected = "explodes" if beta > 0 else "collapses"
+    assert set(plan.comparison["verdict"]) == {expected}
+
+
+def test_plan_schedule_bias_on_the_command_line(capsys):
+    argv = ["plan", "schedule", "--n0", "100", "--generations", "100", "--max-inflation", "2"]
+    assert main([*argv, "--bias=1,0.5", "--format", "json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["best"]["verdict"] == "stable"
+    assert {row["verdict"] for row in payload["comparison"]} == {"explodes"}
+    assert main([*argv, "--bias", "oops"]) == 2
+    assert "--bias" in capsys.readouterr().err

@@ -256,3 +256,62 @@ def test_squared_error_moments_against_simulation(variance):
         # The sample variance of (mu_t - mu)^2: compare on the log scale, where its spread is
         # moderate; a fourth-moment quantity, so only a coarse check.
         assert abs(math.log(err[:, t].var() / var[t])) < 0.15
+
+
+@pytest.mark.parametrize(
+    ("schedule", "gamma", "beta", "variance", "verdict"),
+    [
+        # gamma < 1, sum n^-gamma diverges: the sign of the bias decides
+        (mc.Power(100, 0.5), 0.5, 1.0, "unbiased", "explodes"),
+        (mc.Power(100, 0.5), 0.5, -1.0, "unbiased", "collapses"),
+        (mc.Linear(100), 0.5, 0.2, "mle", "explodes"),
+        # ... and converges with a faster growth, whatever the sign
+        (mc.Power(100, 1.5), 0.5, 1.0, "unbiased", "stable"),
+        (mc.Power(100, 1.5), 0.5, -1.0, "unbiased", "stable"),
+        # gamma = 1: the drift is (beta - 1)/n (unbiased), (beta - 2)/n (MLE)
+        (mc.Linear(10), 1.0, 3.0, "unbiased", "explodes"),
+        (mc.Linear(10), 1.0, 0.5, "unbiased", "collapses"),
+        (mc.Linear(10), 1.0, 1.5, "mle", "collapses"),
+        (mc.Linear(10), 1.0, 1.0, "unbiased", "unknown"),
+        # gamma > 1 on growing sizes: the estimator's own drift wins
+        (mc.Linear(10), 1.5, 5.0, "unbiased", "collapses"),
+        # constant size: the exact drift decides (a small positive bias still collapses)
+        (mc.Constant(100), 0.5, 0.05, "unbiased", "collapses"),
+        (mc.Constant(100), 0.5, 1.0, "unbiased", "explodes"),
+        (mc.Constant(100), 0.5, -1.0, "unbiased", "collapses"),
+        (mc.Explicit([5, 5]), 0.5, 1.0, "unbiased", "unknown"),
+    ],
+)
+def test_collapse_verdict_with_the_sign_of_the_bias(schedule, gamma, beta, variance, verdict):
+    assert paper1.collapse_verdict(schedule, gamma, beta, variance) == verdict
+
+
+@pytest.mark.parametrize(
+    ("schedule", "bias", "variance"),
+    [
+        (mc.Power(100, 0.5), (1.0, 0.5), "unbiased"),
+        (mc.Power(100, 0.5), (-1.0, 0.5), "unbiased"),
+        (mc.Constant(100), (0.05, 0.5), "unbiased"),
+        (mc.Constant(100), (1.0, 0.5), "unbiased"),
+        (mc.Constant(20), (3.0, 1.0), "mle"),
+        (mc.Constant(20), (1.0, 1.0), "mle"),
+    ],
+)
+def test_collapse_verdict_matches_the_exact_log_variance_drift(schedule, bias, variance):
+    """The verdict is derived from the drift's leading term; the exact mean of log sigma2_T
+    (an independent closed form) must move the same way over a long horizon."""
+    sizes = schedule.sizes(20_000)
+    mean_log, _ = theory.gaussian_log_variance_moments(100, sizes, variance, bias=bias)
+    verdict = paper1.collapse_verdict(schedule, bias[1], bias[0], variance)
+    late = mean_log[-1] - mean_log[10_000]
+    if verdict == "explodes":
+        assert late > 0
+    elif verdict == "collapses":
+        assert late < 0
+    else:  # pragma: no cover - no stable case in this list
+        raise AssertionError(verdict)
+
+
+def test_collapse_verdict_rejects_an_unknown_estimator():
+    with pytest.raises(mc.InvalidArgumentError, match="^variance"):
+        paper1.collapse_verdict(mc.Constant(10), 1.0, 1.0, "median")

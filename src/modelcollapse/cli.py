@@ -181,6 +181,19 @@ def _add_plan(sub: Any) -> None:
     sched.add_argument(
         "--dim", type=int, default=1, help="parameters compared by Q_T: 1 or 2 (default: 1)"
     )
+    sched.add_argument(
+        "--bias",
+        metavar="BETA,GAMMA",
+        default=None,
+        help="biased variance estimator (1 + BETA n^-GAMMA): only schedules stable under it are "
+        "recommended; write a negative BETA as --bias=-1,0.5",
+    )
+    sched.add_argument(
+        "--variance",
+        default="unbiased",
+        choices=("unbiased", "mle"),
+        help="variance estimator the bias multiplies (default: %(default)s)",
+    )
     sched.add_argument("--format", default="table", choices=("table", "json"))
     sched.set_defaults(handler=_run_plan_schedule)
     weight = kinds.add_parser(
@@ -215,6 +228,8 @@ def _run_plan_schedule(args: argparse.Namespace) -> int:
         target_win_probability=args.target_win_probability,
         budget=args.budget,
         dim=args.dim,
+        bias=parse_bias(args.bias),
+        variance=args.variance,
     )
     if args.format == "json":
         json.dump(_jsonable(plan.to_dict()), sys.stdout, indent=1, default=float)
@@ -819,12 +834,12 @@ def _run_schedule_theory(args: argparse.Namespace) -> int:
     else:
         harmonic = np.concatenate([[0.0], theory.harmonic_sum(sizes)]) if T else np.zeros(1)
         total = np.concatenate([[0], np.cumsum(sizes)])
-        gamma = 1.0 if chain["bias"] is None else chain["bias"][1]
+        beta, gamma = (None, 1.0) if chain["bias"] is None else chain["bias"]
         limit = theory.harmonic_limit(schedule)
         header = {
             "schedule": str(schedule),
             "sum_inv_n_limit": "unknown" if limit is None else limit,
-            "verdict": theory.collapse_verdict(schedule, gamma),
+            "verdict": theory.collapse_verdict(schedule, gamma, beta, args.variance),
         }
         columns = {
             "n_synth": np.concatenate([[args.n0], sizes])[gens],

@@ -176,6 +176,8 @@ def plan_schedule(
     target_win_probability: float | None = None,
     budget: float | None = None,
     dim: int = 1,
+    bias: tuple[float, float] | None = None,
+    variance: str = "unbiased",
 ) -> SchedulePlan:
     """The cheapest growing schedule that meets one target (module docstring).
 
@@ -194,6 +196,15 @@ def plan_schedule(
         inflation within it.
     dim : {1, 2}
         Parameters compared by the win probability.
+    bias : (float, float), optional
+        ``(beta, gamma)``: the fitted variance is biased by ``1 + beta n^-gamma`` (paper 1's
+        biased estimators). Each schedule's ``verdict`` is then
+        :func:`modelcollapse.theory.collapse_verdict` under that bias (``"stable"``,
+        ``"collapses"`` or ``"explodes"``), and only stable growing schedules are recommended:
+        with ``gamma < 1`` that needs ``sum n_t^-gamma < inf``, a faster growth. The inflation and
+        win probability stay those of the unbiased recursion.
+    variance : {"unbiased", "mle"}
+        The variance estimator the bias multiplies.
 
     Returns
     -------
@@ -222,6 +233,20 @@ def plan_schedule(
             },
         )
     target: dict[str, Any] = {"n0": n0, "generations": generations, "dim": dim}
+    beta, gamma = None, 1.0
+    if bias is not None:
+        try:
+            beta, gamma = (float(v) for v in bias)
+        except (TypeError, ValueError):
+            raise fail("bias", "must be a pair (beta, gamma)", bias) from None
+        gamma = check_real("bias gamma", gamma, lower=0.0, lower_open=True)
+        beta = check_real("bias beta", beta)
+        target["bias"] = [beta, gamma]
+        target["variance"] = variance
+
+    def verdict(row: dict[str, Any]) -> dict[str, Any]:
+        schedule = parse_schedule(row["schedule"])
+        return {**row, "verdict": theory.collapse_verdict(schedule, gamma, beta, variance)}
     if budget is None:
         if max_inflation is not None:
             limit = check_real("max_inflation", max_inflation, lower=1.0, lower_open=True)
@@ -263,17 +288,25 @@ def plan_schedule(
             rows.append(
                 pick(lambda a, u=until, s=s: f"two-phase:n={a},until={u},s={s:g}", "two-phase")
             )
-    found = [r for r in rows if r is not None]
+    found = [verdict(r) for r in rows if r is not None]
     if not found:
         raise fail(
             "target",
             "no power, exponential or two-phase schedule meets it within 2^62 samples",
             {k: v for k, v in target.items() if k not in ("n0", "generations", "dim")},
         )
+    stable = [r for r in found if r["verdict"] == "stable"]
+    if not stable:
+        raise fail(
+            "bias",
+            "no power, exponential or two-phase schedule meeting the target is stable under it",
+            bias,
+        )
+    found = stable
     candidates = pd.DataFrame(found).sort_values(order, kind="stable").reset_index(drop=True)
     comparison = pd.DataFrame(
         [
-            r
+            verdict(r)
             for r in (
                 pick(lambda a: f"constant:n={a}", "constant"),
                 pick(lambda a: f"linear:n={a}", "linear"),

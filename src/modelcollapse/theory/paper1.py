@@ -296,18 +296,88 @@ def _tlog_sum(n0: int, a: float, gamma: float) -> float:
     return (head + tail - 0.5 * f_n) * n0**-gamma
 
 
-def collapse_verdict(schedule: Schedule, gamma: float = 1.0) -> str:
-    """``"collapses"`` if ``sum n_t^(-gamma)`` diverges, ``"stable"`` if it converges.
+def collapse_verdict(
+    schedule: Schedule,
+    gamma: float = 1.0,
+    beta: float | None = None,
+    variance: str = "unbiased",
+) -> str:
+    """What happens to the variance of the recursive Gaussian fit under ``schedule``.
 
-    Paper 1's dichotomy: with an unbiased estimator (or bias of order ``n^-1``) the variance
-    collapses to zero almost surely iff ``sum 1/n_t = inf``; with bias of order ``n^(-gamma)``,
-    ``gamma < 1``, stability also needs ``sum n_t^(-gamma) < inf``. Returns ``"unknown"`` for
-    schedules whose future sizes are not known (explicit lists, callables).
+    ``log sigma2_T`` is a sum of independent steps whose variance is about ``2/n_t`` and whose
+    drift is ``E log W_t + log(1 + beta n_t^-gamma)``, with ``E log W_t`` about ``-1/n_t``
+    (unbiased) or ``-2/n_t`` (MLE). So:
+
+    - ``"stable"``: ``sum n_t^-min(gamma, 1)`` converges; ``sigma2_T`` has a positive limit.
+    - ``"collapses"``: the sum diverges and the drift is negative (no bias, a negative bias,
+      or a bias of order ``n^-gamma`` with ``gamma > 1``): ``sigma2_T -> 0`` almost surely.
+    - ``"explodes"``: the sum diverges and the drift is positive: a positive bias of order
+      ``n^-gamma`` with ``gamma < 1``, or at ``gamma = 1`` with ``beta`` above 1 (unbiased) or 2
+      (MLE): ``sigma2_T -> infinity`` almost surely (and so does its mean).
+    - ``"unknown"``: schedules whose future sizes are not known (explicit lists, callables), and
+      the boundary ``gamma = 1, beta = 1`` (unbiased) or ``2`` (MLE) where the leading drift
+      cancels.
+
+    For a constant size the steps are independent and identically distributed, and the sign of
+    the exact drift ``psi(k/2) - log(k/2) [+ log(k/n)] + log(1 + beta n^-gamma)``, ``k = n - 1``,
+    decides (a small positive bias can still collapse); for growing sizes the leading term of
+    the drift does.
+
+    Parameters
+    ----------
+    schedule : Schedule
+        The synthetic sample sizes ``n_t``.
+    gamma : float
+        Order of the bias, ``beta n^-gamma`` (default 1: the bias of the MLE itself).
+    beta : float, optional
+        Size and sign of a bias ``1 + beta n^-gamma`` multiplying the variance estimate (the
+        Gaussian family's ``bias=(beta, gamma)``). ``None`` (the default) keeps paper 1's
+        condition for a bias of unknown sign: ``"collapses"`` when ``sum n_t^-min(gamma, 1)``
+        diverges, ``"stable"`` otherwise.
+    variance : {"unbiased", "mle"}
+        The variance estimator the bias multiplies.
+
+    Examples
+    --------
+    >>> from modelcollapse.schedules import Constant, Power
+    >>> collapse_verdict(Constant(100))
+    'collapses'
+    >>> collapse_verdict(Power(100, 0.5), 0.5, beta=1.0), collapse_verdict(Power(100, 0.5), 0.5, -1.0)
+    ('explodes', 'collapses')
+    >>> collapse_verdict(Power(100, 1.5), 0.5, beta=1.0)
+    'stable'
     """
+    gamma = check_real("gamma", gamma, lower=0.0, lower_open=True)
+    if variance not in ("unbiased", "mle"):
+        raise fail("variance", "must be 'unbiased' or 'mle'", variance)
     limit = harmonic_limit(schedule, min(gamma, 1.0))
     if limit is None:
         return "unknown"
-    return "collapses" if math.isinf(limit) else "stable"
+    if not math.isinf(limit):
+        return "stable"
+    if beta is None:
+        return "collapses"
+    beta = check_real("beta", beta)
+    if isinstance(schedule, Constant):
+        # i.i.d. steps: the sign of the exact drift decides.
+        n = schedule.n
+        k = n - 1
+        if n < 2 or 1.0 + beta * n**-gamma <= 0:
+            return "unknown"
+        drift = float(psi(k / 2) - math.log(k / 2)) + math.log1p(beta * n**-gamma)
+        if variance == "mle":
+            drift += math.log(k / n)
+        if drift == 0.0:
+            return "unknown"
+        return "explodes" if drift > 0 else "collapses"
+    # Growing sizes: the leading term of the drift decides.
+    if gamma < 1.0 and beta != 0.0:
+        return "explodes" if beta > 0 else "collapses"
+    # The bias is O(1/n) or absent: the drift is (beta [gamma = 1] - 1 or 2) / n.
+    drift = (beta if gamma == 1.0 else 0.0) - (1.0 if variance == "unbiased" else 2.0)
+    if drift == 0.0:
+        return "unknown"
+    return "explodes" if drift > 0 else "collapses"
 
 
 def risk_inflation(n0: int, n_synth: Any) -> np.ndarray:
