@@ -342,8 +342,10 @@ def collapse_verdict(
     >>> from modelcollapse.schedules import Constant, Power
     >>> collapse_verdict(Constant(100))
     'collapses'
-    >>> collapse_verdict(Power(100, 0.5), 0.5, beta=1.0), collapse_verdict(Power(100, 0.5), 0.5, -1.0)
-    ('explodes', 'collapses')
+    >>> collapse_verdict(Power(100, 0.5), 0.5, beta=1.0)
+    'explodes'
+    >>> collapse_verdict(Power(100, 0.5), 0.5, beta=-1.0)
+    'collapses'
     >>> collapse_verdict(Power(100, 1.5), 0.5, beta=1.0)
     'stable'
     """
