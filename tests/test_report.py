@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import html
 import json
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import modelcollapse.report as report_module
 from modelcollapse.cli import main
+from modelcollapse.experiments.verdicts import headline
 from modelcollapse.report import build_report
 
 ONLY = ["xu2025-fig3", "he2025-theory", "peers-regression"]
@@ -76,11 +80,30 @@ def test_the_quick_report_builds_and_parses(built):
     assert len(checker.images) >= len(ONLY)
     for eid in ONLY:
         meta = json.loads((root / eid / "meta.json").read_text())
-        assert meta["quick"] and all(v["holds"] for v in meta["verdicts"])
+        assert meta["quick"] and not any(v["holds"] is False for v in meta["verdicts"])
         assert f'id="{eid}"' in text
         for name in meta["figures"]:
             assert (root / eid / f"{name}.svg").is_file()
     assert "DISAGREES" not in text and "Paper 1" in text and "Paper 2" in text
+    # the headline counts each kind; the title names the scale
+    verdicts = [
+        v for eid in ONLY for v in json.loads((root / eid / "meta.json").read_text())["verdicts"]
+    ]
+    assert html.escape(headline(verdicts)) in text
+    assert "theory statements hold" in text
+    assert "<title>modelcollapse report at quick scale</title>" in text
+    assert "both papers reproduced at quick scale" in text
+    # missing values print as "-", settings as JSON (null, not "None")
+    assert ">nan<" not in text and '"None"' not in text
+
+
+def test_table_cells_and_settings_print_missing_values_plainly():
+    frame = pd.DataFrame({"a": [1.5, float("nan")], "b": [None, "x"]})
+    cells = report_module._table_html(frame)
+    assert "nan" not in cells and "None" not in cells and "<td>-</td>" in cells
+    assert json.dumps({"s": None, "v": np.float64(1.5)}, default=report_module._json_default) == (
+        '{"s": null, "v": 1.5}'
+    )
 
 
 def test_results_of_the_same_configuration_are_reused(built, monkeypatch):

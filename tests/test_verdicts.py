@@ -1,6 +1,5 @@
 """The verdict toolkit: kinds, power, comparisons, the headline; and the figure text check."""
 
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -75,9 +74,10 @@ def test_verdict_kinds_are_validated():
         "evidence": "e",
         "inputs": ["x"],
     }
-    assert "not informative at this scale" in Verdict(
-        "c", None, "e", detectable=MAX_DETECTABLE * 2, inputs=("x",)
-    ).line()
+    assert (
+        "not informative at this scale"
+        in Verdict("c", None, "e", detectable=MAX_DETECTABLE * 2, inputs=("x",)).line()
+    )
 
 
 def _judge(table):
@@ -128,3 +128,13 @@ def test_text_problems_flags_clipped_and_overlapping_text():
     problems = text_problems(fig)
     assert any("outside the canvas" in p for p in problems)
     assert any("overlaps" in p for p in problems)
+
+
+def test_text_problems_counts_a_suptitle_once():
+    fig, axes = new_figure(2)
+    for ax in axes:
+        ax.plot([1, 2], [1, 2], label="a")
+        ax.legend()
+        ax.set(xlabel="x", ylabel="y (units)", title="short")
+    fig.suptitle("A heading for the whole figure")
+    assert text_problems(fig) == []

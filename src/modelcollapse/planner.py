@@ -247,6 +247,7 @@ def plan_schedule(
     def verdict(row: dict[str, Any]) -> dict[str, Any]:
         schedule = parse_schedule(row["schedule"])
         return {**row, "verdict": theory.collapse_verdict(schedule, gamma, beta, variance)}
+
     if budget is None:
         if max_inflation is not None:
             limit = check_real("max_inflation", max_inflation, lower=1.0, lower_open=True)

@@ -78,9 +78,10 @@ def _text_boxes(fig: Any, renderer: Any) -> list[tuple[str, Any]]:
             boxes.append((f"{where} legend", legend.get_window_extent(renderer)))
         for text in ax.texts:
             add(f"{where} text {text.get_text()[:20]!r}", text)
-    for text in fig.texts:
-        add(f"figure text {text.get_text()[:20]!r}", text)
     suptitle = getattr(fig, "_suptitle", None)
+    for text in fig.texts:
+        if text is not suptitle:
+            add(f"figure text {text.get_text()[:20]!r}", text)
     add("figure title", suptitle)
     return boxes
 

@@ -26,29 +26,7 @@ import pandas as pd
 from .._validation import check_int, fail
 from ..plots import text_problems
 from ..random import as_seed_sequence
-from .verdicts import Verdict as _NewVerdict
-from .verdicts import headline
-
-
-@dataclass(frozen=True)
-class Verdict:  # TRANSITIONAL: experiments not yet judged from their table
-    claim: str
-    holds: bool
-    evidence: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "claim": self.claim,
-            "kind": "legacy",
-            "holds": bool(self.holds),
-            "detectable": None,
-            "evidence": self.evidence,
-            "inputs": [],
-        }
-
-    def line(self) -> str:
-        return f"- **{'agrees' if self.holds else 'DISAGREES'}** (legacy): {self.claim}"
-
+from .verdicts import Verdict, headline
 
 __all__ = [
     "Context",
@@ -72,7 +50,6 @@ class Outcome:
     table: pd.DataFrame
     figures: dict[str, Any]
     key_table: pd.DataFrame
-    verdicts: list[Any] = field(default_factory=list)  # TRANSITIONAL
     notes: list[str] = field(default_factory=list)
 
 
@@ -128,7 +105,7 @@ class Experiment:
     replications: int
     quick_replications: int
     run: Callable[[Context], Outcome]
-    judge: Callable[[pd.DataFrame], list[_NewVerdict]] | None = None
+    judge: Callable[[pd.DataFrame], list[Verdict]]
 
 
 _REGISTRY: dict[str, Experiment] = {}
@@ -255,10 +232,7 @@ def run_experiment(
     context = Context(replications=reps, quick=quick, seed=root, progress=report, workers=workers)
     report(f"start: {experiment.title} (R = {reps:,}{', quick' if quick else ''})")
     outcome = experiment.run(context)
-    if experiment.judge is None:  # TRANSITIONAL
-        verdicts: list[Any] = list(outcome.verdicts)
-    else:
-        verdicts = judge_table(experiment, outcome.table)
+    verdicts = judge_table(experiment, outcome.table)
     wall = time.perf_counter() - start
 
     outcome.table.to_csv(target / "results.csv", index=False)
@@ -319,13 +293,13 @@ def _figure_problems(figures: dict[str, Any]) -> list[str]:
     return problems
 
 
-def judge_table(experiment: Experiment, table: pd.DataFrame) -> list[_NewVerdict]:
+def judge_table(experiment: Experiment, table: pd.DataFrame) -> list[Verdict]:
     """``experiment.judge(table)``, checked: a list of verdicts with distinct claims."""
     verdicts = list(experiment.judge(table))
     claims = [v.claim for v in verdicts]
     if len(set(claims)) != len(claims):
         raise ValueError(f"{experiment.id}: two verdicts share a claim")
-    if not all(isinstance(v, _NewVerdict) for v in verdicts):
+    if not all(isinstance(v, Verdict) for v in verdicts):
         raise TypeError(f"{experiment.id}: judge must return Verdict objects")
     return verdicts
 
@@ -333,7 +307,7 @@ def judge_table(experiment: Experiment, table: pd.DataFrame) -> list[_NewVerdict
 def _summary(
     experiment: Experiment,
     outcome: Outcome,
-    verdicts: list[Any],
+    verdicts: list[Verdict],
     reps: int,
     quick: bool,
     seed: int,

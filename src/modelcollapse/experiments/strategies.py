@@ -1,6 +1,6 @@
 """``strategies``: every way of training on synthetic data, head to head.
 
-Seven strategies, each starting from the same ``n0 = n`` real points (common random numbers:
+Eight strategies, each starting from the same ``n0 = n`` real points (common random numbers:
 the same seed, so the same generation-0 data and the same synthetic noise):
 
 ``replace``
@@ -11,35 +11,42 @@ the same seed, so the same generation-0 data and the same synthetic noise):
     Accumulate, but train on ``n`` points drawn from the pool (Kazdan et al.).
 ``anchor``
     Reuse the ``n0`` real points every generation, weight ``1/2`` against ``n`` synthetic ones.
-``naive`` and ``golden-ratio``
+``naive``, ``golden-ratio`` and ``greedy``
     ``n`` fresh real points every generation mixed with ``n`` synthetic points, weighted
-    ``k/(1+k) = 1/2`` and ``w* = 1/phi`` (paper 2).
+    ``k/(1+k) = 1/2``, ``w* = 1/phi`` and paper 2's greedy time-varying weight
+    ``w_t = (n e_{t-1}/C + k)/(1 + n e_{t-1}/C + k)`` (which reaches the stationary error
+    ``w* C/n`` of the optimal constant weight). These three arms run in one
+    :func:`~modelcollapse.simulate_weights` call: the same fresh real data and the same noise.
 ``growing``
     Fully synthetic with a superlinearly growing size ``n_t = n t^1.5`` (paper 1: ``sum 1/n_t <
     inf`` avoids collapse).
 
 For the Gaussian (mean and variance estimated, unbiased variance, paper 2's convex combination)
 every strategy but accumulate-subsample has an exact law for ``E|mu_t - mu|^2``; for the logistic
-regression the laws are first order (``C = tr I(beta)^-1`` in place of ``sigma^2``). The summary
-ranks the strategies by their error at the last generation and states what each costs: the real
-points it consumed, the synthetic points it drew, and the size of its last training set.
+regression the laws are first order (``C = tr I(beta)^-1`` in place of ``sigma^2``). Orderings
+between strategies are tested on the error averaged over the last half of the generations,
+``t0 = T // 2 .. T``, by paired differences per replication (common random numbers), against
+the gap the laws predict. The summary states what each strategy costs: the real points it
+consumed, the synthetic points it drew, and the size of its last training set.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .. import theory
-from ..engine import simulate
+from ..engine import simulate, simulate_weights
 from ..families import Gaussian, LogisticRegression
 from ..plots import THEORY_STYLE, new_figure, plot_band, plot_theory
 from ..schedules import parse_schedule
-from .registry import Context, Experiment, Outcome, Verdict, register
-from .xu2025 import _count, _within
+from .registry import Context, Experiment, Outcome, register
+from .verdicts import DETECTION_MARGIN, MAX_DETECTABLE, Verdict, compare, ordering, threshold
 
 PAPERS = (
     "Xu, He & Cheng (paper 1); He, Xu & Cheng (paper 2); Gerstgrasser et al. (2024); "
@@ -52,25 +59,40 @@ STRATEGIES = (
     "anchor",
     "naive",
     "golden-ratio",
+    "greedy",
     "growing",
 )
-#: Strategies that draw fresh real data every generation.
-FRESH = ("naive", "golden-ratio")
+#: Strategies that draw fresh real data every generation, and their weight rules.
+FRESH = {"naive": "naive", "golden-ratio": "optimal", "greedy": "greedy"}
+#: Strategies whose exact (Gaussian) laws the first verdict checks together.
+EXACT_TOGETHER = ("replace", "accumulate", "anchor", "naive", "golden-ratio", "growing")
+#: Strategies without fresh real data that have a law (accumulate-subsample has none).
+NO_FRESH_WITH_LAW = ("accumulate", "anchor", "growing")
 ANCHOR_ALPHA = 0.5
 GROWTH = 0.5  # n_t = n t^(1 + GROWTH)
 _BETA = (1.0, -1.0)
+#: One colour per strategy, the same in every panel.
+COLORS = {s: f"C{i}" for i, s in enumerate(STRATEGIES)}
+#: Marker areas in the cost panel: strategies with the same cost (accumulate and anchor; the
+#: three fresh-data weights) nest instead of hiding one another.
+SIZES = {
+    "replace": 40,
+    "accumulate": 90,
+    "accumulate-subsample": 40,
+    "anchor": 30,
+    "naive": 130,
+    "golden-ratio": 65,
+    "greedy": 20,
+    "growing": 40,
+}
 
 
 def _options(strategy: str, n: int) -> dict[str, Any]:
-    """The :func:`simulate` options of a strategy."""
+    """The :func:`simulate` options of a strategy without fresh real data."""
     if strategy in ("replace", "accumulate", "accumulate-subsample"):
         return {"schedule": n, "regime": strategy}
     if strategy == "anchor":
         return {"schedule": n, "regime": f"anchor:alpha={ANCHOR_ALPHA}"}
-    if strategy == "naive":
-        return {"schedule": n, "n_real": n, "weight": "naive"}
-    if strategy == "golden-ratio":
-        return {"schedule": n, "n_real": n, "weight": "optimal"}
     return {"schedule": f"power:n0={n},s={GROWTH}"}
 
 
@@ -100,58 +122,90 @@ def _law(strategy: str, n: int, generations: int, c: float, exact: bool) -> np.n
         for t in range(1, t_max + 1):
             q[t] = b * b * (q[t - 1] + c / n)
         return c / n + q
+    if strategy == "greedy":
+        # Exact for the Gaussian mean (the weights are deterministic), first order otherwise.
+        sizes = [n] * t_max
+        w, _ = theory.greedy_weights(n, sizes, sizes)
+        return theory.gaussian_mean_error(n, sizes, sizes, w, trace=c)
     if strategy in FRESH:
         w = 0.5 if strategy == "naive" else float(theory.optimal_weight(1.0))
         return theory.exact_error_path("mean", w, n, n, t_max, trace=c)
     return None
 
 
-def _cell(kind: str, strategy: str, n: int, generations: int, reps: int, seed: Any) -> dict:
-    """One strategy on one family: the error per generation and the costs."""
-    if kind == "gaussian":
-        family: Any = Gaussian(variance="unbiased")
-        metrics = ["mean_error", "sigma2"]
-        engine = "sample" if strategy == "accumulate-subsample" else "exact"
-    else:
-        family = LogisticRegression(beta=_BETA)
-        metrics = ["param_error", "fit_failed"]
-        engine = "sample"
-    res = simulate(
-        family,
-        n0=n,
-        generations=generations,
-        replications=reps,
-        seed=seed,
-        engine=engine,
-        metrics=metrics,
-        record="all",
-        **_options(strategy, n),
-    )
-    err = res.values(metrics[0])
+def _stationary(strategy: str, n: int, c: float) -> float:
+    """The stationary error of a fresh-data strategy at ``k = 1``: ``C R(w, 1)/n``, which is
+    ``w* C/n`` for the golden ratio and the greedy weight; NaN for the others."""
+    if strategy == "naive":
+        return c / n * float(theory.limiting_ratio(0.5, 1.0))
+    if strategy in ("golden-ratio", "greedy"):
+        return c / n * float(theory.optimal_weight(1.0))
+    return math.nan
+
+
+def _summaries(res: Any, strategy: str, kind: str, n: int, generations: int, t0: int) -> dict:
+    """One arm's error per generation, its per-replication window means and its costs."""
+    metric = "mean_error" if kind == "gaussian" else "param_error"
+    err = res.values(metric)
     finite = np.isfinite(err)
     err_f = np.where(finite, err, np.nan)
-    extra = res.values(metrics[1])
+    extra = res.values("sigma2" if kind == "gaussian" else "fit_failed")
     n_synth = res.n_synth[1:]
     train = {
         "replace": n,
         "accumulate": n + generations * n,
         "accumulate-subsample": n,
         "anchor": 2 * n,
-        "naive": 2 * n,
-        "golden-ratio": 2 * n,
         "growing": int(n_synth[-1]) if generations else n,
-    }[strategy]
+    }.get(strategy, 2 * n)
+    window = err[:, t0:]
     return {
         "mean": np.nanmean(err_f, axis=0),
         "se": np.nanstd(err_f, axis=0, ddof=1) / np.sqrt(finite.sum(axis=0)),
         "failed": (~finite).sum(axis=0),
-        "final": err[:, -1],
+        "window": np.where(np.isfinite(window).all(axis=1), window.mean(axis=1), np.nan),
         "median": float(np.median(err[:, -1])),
         "extra": np.median(extra, axis=0) if kind == "gaussian" else extra.mean(axis=0),
         "real": int(res.n_real.sum()),
         "synthetic": int(n_synth.sum()),
         "train": train,
     }
+
+
+def _cell(
+    kind: str, strategies: Sequence[str], n: int, generations: int, reps: int, seed: Any
+) -> list[dict]:
+    """Strategies on one family: one :func:`simulate` call, or one :func:`simulate_weights`
+    call for the fresh-data arms (common random numbers)."""
+    if kind == "gaussian":
+        family: Any = Gaussian(variance="unbiased")
+        metrics = ["mean_error", "sigma2"]
+        engine = "sample" if strategies == ("accumulate-subsample",) else "exact"
+    else:
+        family = LogisticRegression(beta=_BETA)
+        metrics = ["param_error", "fit_failed"]
+        engine = "sample"
+    common = {
+        "n0": n,
+        "generations": generations,
+        "replications": reps,
+        "seed": seed,
+        "engine": engine,
+        "metrics": metrics,
+        "record": "all",
+    }
+    if strategies[0] in FRESH:
+        runs = simulate_weights(
+            family, weights=[FRESH[s] for s in strategies], schedule=n, n_real=n, **common
+        )
+    else:
+        (strategy,) = strategies
+        runs = [simulate(family, **common, **_options(strategy, n))]
+    t0 = generations // 2
+    return [
+        _summaries(res, s, kind, n, generations, t0)
+        for res, s in zip(runs, strategies, strict=True)
+    ]
 
 
 _KINDS = {
@@ -167,7 +221,7 @@ _KINDS = {
 def _run(ctx: Context) -> Outcome:
     settings = {
         "gaussian": (50, 20 if ctx.quick else 50, ctx.replications),
-        "logistic": (200, 6 if ctx.quick else 15, max(100, ctx.replications // 10)),
+        "logistic": (200, 6 if ctx.quick else 15, max(500, ctx.replications // 10)),
     }
     constants = {
         "gaussian": 1.0,
@@ -176,36 +230,61 @@ def _run(ctx: Context) -> Outcome:
     ctx.note(
         strategies=list(STRATEGIES),
         settings={
-            k: {"n": v[0], "generations": v[1], "replications": v[2]} for k, v in settings.items()
+            k: {"n": v[0], "generations": v[1], "replications": v[2], "window": [v[1] // 2, v[1]]}
+            for k, v in settings.items()
         },
         anchor_alpha=ANCHOR_ALPHA,
         growing=f"power: n t^{1 + GROWTH:g}",
         logistic_beta=list(_BETA),
     )
+    groups = [(s,) for s in STRATEGIES if s not in FRESH] + [tuple(FRESH)]
     calls = []
     for j, (kind, (n, generations, reps)) in enumerate(settings.items()):
         seed = ctx.child_seed(j)  # the same seed for every strategy: common random numbers
-        calls += [(kind, s, n, generations, reps, seed) for s in STRATEGIES]
-    ctx.progress(f"{len(calls)} (family, strategy) runs")
-    results = dict(zip([(c[0], c[1]) for c in calls], ctx.map(_cell, calls), strict=True))
+        calls += [(kind, g, n, generations, reps, seed) for g in groups]
+    ctx.progress(f"{len(calls)} (family, strategies) runs")
+    results = {}
+    for call, out in zip(calls, ctx.map(_cell, calls), strict=True):
+        results.update({(call[0], s): r for s, r in zip(call[1], out, strict=True)})
 
     rows, key_rows = [], []
-    for kind, (n, generations, _) in settings.items():
+    for kind, (n, generations, reps) in settings.items():
         c = constants[kind]
         exact = _KINDS[kind][2]
+        t0 = generations // 2
+        same = {"family": kind, "n": n, "generations": generations, "t0": t0}
+        same.update(replications=reps, c=c)
+        laws = {s: _law(s, n, generations, c, exact) for s in STRATEGIES}
+        window_law = {s: (math.nan if v is None else float(v[t0:].mean())) for s, v in laws.items()}
         for s in STRATEGIES:
             r = results[(kind, s)]
-            law = _law(s, n, generations, c, exact)
+            law = laws[s]
             rows.append(
                 pd.DataFrame(
                     {
-                        "family": kind,
+                        "part": "curve",
+                        **same,
                         "strategy": s,
                         "t": np.arange(generations + 1),
                         "error": r["mean"],
                         "se": r["se"],
                         "theory": np.nan if law is None else law,
                         "failed_fits": r["failed"],
+                    }
+                )
+            )
+            win = r["window"][np.isfinite(r["window"])]
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "part": "window",
+                        **same,
+                        "strategy": [s],
+                        "error": [win.mean()],
+                        "se": [win.std(ddof=1) / math.sqrt(win.size)],
+                        "theory": [window_law[s]],
+                        "stationary": [_stationary(s, n, c)],
+                        "pairs": [win.size],
                     }
                 )
             )
@@ -220,85 +299,59 @@ def _run(ctx: Context) -> Outcome:
                     "SE": r["se"][-1],
                     "median error at T": r["median"],
                     "theory at T": np.nan if law is None else law[-1],
+                    "window": f"t = {t0}..{generations}",
+                    "mean error in window": win.mean(),
+                    "theory in window": window_law[s],
                     "error / (C/n)": r["mean"][-1] / (c / n),
                     ("median sigma2 at T" if kind == "gaussian" else "failed fits at T"): r[
                         "extra"
                     ][-1],
                 }
             )
+        with_law = [s for s in STRATEGIES if laws[s] is not None]
+        for a, b in itertools.combinations(with_law, 2):
+            wa, wb = results[(kind, a)]["window"], results[(kind, b)]["window"]
+            both = np.isfinite(wa) & np.isfinite(wb)
+            diff = wb[both] - wa[both]  # paired: common random numbers
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "part": "pair",
+                        **same,
+                        "strategy": [a],
+                        "other": [b],
+                        "error": [diff.mean()],
+                        "se": [diff.std(ddof=1) / math.sqrt(diff.size)],
+                        "theory": [window_law[b] - window_law[a]],
+                        "law_a": [window_law[a]],
+                        "law_b": [window_law[b]],
+                        "pairs": [diff.size],
+                    }
+                )
+            )
     table = pd.concat(rows, ignore_index=True)
     key = pd.DataFrame(key_rows)
+    fig = _figure(table, key, settings, constants)
+    notes = _notes(key, settings)
+    return Outcome(table, {"strategies": fig}, key, notes=notes)
 
-    verdicts = []
-    gauss = table[(table.family == "gaussian") & table.theory.notna()]
-    ok = _within(gauss.error, gauss.theory, gauss.se)
-    verdicts.append(
-        Verdict(
-            "Gaussian: every strategy with an exact law follows it (replace, accumulate, anchor, "
-            "naive, golden-ratio, growing).",
-            bool(ok.all()),
-            f"({_count(ok)})",
-        )
-    )
-    for kind in settings:
-        part = key[key.family == kind].set_index("strategy")
-        n = settings[kind][0]
-        best_no_fresh = part.drop(list(FRESH))["error at T"].idxmin()
-        naive_final = results[(kind, "naive")]["final"]
-        golden_final = results[(kind, "golden-ratio")]["final"]
-        both = np.isfinite(naive_final) & np.isfinite(golden_final)
-        diff = naive_final[both] - golden_final[both]  # paired: common random numbers
-        diff_se = diff.std(ddof=1) / math.sqrt(diff.size)
-        verdicts.append(
-            Verdict(
-                f"{kind}: with n fresh real points per generation, golden-ratio weighting beats "
-                "naive mixing at the same data.",
-                bool(diff.mean() > 2 * diff_se),
-                f"(error at T {part.loc['golden-ratio', 'error at T']:.4g} against "
-                f"{part.loc['naive', 'error at T']:.4g}; paired difference "
-                f"{diff.mean():.3g} +- {diff_se:.2g})",
-            )
-        )
-        replace_err = part.loc["replace", "error at T"]
-        pooled_real = constants[kind] / (n * (settings[kind][1] + 1))
-        verdicts.append(
-            Verdict(
-                f"{kind}: of the strategies without fresh real data, replacing the data has the "
-                f"highest error at T; the lowest is {best_no_fresh}'s.",
-                bool(part.drop(list(FRESH))["error at T"].idxmax() == "replace"),
-                f"({best_no_fresh} {part.loc[best_no_fresh, 'error at T']:.4g} with a last "
-                f"training set of {part.loc[best_no_fresh, 'last training set']:,} points and "
-                f"{part.loc[best_no_fresh, 'synthetic points']:,} synthetic points drawn; "
-                f"replace {replace_err:.4g}, {replace_err / (constants[kind] / n):.3g} times the "
-                f"real-data error C/n; for scale, the fresh strategies' "
-                f"{part.loc['naive', 'real points']:,} real points pooled alone would give "
-                f"C/{part.loc['naive', 'real points']:,} = {pooled_real:.3g})",
-            )
-        )
-    glm = table[(table.family == "logistic") & table.theory.notna()]
-    last = glm[glm.t == glm.t.max()]
-    ratio = (last.error / last.theory).to_numpy()
-    rank_sim = last.error.rank().to_numpy()
-    rank_theory = last.theory.rank().to_numpy()
-    verdicts.append(
-        Verdict(
-            "Logistic regression: the first-order laws rank the strategies as simulation does.",
-            bool(np.array_equal(rank_sim, rank_theory)),
-            "(simulated / first-order error at T: "
-            + ", ".join(f"{s} {q:.3g}" for s, q in zip(last.strategy, ratio, strict=True))
-            + ")",
-        )
-    )
 
-    fig, axes = new_figure(3, width=4.6)
+def _figure(
+    table: pd.DataFrame,
+    key: pd.DataFrame,
+    settings: dict[str, tuple[int, int, int]],
+    constants: dict[str, float],
+) -> Any:
+    fig, axes = new_figure(3, width=4.8, height=4.4)
+    curves = table[table.part == "curve"]
     for ax, kind in zip(axes[:2], settings, strict=False):
-        title, ylabel, _ = _KINDS[kind]
-        n = settings[kind][0]
+        title, ylabel, exact = _KINDS[kind]
+        n, generations, reps = settings[kind]
         for s in STRATEGIES:
-            part = table[(table.family == kind) & (table.strategy == s)]
-            line = plot_band(ax, part.t, part.error, part.se, s, marker="")
+            part = curves[(curves.family == kind) & (curves.strategy == s)]
+            plot_band(ax, part.t, part.error, part.se, s, color=COLORS[s], marker="")
             if part.theory.notna().all():
-                plot_theory(ax, part.t, part.theory, None, color=line.get_color())
+                plot_theory(ax, part.t, part.theory, None, color=COLORS[s])
         ax.axhline(
             constants[kind] / n,
             color="grey",
@@ -306,46 +359,66 @@ def _run(ctx: Context) -> Outcome:
             linewidth=1.0,
             label="real data only, C/n",
         )
-        law_name = "exact law" if _KINDS[kind][2] else "first-order law"
+        law_name = "exact law" if exact else "first-order law"
         ax.plot([], [], color="black", label=law_name, **THEORY_STYLE)
-        ax.set(xlabel="generation t", ylabel=ylabel, yscale="log", title=title)
-        ax.legend(fontsize=6)
+        ax.set(
+            xlabel="generation t",
+            ylabel=ylabel,
+            yscale="log",
+            title=f"{title}\nn = {n}, T = {generations}, R = {reps:,}",
+        )
+        ax.legend(fontsize=6, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.16))
     ax = axes[2]
-    for kind, marker in (("gaussian", "o"), ("logistic", "s")):
+    markers = {"gaussian": "o", "logistic": "s"}
+    for kind, marker in markers.items():
         part = key[key.family == kind]
         ax.scatter(
             part["real points"] + part["synthetic points"],
             part["error / (C/n)"],
             marker=marker,
-            label=kind,
+            c=[COLORS[s] for s in part.strategy],
+            s=[SIZES[s] for s in part.strategy],
+            edgecolors="black",
+            linewidths=0.5,
         )
-        for _, row in part.iterrows():
-            ax.annotate(
-                row.strategy,
-                (row["real points"] + row["synthetic points"], row["error / (C/n)"]),
-                fontsize=6,
-            )
+    for kind, marker in markers.items():
+        ax.scatter([], [], marker=marker, color="white", edgecolors="black", label=kind)
+    for s in STRATEGIES:
+        ax.scatter([], [], marker="o", color=COLORS[s], label=s)
     ax.set(
         xscale="log",
         yscale="log",
         xlabel="points drawn over the run, real + synthetic (points)",
         ylabel="error at T / (C/n) (ratio)",
-        title="Error against cost",
+        title="Error against cost\n(colour: strategy, marker: family)",
     )
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=6, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.16))
+    ax.margins(0.15)
+    return fig
+
+
+def _notes(key: pd.DataFrame, settings: dict[str, tuple[int, int, int]]) -> list[str]:
+    fresh = list(FRESH)
     notes = [
         "Every strategy starts from the same n real points (generation 0). Dashed lines: exact "
         "laws (Gaussian) and first-order laws (logistic, C = tr I(beta)^-1); accumulate-subsample "
-        "has none. The fresh-data strategies consume n real points every generation, the others "
-        "only the generation-0 ones: the 'real points' column is the price of their lower error.",
+        "has none. In the cost panel, strategies of equal cost (accumulate and anchor; the "
+        "three fresh-data weights) are drawn as nested markers. The fresh-data strategies "
+        "consume n real points every generation, the others only the generation-0 ones: the "
+        "'real points' column is the price of their lower error.",
         f"anchor: the generation-0 data weighted {ANCHOR_ALPHA} against n synthetic points; "
-        f"growing: n_t = n t^{1 + GROWTH:g}; logistic runs use {settings['logistic'][2]:,} "
-        "replications (a tenth of the Gaussian's, at least 100).",
+        f"growing: n_t = n t^{1 + GROWTH:g}; greedy: paper 2's time-varying weight, bound to "
+        "n0 = n, which converges to 1/phi within a few generations (so greedy and golden-ratio "
+        "nearly coincide from then on, on common random numbers); logistic runs use "
+        f"{settings['logistic'][2]:,} replications (a tenth of the Gaussian's, at least 500). "
+        "Orderings are judged on the mean error over generations "
+        + ", ".join(f"{v[1] // 2}..{v[1]} ({k})" for k, v in settings.items())
+        + ", by paired differences per replication.",
     ]
     for kind in settings:
         part = key[key.family == kind].set_index("strategy")
         order = part["error at T"].sort_values()
-        best, best_no_fresh = order.index[0], order.drop(list(FRESH)).index[0]
+        best, best_no_fresh = order.index[0], order.drop(fresh).index[0]
         cheapest = part.loc[order.index[order.to_numpy() <= 2 * order.iloc[0]]]
         factor = order[best_no_fresh] / order.iloc[0]
         notes.append(
@@ -367,18 +440,195 @@ def _run(ctx: Context) -> Outcome:
         f"{rep['error at T']:.3g}, median {rep['median error at T']:.3g} at T); the first-order "
         "law (t + 1) C/n, which keeps C at the true coefficients, describes only its start."
     )
-    return Outcome(table, {"strategies": fig}, key, verdicts, notes)
+    return notes
+
+
+# -- verdicts -------------------------------------------------------------------------------------
+
+
+def _pair(table: pd.DataFrame, family: str, a: str, b: str) -> tuple[pd.Series, int]:
+    """The stored pair row of ``a`` and ``b`` and the orientation (+1: stored as ``b - a``)."""
+    rows = table[(table.part == "pair") & (table.family == family)]
+    hit = rows[(rows.strategy == a) & (rows.other == b)]
+    if len(hit):
+        return hit.iloc[0], 1
+    return rows[(rows.strategy == b) & (rows.other == a)].iloc[0], -1
+
+
+def _oriented(
+    table: pd.DataFrame, family: str, pairs: Sequence[tuple[str, str]]
+) -> tuple[np.ndarray, ...]:
+    """For claims ``a < b``: paired differences ``b - a``, their SEs, the predicted gaps and the
+    predicted window error of ``b``."""
+    diff, se, predicted, scale = [], [], [], []
+    for a, b in pairs:
+        row, sign = _pair(table, family, a, b)
+        diff.append(sign * row.error)
+        se.append(row.se)
+        predicted.append(sign * row.theory)
+        scale.append(row.law_b if sign > 0 else row.law_a)
+    return tuple(np.asarray(v, dtype=float) for v in (diff, se, predicted, scale))
+
+
+def _shrink(
+    family: str, pairs: Sequence[tuple[str, str]]
+) -> Callable[[pd.DataFrame, float], pd.DataFrame]:
+    """Perturbation for claims ``a < b``: arm ``b`` moved towards ``a`` by ``size`` times its
+    predicted error (the paired differences ``b - a`` shrink by that much)."""
+
+    def perturb(table: pd.DataFrame, size: float) -> pd.DataFrame:
+        out = table.copy()
+        for a, b in pairs:
+            row, sign = _pair(out, family, a, b)
+            scale = abs(row.law_b if sign > 0 else row.law_a)
+            out.loc[row.name, "error"] = row.error - sign * size * scale
+        return out
+
+    return perturb
+
+
+def _order_verdict(
+    table: pd.DataFrame, family: str, pairs: Sequence[tuple[str, str]], claim: str
+) -> Verdict:
+    """A predicted ordering ``a < b`` (every pair) tested on the paired window differences."""
+    diff, se, predicted, scale = _oriented(table, family, pairs)
+    o = ordering(diff, se, predicted, scale)
+    detail = ", ".join(
+        f"{b} - {a} {d:.3g} +- {s:.2g} (predicted {g:.3g}: {(d - g) / s:+.1f} SE, {d / g - 1:+.0%})"
+        for (a, b), d, s, g in zip(pairs, diff, se, predicted, strict=True)
+    )
+    return Verdict(
+        claim,
+        o.holds(),
+        f"(paired differences of the mean error over t = {_window(table, family)}: {detail}; "
+        f"{o.text()}"
+        + ("" if o.informative else "; the predicted gap is below what this scale resolves")
+        + ")",
+        kind="simulation" if family == "gaussian" else "approximation",
+        detectable=o.detectable,
+        inputs=("error",),
+        perturb=_shrink(family, pairs),
+    )
+
+
+def _window(table: pd.DataFrame, family: str) -> str:
+    row = table[table.family == family].iloc[0]
+    return f"{int(row.t0)}..{int(row.generations)}"
+
+
+def _ranking(table: pd.DataFrame, family: str) -> Verdict:
+    """No pair of the original strategies with a law ranked by the simulation, beyond its SE,
+    in the opposite order to its first-order law."""
+    pairs = []
+    for a, b in itertools.combinations(EXACT_TOGETHER, 2):
+        row, _ = _pair(table, family, a, b)
+        lower, upper = (row.strategy, row.other) if row.theory > 0 else (row.other, row.strategy)
+        pairs.append((lower, upper))
+    diff, se, predicted, scale = _oriented(table, family, pairs)
+    z = threshold(len(pairs))
+    reversed_ = diff < -z * se
+    resolved = diff > z * se
+    reach = (predicted + (z + DETECTION_MARGIN) * se) / np.abs(scale)
+    detectable = float(np.min(reach))
+    worst = int(np.argmin(diff / se))
+    return Verdict(
+        f"{family}: the simulation orders the strategies as the first-order laws do (mean error "
+        f"over generations {_window(table, family)}).",
+        None if detectable > MAX_DETECTABLE else bool(not reversed_.any()),
+        f"({int(reversed_.sum())} of {len(pairs)} pairs reversed beyond {z:.2g} SE, "
+        f"{int(resolved.sum())} resolved in the predicted order; least agreeing pair "
+        f"{pairs[worst][0]} < {pairs[worst][1]}: paired difference {diff[worst]:.3g} +- "
+        f"{se[worst]:.2g}, predicted {predicted[worst]:.3g})",
+        kind="approximation",
+        detectable=detectable,
+        inputs=("error",),
+        perturb=_shrink(family, pairs),
+    )
+
+
+def _judge(table: pd.DataFrame) -> list[Verdict]:
+    """The verdicts of ``strategies``, from its results table alone."""
+    curves = table[table.part == "curve"]
+    windows = table[table.part == "window"].set_index(["family", "strategy"])
+    gauss = curves[(curves.family == "gaussian") & curves.strategy.isin(EXACT_TOGETHER)]
+    together = compare(gauss.error, gauss.theory, gauss.se)
+    greedy = curves[(curves.family == "gaussian") & (curves.strategy == "greedy")]
+    greedy_law = compare(greedy.error, greedy.theory, greedy.se)
+    g = windows.loc[("gaussian", "greedy")]
+    stationary = compare(g.error, g.stationary, g.se)
+    t_max = int(greedy.t.max())
+    verdicts = [
+        Verdict(
+            "gaussian: every strategy with an exact law follows it (replace, accumulate, anchor, "
+            "naive, golden-ratio, growing).",
+            together.holds(),
+            f"({together.text()})",
+            kind="simulation",
+            detectable=together.detectable,
+            inputs=("error",),
+        ),
+        Verdict(
+            "gaussian: the greedy time-varying weight's simulated error follows its exact law "
+            "at every generation.",
+            greedy_law.holds(),
+            f"({greedy_law.text()}; at T = {t_max}: {greedy.error.iloc[-1]:.4g} +- "
+            f"{greedy.se.iloc[-1]:.2g} against {greedy.theory.iloc[-1]:.4g})",
+            kind="simulation",
+            detectable=greedy_law.detectable,
+            inputs=("error",),
+        ),
+        Verdict(
+            "gaussian: the greedy weight reaches the stationary error w* C/n of the optimal "
+            f"constant weight (mean error over generations {_window(table, 'gaussian')}).",
+            stationary.holds(),
+            f"({g.error:.5g} +- {g.se:.2g} against w* C/n = {g.stationary:.5g}, "
+            f"z = {float(stationary.z[0]):.2f}; the exact law over the window is "
+            f"{g.theory / g.stationary - 1:+.1e} relative to it)",
+            kind="simulation",
+            detectable=stationary.detectable,
+            inputs=("error",),
+        ),
+    ]
+    for family in ("gaussian", "logistic"):
+        span = _window(table, family)
+        verdicts += [
+            _order_verdict(
+                table,
+                family,
+                [("golden-ratio", "naive")],
+                f"{family}: with n fresh real points per generation, golden-ratio mixing has a "
+                f"lower error than naive mixing (mean over generations {span}).",
+            ),
+            _order_verdict(
+                table,
+                family,
+                [("greedy", "naive")],
+                f"{family}: the greedy time-varying weight has a lower error than naive mixing "
+                f"(mean over generations {span}).",
+            ),
+            _order_verdict(
+                table,
+                family,
+                [(s, "replace") for s in NO_FRESH_WITH_LAW],
+                f"{family}: of the strategies without fresh real data, replacing the data has a "
+                f"higher error than accumulating, anchoring or a growing size (mean over "
+                f"generations {span}).",
+            ),
+        ]
+    verdicts.append(_ranking(table, "logistic"))
+    return verdicts
 
 
 register(
     Experiment(
         "strategies",
-        "Every strategy head to head: replace, accumulate, accumulate-subsample, anchor, naive "
-        "and golden-ratio mixing, growing schedules",
+        "Every strategy head to head: replace, accumulate, accumulate-subsample, anchor, naive, "
+        "golden-ratio and greedy mixing, growing schedules",
         PAPERS,
         "Strategies compared",
         10_000,
         1_000,
         _run,
+        judge=_judge,
     )
 )

@@ -40,11 +40,13 @@ __all__ = [
     "MAX_DETECTABLE",
     "SIGMAS",
     "Comparison",
+    "Ordering",
     "Verdict",
     "binomial_se",
     "compare",
     "count",
     "headline",
+    "ordering",
     "perturbed",
     "scale_columns",
     "tally",
@@ -288,7 +290,6 @@ def tally(verdicts: Iterable[dict[str, Any] | Verdict]) -> dict[str, dict[str, i
     for v in verdicts:
         record = v if isinstance(v, dict) else v.to_json()
         kind, holds = record.get("kind", "simulation"), record["holds"]
-        kind = kind if kind in counts else "simulation"
         outcome = "not_informative" if holds is None else ("agree" if holds else "disagree")
         counts[kind][outcome] += 1
     return counts
@@ -317,3 +318,81 @@ def headline(verdicts: Iterable[dict[str, Any] | Verdict]) -> str:
             text += f", {t['disagree']} fail"
         parts.append(text)
     return "; ".join(parts) if parts else "no verdicts"
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """A predicted ordering ``a < b`` tested on paired differences ``b - a``, pair by pair.
+
+    ``ok`` is ``diff > threshold x se`` per pair. ``informative`` is whether every predicted gap
+    is at least ``(threshold + DETECTION_MARGIN) se`` (the test then sees the predicted gap with
+    probability above 97.7%). ``detectable`` is the smallest shift of one arm, relative to
+    ``scale``, that breaks the ordering of some pair with probability above 97.7%:
+    ``min_i (predicted_i - (threshold - DETECTION_MARGIN) se_i) / |scale_i|``; when the test is
+    not informative it is ``min_i (threshold + DETECTION_MARGIN) se_i / |scale_i|``, the
+    smallest gap it resolves.
+    """
+
+    ok: np.ndarray
+    z: np.ndarray
+    threshold: float
+    informative: bool
+    detectable: float
+
+    @property
+    def agree(self) -> bool:
+        return bool(np.all(self.ok))
+
+    def holds(self) -> bool | None:
+        """``all(ok)``, or ``None`` when the predicted gaps are too small to be resolved."""
+        return self.agree if self.informative else None
+
+    def text(self) -> str:
+        """``"k/m pairs ordered beyond z SE, smallest z = ..."``."""
+        least = float(np.min(self.z)) if self.z.size else math.inf
+        return (
+            f"{int(np.sum(self.ok))}/{self.ok.size} pairs ordered beyond {self.threshold:.2g} "
+            f"SE, smallest z {least:.2f}"
+        )
+
+
+def ordering(diff: Any, se: Any, predicted: Any, scale: Any) -> Ordering:
+    """Test the predicted ordering ``a < b`` of each pair on its paired difference ``b - a``.
+
+    Parameters
+    ----------
+    diff : array_like
+        Simulated paired differences ``b - a`` (one per pair; positive when the ordering holds).
+    se : array_like
+        Their standard errors (from the paired differences per replication, so that common
+        random numbers are accounted for).
+    predicted : array_like
+        The gaps the theory predicts (exact or first order), positive.
+    scale : array_like
+        The size a relative shift is measured against (the predicted error of arm ``b``, say).
+
+    Returns
+    -------
+    Ordering
+        The per-pair outcome, whether the test can resolve the predicted gaps, and the
+        smallest detectable shift (see :class:`Ordering`).
+    """
+    diff, se, predicted, scale = (
+        np.atleast_1d(np.asarray(v, dtype=float)) for v in (diff, se, predicted, scale)
+    )
+    diff, se, predicted, scale = np.broadcast_arrays(diff, se, predicted, scale)
+    z_max = threshold(diff.size)
+    ok = diff > z_max * se
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, diff / se, np.sign(diff) * np.inf)
+    informative = bool(np.all(predicted >= (z_max + DETECTION_MARGIN) * se))
+    ref = np.abs(scale)
+    if informative:
+        cell = (predicted - (z_max - DETECTION_MARGIN) * se) / ref
+    else:
+        cell = (z_max + DETECTION_MARGIN) * se / ref
+    cell = np.where(ref > 0, cell, np.inf)
+    detectable = float(np.min(cell)) if cell.size else math.inf
+    return Ordering(
+        ok=ok, z=z, threshold=z_max, informative=informative, detectable=max(detectable, 1e-12)
+    )
