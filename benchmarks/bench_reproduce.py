@@ -19,14 +19,25 @@ from pathlib import Path
 from bench_engine import machine, publish
 
 from modelcollapse.experiments import experiment_ids, get_experiment, run_experiment
+from modelcollapse.experiments.verdicts import headline, tally
+
+
+def _counts(counts: dict[str, int]) -> str:
+    """``agree / disagree / not informative`` (``-`` when the kind has no verdict)."""
+    if not sum(counts.values()):
+        return "-"
+    return f"{counts['agree']} / {counts['disagree']} / {counts['not_informative']}"
 
 
 def _row(meta: dict) -> str:
-    holds = sum(v["holds"] for v in meta["verdicts"])
+    c = tally(meta["verdicts"])
+    theory = f"{c['theory']['agree']}" + (
+        f" ({c['theory']['disagree']} fail)" if c["theory"]["disagree"] else ""
+    )
     return (
         f"| `{meta['id']}` | {get_experiment(meta['id']).figure} | "
         f"{meta['replications']:,} | {meta.get('workers', 1)} | {meta['wall_time_s']:.1f} | "
-        f"{holds}/{len(meta['verdicts'])} |"
+        f"{_counts(c['simulation'])} | {_counts(c['approximation'])} | {theory} |"
     )
 
 
@@ -72,11 +83,15 @@ def main() -> None:
             f"`python benchmarks/bench_reproduce.py` on {time.strftime('%Y-%m-%d')}{source}. "
             f"Machine: {machine()}.",
             "",
-            "| experiment | figure | replications | workers | wall time (s) | verdicts holding |",
-            "|---|---|---:|---:|---:|---:|",
+            "Verdicts by kind: simulation and approximation tests as agree / disagree / not "
+            "informative at this scale; theory statements holding.",
+            "",
+            "| experiment | figure | replications | workers | wall time (s) | simulation "
+            "| approximation | theory |",
+            "|---|---|---:|---:|---:|---:|---:|---:|",
             *(_row(m) for m in metas),
             "",
-            f"Total: {total:.1f} s.",
+            f"Total: {total:.1f} s. Verdicts: {headline(v for m in metas for v in m['verdicts'])}.",
             "",
             end,
         ]

@@ -585,10 +585,10 @@ def _random_walk(ctx: Context) -> Outcome:
         plot_theory(axes2[i], t, mean_log, "_")
         shown = f"{min(paths, r)} of R = {r:,} paths"
         axes[i].set(
-            title=f"mu_t, {label} ({shown})", xlabel="generation t", ylabel="mu_t (data units)"
+            title=f"mu_t, {label}\n({shown})", xlabel="generation t", ylabel="mu_t (data units)"
         )
         axes2[i].set(
-            title=f"log sigma2_t, {label} ({shown})",
+            title=f"log sigma2_t, {label}\n({shown})",
             xlabel="generation t",
             ylabel="log sigma2_t (log variance units)",
         )
