@@ -543,7 +543,7 @@ def _bias(ctx: Context) -> Outcome:
             yscale="log",
             xlabel="generation t",
             ylabel="E sigma2_t (variance units)",
-            title=f"{title}\nn0 = {n0}, R = {r:,}, T = {horizon}\npoints: simulated; dashed: exact",
+            title=f"{title} (n0 = {n0})\nR = {r:,}, T = {horizon}; points: sim., dashed: exact",
         )
         low, high = ax.get_ylim()
         # 1, 2, 3, 5 per decade over a narrow range; powers of ten alone over a wide one
@@ -556,8 +556,8 @@ def _bias(ctx: Context) -> Outcome:
         xscale="log",
         xlabel="generation t",
         ylabel=f"P(sigma2_t <= {eps}) (probability)",
-        title=f"Collapse probability\n(cases above 0.001 at T = {horizon})\n"
-        "points: simulated; dashed: exact",
+        title=f"Collapse probability (cases above 0.001\n"
+        f"at T = {horizon}); points: sim., dashed: exact",
     )
     axes[2].legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1)
     table = pd.concat(rows, ignore_index=True)
