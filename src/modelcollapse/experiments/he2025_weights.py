@@ -879,11 +879,6 @@ def sweep_key_table(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _heading(fig: Any, text: str) -> None:
-    """A figure title stating the scale run."""
-    fig.suptitle(text, fontsize=10)
-
-
 def plot_sweep(table: pd.DataFrame, subtitle: str) -> Any:
     """Error against ``w`` per panel: the simulation with its 95% band, the theory as it is
     (exact, or first-order ``C R(w, k)/n``), the simulated argmin with its confidence set, and
@@ -944,7 +939,7 @@ def plot_sweep(table: pd.DataFrame, subtitle: str) -> Any:
         ax.legend(fontsize=7)
     for ax in axes[len(panels) :]:
         ax.set_visible(False)
-    _heading(fig, subtitle)
+    fig.suptitle(subtitle, fontsize=10)
     return fig
 
 
@@ -1341,12 +1336,12 @@ def _plot_fig9(table: pd.DataFrame, window: np.ndarray, generations: int) -> Any
     first = table.iloc[0]
     ks = sorted(table.k.unique())
     ms = sorted(table.m.unique(), reverse=True)
-    _heading(
-        fig,
+    fig.suptitle(
         f"Figure 9, n = {int(first.n)}; k = "
         + ", ".join(f"{k:.2g}" for k in ks)
         + f" (m = {int(ms[0]):,} .. {int(ms[-1]):,}); {int(first.replications):,} replications; "
         f"error averaged over generations {window[0]}..{window[-1]} of {generations}",
+        fontsize=10,
     )
     return fig
 
