@@ -112,7 +112,7 @@ def _add_report(sub: Any) -> None:
         "figures, settings and provenance. Works offline.",
     )
     p.add_argument("--out", required=True, help="report directory (created if needed)")
-    p.add_argument("--quick", action="store_true", help="quick scale (a minute or so on two cores)")
+    p.add_argument("--quick", action="store_true", help="quick scale (a few minutes on two cores)")
     p.add_argument("--only", nargs="+", default=None, metavar="ID", help="experiment ids")
     p.add_argument("--replications", type=int, default=None, help="override replications")
     p.add_argument("--seed", type=int, default=0, help="root seed (default: %(default)s)")

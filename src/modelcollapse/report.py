@@ -210,7 +210,7 @@ def build_report(
     out : path
         The report directory; each experiment's files go to ``out/<id>/``.
     quick : bool
-        Quick scale (a minute or so for everything on two cores).
+        Quick scale (a few minutes for everything on two cores).
     only : sequence of str, optional
         Experiment ids to include (default: all, in registry order).
     replications, seed, workers
