@@ -1,19 +1,28 @@
-"""Process pools whose workers never outlive the process that started them.
+"""Process pools whose workers never outlive, or outshout, the process that started them.
 
 A ``ProcessPoolExecutor`` worker blocks on its call queue; if the parent is killed (``kill -9``)
 the worker is orphaned and waits forever. Workers made here run a watchdog thread that ends the
 worker as soon as its parent is gone.
+
+Workers also ignore ``SIGINT``: Ctrl-C reaches every process of the terminal's foreground group,
+and only the parent should answer it (with one line), not each worker with a traceback. The
+parent stops its workers with :func:`terminate`, which :func:`pool` calls when the block it
+guards raises (``KeyboardInterrupt`` included), so an interrupted run exits at once instead of
+waiting for the running calls to finish.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 
-__all__ = ["process_pool"]
+__all__ = ["pool", "process_pool", "terminate"]
 
 #: Seconds between the watchdog's checks of the parent.
 _WATCH_INTERVAL = 0.5
@@ -26,15 +35,43 @@ def _watch(parent: int) -> None:
             os._exit(1)
 
 
-def _start_watchdog(parent: int) -> None:
+def _start_worker(parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent answers Ctrl-C
     threading.Thread(target=_watch, args=(parent,), daemon=True).start()
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of ``workers`` processes (``spawn`` start method) that exit with their parent."""
+    """A pool of ``workers`` processes (``spawn`` start method) that exit with their parent and
+    ignore Ctrl-C (the parent handles it)."""
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_watchdog,
+        initializer=_start_worker,
         initargs=(os.getpid(),),
     )
+
+
+def terminate(executor: ProcessPoolExecutor) -> None:
+    """Stop ``executor`` now: cancel pending calls and kill the worker processes (running calls
+    are lost). Safe on a pool that is already shut down or broken."""
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.kill()
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(timeout=5)
+
+
+@contextlib.contextmanager
+def pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """``with pool(n) as executor:`` a :func:`process_pool` that is shut down normally when the
+    block ends, and :func:`terminate`-d when it raises (Ctrl-C included)."""
+    executor = process_pool(workers)
+    try:
+        yield executor
+    except BaseException:
+        terminate(executor)
+        raise
+    executor.shutdown(wait=True)

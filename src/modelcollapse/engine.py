@@ -461,7 +461,7 @@ class _Plan:
     ) -> None:
         import pickle
 
-        from ._parallel import process_pool
+        from ._parallel import pool
 
         try:
             pickle.dumps((self, weights))
@@ -472,8 +472,8 @@ class _Plan:
                 f"(a lambda is not picklable: define the function at module level) [{err}]",
                 len(ranges),
             ) from None
-        with process_pool(len(ranges)) as pool:
-            futures = [pool.submit(_run_range, self, weights, a, b) for a, b in ranges]
+        with pool(len(ranges)) as executor:
+            futures = [executor.submit(_run_range, self, weights, a, b) for a, b in ranges]
             for (a, b), future in zip(ranges, futures, strict=True):
                 for recorder, (flat, metrics) in zip(recorders, future.result(), strict=True):
                     if recorder.flat is not None:

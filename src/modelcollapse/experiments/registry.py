@@ -72,10 +72,10 @@ class Context:
         """
         if self.workers <= 1 or len(calls) <= 1:
             return [func(*args) for args in calls]
-        from .._parallel import process_pool
+        from .._parallel import pool
 
-        with process_pool(min(self.workers, len(calls))) as pool:
-            futures = [pool.submit(func, *args) for args in calls]
+        with pool(min(self.workers, len(calls))) as executor:
+            futures = [executor.submit(func, *args) for args in calls]
             return [f.result() for f in futures]
 
     def child_seed(self, key: int) -> np.random.SeedSequence:
