@@ -8,19 +8,22 @@ Workers also ignore ``SIGINT``: Ctrl-C reaches every process of the terminal's f
 and only the parent should answer it (with one line), not each worker with a traceback. The
 parent stops its workers with :func:`terminate`, which :func:`pool` calls when the block it
 guards raises (``KeyboardInterrupt`` included), so an interrupted run exits at once instead of
-waiting for the running calls to finish.
+waiting for the running calls to finish. A worker is started with ``SIGINT`` blocked (the mask
+is inherited through ``fork`` and ``exec``), so a Ctrl-C that arrives while it is still importing,
+before it can ignore the signal, is held and then dropped instead of killing it with a traceback;
+in the parent the signal is only delayed by the few milliseconds of the start.
 """
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import signal
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.context import SpawnContext, SpawnProcess
 
 __all__ = ["pool", "process_pool", "terminate"]
 
@@ -35,8 +38,28 @@ def _watch(parent: int) -> None:
             os._exit(1)
 
 
+class _QuietProcess(SpawnProcess):
+    """A spawned process started with ``SIGINT`` blocked (see the module's notes)."""
+
+    def start(self) -> None:
+        if not hasattr(signal, "pthread_sigmask"):  # not POSIX
+            super().start()
+            return
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            super().start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+class _QuietContext(SpawnContext):
+    Process = _QuietProcess
+
+
 def _start_worker(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent answers Ctrl-C
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a held one is dropped
     threading.Thread(target=_watch, args=(parent,), daemon=True).start()
 
 
@@ -45,7 +68,7 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     ignore Ctrl-C (the parent handles it)."""
     return ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
+        mp_context=_QuietContext(),
         initializer=_start_worker,
         initargs=(os.getpid(),),
     )
