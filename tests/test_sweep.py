@@ -50,7 +50,8 @@ seed = {list(range(seeds))}
 
 
 def _values(table: pd.DataFrame) -> pd.DataFrame:
-    return table.drop(columns=["wall_time_s"]).reset_index(drop=True)
+    assert "wall_time_s" not in table  # kept in the manifests: the tables are deterministic
+    return table.reset_index(drop=True)
 
 
 # -- configuration files --------------------------------------------------------------------
@@ -91,6 +92,9 @@ def test_every_simulate_option_has_a_configuration_name():
         ("seed = 1\nrows = 5\n[sweep]\nout = 'x'\n", 2, "a sweep writes to [sweep] out"),
         ("beta = [1, 'x']\n", 1, "non-empty list of numbers"),
         ("n0 = 10\nn0 = 11\n", None, "not valid TOML"),
+        ("seed = 1\n[sweep]\nout = 'x'\ngrid = []\n", 4, "key 'sweep.grid': must be a table"),
+        ("seed = 1\n[sweep]\nout = 'x'\n[sweep.grid]\n", 4, "key 'sweep.grid': a sweep needs"),
+        ("seed = 1\n[sweep]\nout = 'x'\n", None, "key 'sweep.grid': a sweep needs at least"),
     ],
 )
 def test_config_errors_name_the_file_line_and_key(tmp_path, body, line, message):
@@ -101,6 +105,37 @@ def test_config_errors_name_the_file_line_and_key(tmp_path, body, line, message)
     assert message in text and "\n" not in text
     if line is not None:
         assert text.startswith(f"{path}:{line}: ")
+
+
+def test_a_config_that_is_not_utf8_is_one_line_error(tmp_path, capsys):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b"n0 = 20\n# caf\xe9\n")
+    assert main(["run", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"modelcollapse run: error: {path}:2: not UTF-8 text (byte 0xe9 at offset 13); "
+        "save the file as UTF-8\n"
+    )
+
+
+def test_paths_in_a_config_are_relative_to_its_folder(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "configs" / "deep"
+    folder.mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    sweep = folder / "sweep.toml"
+    sweep.write_text(BASE + "[sweep]\nout = '../../store'\n[sweep.grid]\nseed = [0]\n")
+    assert load_config(sweep).sweep["out"] == str(folder / "../../store")
+    assert main(["run", str(sweep), "--backend", "serial", "--quiet"]) == 0
+    assert (tmp_path / "store" / "sweep.csv").exists() and not (elsewhere / "store").exists()
+    assert main(["run", str(sweep), "--backend", "serial", "--quiet", "--out", "here"]) == 0
+    assert (elsewhere / "here" / "sweep.csv").exists()  # the command line: the current folder
+    single = folder / "one.toml"
+    single.write_text(BASE + "seed = 1\nout = '../one.csv'\n")
+    assert main(["run", str(single)]) == 0
+    assert (tmp_path / "configs" / "one.csv").exists() and not (tmp_path / "one.csv").exists()
+    capsys.readouterr()
 
 
 def test_config_lists_and_single_simulation(tmp_path, capsys):
@@ -175,12 +210,14 @@ seed = """
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    finished = sorted(p.name for p in cells.glob("*.csv"))
+    finished = [p for p in cells.glob("*.json") if not p.name.endswith(".failed.json")]
     assert 3 <= len(finished) < 30, "the sweep must be stopped mid-way"
     for done in cells.glob("*.csv"):  # every file under its final name is complete
         assert len(pd.read_csv(done)) > 0
     again = run_sweep(path, out=store, progress=False)
     assert again.ok and again.reused == len(finished) and again.computed == 30 - len(finished)
+    # at most the cell being written when killed: its file without its manifest
+    assert len(again.repaired) <= 1
     fresh = run_sweep(path, out=tmp_path / "fresh", progress=False)
     pd.testing.assert_frame_equal(_values(again.table), _values(fresh.table))
     assert not list(cells.glob(".*.tmp"))

@@ -24,8 +24,18 @@ command-line option has its configuration name). A ``[sweep]`` table turns the f
 Lists are accepted where the command line takes a comma list (``beta = [1.0, -1.0]``, ``p =
 [0.5, 0.3, 0.2]``, ``record = [0, 10, 100]``, ``bias = [-1.0, 0.5]``). Without ``[sweep]`` the
 file is one simulation, and ``rows``, ``format`` and ``out`` (a file) have their ``simulate``
-meaning. Every error names the file, the line and the key: unknown keys, wrong types, values
-outside the choices, a grid that is not a non-empty list, a key both fixed and in the grid.
+meaning.
+
+Paths in a file (``[sweep] out``, a single simulation's ``out``) are relative to the file's
+folder, not to the current directory, so a configuration means the same wherever it is run from
+(``modelcollapse run --out`` on the command line stays relative to the current directory).
+
+Every error names the file, the line and the key: a file that is not UTF-8, unknown keys, wrong
+types, values outside the choices, a ``[sweep]`` without a non-empty ``[sweep.grid]`` table, a
+grid value that is not a non-empty list, a key both fixed and in the grid.
+
+A ``scheduler`` makes the sweep connect to that Dask scheduler, whose replies the client
+deserialises (pickle): trust a configuration file that names one as you would trust code.
 """
 
 from __future__ import annotations
@@ -87,6 +97,8 @@ def _line_of(lines: Sequence[str], table: tuple[str, ...], key: str) -> int | No
         header = _TABLE.match(line)
         if header:
             current = tuple(part.strip().strip("\"'") for part in header.group(1).split("."))
+            if current == (*table, key):  # a key that is a table is set by its header
+                return number
             continue
         if (current == table and assign.match(line)) or (current == () and dotted.match(line)):
             return number
@@ -249,6 +261,8 @@ def parse_config(text: str, path: str | Path | None = None) -> SweepConfig:
             allowed = ", ".join(sorted(spec)) + ", [sweep]"
             raise reader.error((), key, f"unknown key; the keys are {allowed}", value)
     if sweep_table is None:
+        if "out" in output:
+            output["out"] = _beside(path, output["out"])
         return SweepConfig(base={**defaults, **base}, output=output, path=path)
     if not isinstance(sweep_table, dict):
         raise reader.error((), "sweep", "must be a table ([sweep])", sweep_table)
@@ -259,6 +273,13 @@ def parse_config(text: str, path: str | Path | None = None) -> SweepConfig:
             allowed = ", ".join(_SWEEP_KEYS)
             raise reader.error(("sweep",), key, f"unknown key; the keys are {allowed}", value)
         if key == "grid":
+            if not isinstance(value, dict):
+                raise reader.error(
+                    ("sweep",),
+                    key,
+                    "must be a table of option = [values] ([sweep.grid] with e.g. seed = [0, 1])",
+                    value,
+                )
             grid = _check_grid(reader, value, spec, base)
         else:
             sweep[key] = _check_plain(reader, ("sweep",), key, value, _SWEEP_KEYS[key])
@@ -266,6 +287,15 @@ def parse_config(text: str, path: str | Path | None = None) -> SweepConfig:
         raise reader.error(
             ("sweep",), "scheduler", 'applies to backend = "dask" only', sweep["scheduler"]
         )
+    if not grid:
+        raise reader.error(
+            ("sweep",),
+            "grid",
+            "a sweep needs at least one option to vary: [sweep.grid] with e.g. seed = [0, 1]",
+            sweep_table.get("grid"),
+        )
+    if "out" in sweep:
+        sweep["out"] = _beside(path, sweep["out"])
     if "seed" not in base and "seed" not in grid:
         raise reader.error(
             (), "seed", "a sweep needs a seed: a number, or a list in [sweep.grid]", None
@@ -298,13 +328,30 @@ def _check_grid(
     return grid
 
 
+def _beside(path: Path | None, value: str) -> str:
+    """A path written in the file at ``path``: a relative one is relative to the file's folder
+    (``~`` is expanded)."""
+    target = Path(value).expanduser()
+    if path is None or target.is_absolute():
+        return str(target)
+    return str(path.parent / target)
+
+
 def load_config(path: str | Path) -> SweepConfig:
     """Read and validate the configuration file ``path`` (see :func:`parse_config`)."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        data = file.read_bytes()
     except OSError as err:
         raise ConfigError(f"{file}: cannot be read ({err.strerror or err})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{file}:{line}: not UTF-8 text (byte 0x{data[err.start]:02x} at offset "
+            f"{err.start}); save the file as UTF-8"
+        ) from None
     return parse_config(text, file)
 
 
