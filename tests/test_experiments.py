@@ -11,7 +11,7 @@ import pytest
 import modelcollapse as mc
 from modelcollapse.cli import main
 from modelcollapse.experiments import experiment_ids, get_experiment, run_experiment
-from modelcollapse.experiments.registry import judge_table
+from modelcollapse.experiments.registry import configuration_hash, file_checksum, judge_table
 from modelcollapse.experiments.verdicts import KINDS, perturbed
 
 _RUNS: dict = {}
@@ -65,6 +65,22 @@ def test_experiment_quick_scale(quick_run, experiment_id):
         assert (target / png).with_suffix(".svg").is_file()
     assert (target / "key.csv").is_file()
     assert "DISAGREES" not in summary
+
+
+@pytest.mark.parametrize("experiment_id", experiment_ids())
+def test_meta_records_the_configuration_and_every_file(quick_run, experiment_id):
+    """What ``report`` checks before reusing a folder: the configuration hash, and the sha256
+    of every other file; nothing else is left beside the folder."""
+    target = quick_run(experiment_id)
+    meta = json.loads((target / "meta.json").read_text())
+    experiment = get_experiment(experiment_id)
+    assert meta["configuration_hash"] == configuration_hash(
+        experiment_id, 0, experiment.quick_replications, True
+    )
+    assert sorted(meta["files"]) == sorted(p.name for p in target.iterdir() if p.suffix != ".json")
+    for name, checksum in meta["files"].items():
+        assert file_checksum(target / name) == checksum, name
+    assert [p.name for p in target.parent.iterdir()] == [experiment_id]
 
 
 @pytest.mark.parametrize("experiment_id", experiment_ids())
@@ -139,9 +155,11 @@ def test_cli_list_and_reproduce(tmp_path, capsys):
 
 
 def test_process_pool_gives_identical_results(tmp_path):
-    one = run_experiment("he2025-fig8", tmp_path / "one", replications=20, progress=False)
+    one = run_experiment(
+        "peers-discrete", tmp_path / "one", replications=200, quick=True, progress=False
+    )
     two = run_experiment(
-        "he2025-fig8", tmp_path / "two", replications=20, progress=False, workers=2
+        "peers-discrete", tmp_path / "two", replications=200, quick=True, progress=False, workers=2
     )
     pd.testing.assert_frame_equal(
         pd.read_csv(one / "results.csv"), pd.read_csv(two / "results.csv")
