@@ -92,6 +92,24 @@ def scratch(tmp_path, monkeypatch):
     (tmp_path / "adir.csv").mkdir()
     (tmp_path / "bad-n0.toml").write_text("n0 = 0\n")
     (tmp_path / "typo.toml").write_text("schedul = 5\n")
+    (tmp_path / "loop").symlink_to("loop")  # a symbolic link to itself
+    (tmp_path / "dangling").symlink_to("no-such-target")
+    (tmp_path / "blocked").mkdir()
+    (tmp_path / "blocked" / "he2025-theory").write_text("a file where a folder goes\n")
+    (tmp_path / "oldreport" / "index.html").mkdir(parents=True)  # where the page goes
+    infinite = numbers.copy()
+    infinite.loc[3, "a"] = np.inf
+    infinite.to_csv(tmp_path / "inf.csv", index=False)
+    (tmp_path / "blockedout" / "metrics.csv").mkdir(parents=True)  # where recurse writes a file
+    # The size checks compare their estimates with 8 GiB, whatever the machine has.
+    monkeypatch.setenv("MODELCOLLAPSE_MEMORY", "8GiB")
+    (tmp_path / "latin1.toml").write_bytes(b"n0 = 20\n# caf\xe9\n")
+    (tmp_path / "grid-list.toml").write_text("seed = 1\n[sweep]\nout = 'x'\ngrid = []\n")
+    (tmp_path / "empty-grid.toml").write_text("seed = 1\n[sweep]\nout = 'x'\n[sweep.grid]\n")
+    (tmp_path / "sweep.toml").write_text(
+        "n0 = 20\ngenerations = 2\nreplications = 8\n[sweep]\nout = 'store'\n"
+        "[sweep.grid]\nseed = [0, 1]\n"
+    )
     readonly = tmp_path / "readonly"
     readonly.mkdir()
     readonly.chmod(0o555)

@@ -7,18 +7,24 @@ value it got, and what is allowed, in one line.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "MEMORY_ENV",
     "InvalidArgumentError",
+    "available_memory",
     "check_choice",
     "check_finite",
     "check_int",
+    "check_memory",
     "check_probability",
     "check_real",
+    "format_bytes",
+    "largest_fitting",
 ]
 
 
@@ -44,16 +50,31 @@ def fail(name: str, problem: str, value: Any) -> InvalidArgumentError:
     return InvalidArgumentError(f"{name}: {problem} (got {_show(value)})")
 
 
-def check_int(name: str, value: Any, *, minimum: int | None = None) -> int:
-    """Return ``value`` as a Python ``int``, requiring it to be integral and ``>= minimum``."""
+def check_int(
+    name: str,
+    value: Any,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    integral_float: bool = True,
+) -> int:
+    """Return ``value`` as a Python ``int``, requiring it to be integral and within
+    ``[minimum, maximum]``.
+
+    ``integral_float=False`` refuses every float, even an integral one such as ``1e7`` (a count
+    written as a float is usually a mistake); by default an integral float is accepted.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer, float, np.floating)):
         raise fail(name, "must be an integer", value)
     if isinstance(value, (float, np.floating)):
-        if not math.isfinite(value) or value != int(value):
+        if not integral_float or not math.isfinite(value) or value != int(value):
             raise fail(name, "must be an integer", value)
     out = int(value)
     if minimum is not None and out < minimum:
         raise fail(name, f"must be an integer >= {minimum}", value)
+    if maximum is not None and out > maximum:
+        limit = "2^63 - 1 (the 64-bit integer limit)" if maximum == 2**63 - 1 else f"{maximum:,}"
+        raise fail(name, f"must be an integer <= {limit}", value)
     return out
 
 
@@ -108,3 +129,144 @@ def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
     if not isinstance(value, str) or value not in allowed:
         raise fail(name, f"must be one of {', '.join(allowed)}", value)
     return value
+
+
+# -- memory ---------------------------------------------------------------------------------
+
+#: Environment variable that sets the memory available to a run, overriding what the system
+#: reports: bytes, or a number with a unit (``512MiB``, ``8GiB``, ``1.5GB``, ``2T``). The size
+#: checks (:func:`check_memory`) compare their estimates with it. Tests set it so that a check
+#: never depends on the machine; a user can set it to keep a run well inside a shared machine.
+MEMORY_ENV = "MODELCOLLAPSE_MEMORY"
+
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 2**10,
+    "kb": 10**3,
+    "kib": 2**10,
+    "m": 2**20,
+    "mb": 10**6,
+    "mib": 2**20,
+    "g": 2**30,
+    "gb": 10**9,
+    "gib": 2**30,
+    "t": 2**40,
+    "tb": 10**12,
+    "tib": 2**40,
+}
+
+
+def _parse_bytes(text: str) -> int:
+    body = text.strip().replace("_", "").replace(" ", "")
+    number = body.rstrip("bBkKmMgGtTiI")
+    unit = body[len(number) :].lower()
+    try:
+        value = float(number)
+    except ValueError:
+        value = math.nan
+    if unit not in _UNITS or not math.isfinite(value) or value < 0:
+        raise InvalidArgumentError(
+            f"${MEMORY_ENV}: must be a size in bytes such as 8GiB or 512MB (got {text!r})"
+        )
+    return int(value * _UNITS[unit])
+
+
+def _cgroup_room() -> int | None:
+    """Bytes left under the process's control-group memory limit (v2, then v1), if any."""
+    for limit_file, usage_file in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+        (
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+            "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+        ),
+    ):
+        try:
+            with open(limit_file) as f:
+                limit_text = f.read().strip()
+            with open(usage_file) as f:
+                usage = int(f.read().strip())
+        except (OSError, ValueError):
+            continue
+        if limit_text == "max" or not limit_text.isdigit() or int(limit_text) >= 2**60:
+            return None
+        return max(0, int(limit_text) - usage)
+    return None
+
+
+def available_memory() -> int | None:
+    """Bytes of memory a run may use, or ``None`` where it cannot be known (then no size check
+    refuses anything).
+
+    :data:`MEMORY_ENV` when set; otherwise ``MemAvailable`` of ``/proc/meminfo`` (Linux), capped
+    by the room left under a control-group limit (a container's), and where there is no
+    ``/proc/meminfo``, the free physical pages of ``os.sysconf``.
+    """
+    override = os.environ.get(MEMORY_ENV)
+    if override:
+        return _parse_bytes(override)
+    found: int | None = None
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    found = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError, IndexError):
+        found = None
+    if found is None:
+        try:
+            found = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, ValueError, OSError):
+            return None
+        if found <= 0:
+            return None
+    room = _cgroup_room()
+    return found if room is None else min(found, room)
+
+
+def format_bytes(n: float) -> str:
+    """``n`` bytes in binary units with three significant digits, e.g. ``29.8 GiB``."""
+    value = float(n)
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
+        if value < 1024 or unit == "EiB":
+            if unit == "bytes":
+                return f"{value:.0f} bytes"
+            return f"{value:.3g} {unit}" if value < 1000 else f"{value:,.0f} {unit}"
+        value /= 1024
+    raise AssertionError  # pragma: no cover
+
+
+def largest_fitting(needed: Any, low: int, high: int, budget: float) -> int | None:
+    """The largest integer ``v`` in ``[low, high]`` with ``needed(v) <= budget`` (``needed``
+    non-decreasing), or ``None`` when even ``low`` does not fit."""
+    if needed(low) > budget:
+        return None
+    while high - low > 1:
+        mid = (low + high) // 2
+        if needed(mid) <= budget:
+            low = mid
+        else:
+            high = mid
+    return high if needed(high) <= budget else low
+
+
+def check_memory(name: str, needed: float, value: Any, fits: Any = None) -> None:
+    """Refuse a run whose estimated memory ``needed`` (bytes) exceeds :func:`available_memory`.
+
+    The error names the argument that drives the estimate, the estimate, the memory available
+    and what would fit: ``fits`` is that text (e.g. ``"at most 700,000,000 replications fit
+    with these settings"``) or a function of the bytes available that returns it (or ``None``).
+    Nothing is checked where the available memory is unknown.
+    """
+    available = available_memory()
+    if available is None or needed <= available:
+        return
+    problem = (
+        f"needs about {format_bytes(needed)} of memory, more than the "
+        f"{format_bytes(available)} available"
+    )
+    text = fits(available) if callable(fits) else fits
+    if text:
+        problem += f"; {text}"
+    raise fail(name, problem, value)

@@ -8,6 +8,7 @@ what is allowed.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import math
 import os
@@ -108,8 +109,9 @@ def _add_report(sub: Any) -> None:
         "report",
         help="reproduce both papers as a browsable offline HTML report",
         description="Run every registered experiment (or reuse the results already in OUT for "
-        "the same configuration) and write OUT/index.html: verdicts, simulation beside theory, "
-        "figures, settings and provenance. Works offline.",
+        "the same configuration, when the configuration hash and the files' checksums in its "
+        "meta.json match; otherwise it says why and runs it again) and write OUT/index.html: "
+        "verdicts, simulation beside theory, figures, settings and provenance. Works offline.",
     )
     p.add_argument("--out", required=True, help="report directory (created if needed)")
     p.add_argument("--quick", action="store_true", help="quick scale (a few minutes on two cores)")
@@ -125,6 +127,18 @@ def _add_report(sub: Any) -> None:
 
 
 def _run_report(args: argparse.Namespace) -> int:
+    try:
+        return _report(args)
+    except KeyboardInterrupt:
+        print(
+            f"{PROG} report: interrupted; nothing of the running experiment was kept, finished "
+            "experiments are kept and index.html was not written",
+            file=sys.stderr,
+        )
+        return 130
+
+
+def _report(args: argparse.Namespace) -> int:
     from .report import build_report
 
     if args.only:
@@ -307,7 +321,12 @@ def _add_run(sub: Any) -> None:
         ),
     )
     p.add_argument("config", metavar="CONFIG", help="the TOML file")
-    p.add_argument("--out", default=None, help="a sweep's result directory (overrides the file)")
+    p.add_argument(
+        "--out",
+        default=None,
+        help="a sweep's result directory (overrides the file; relative to the current directory, "
+        "while a path in the file is relative to the file's folder)",
+    )
     p.add_argument(
         "--backend",
         default=None,
@@ -323,6 +342,11 @@ def _add_run(sub: Any) -> None:
         metavar="ADDRESS",
         help="an existing Dask scheduler, e.g. tcp://host:8786 (backend dask)",
     )
+    p.add_argument(
+        "--wait",
+        action="store_true",
+        help="when another run is using the result directory, wait for it instead of refusing",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(handler=_run_config)
 
@@ -336,6 +360,8 @@ def _run_config(args: argparse.Namespace) -> int:
         for flag in ("backend", "workers", "scheduler"):
             if getattr(args, flag) is not None:
                 raise UsageError(f"--{flag}: applies to a sweep; {args.config} has no [sweep]")
+        if args.wait:
+            raise UsageError(f"--wait: applies to a sweep; {args.config} has no [sweep]")
         try:
             check_options(cfg.base)
         except InvalidArgumentError as err:
@@ -343,7 +369,11 @@ def _run_config(args: argparse.Namespace) -> int:
         options = {**cfg.base, "rows": 11, "format": "table", "out": None, **cfg.output}
         if args.out is not None:
             options["out"] = args.out
-        return _run_simulate(argparse.Namespace(**options))
+        try:
+            return _run_simulate(argparse.Namespace(**options))
+        except KeyboardInterrupt:
+            print(f"{PROG} run: interrupted", file=sys.stderr)
+            return 130
     try:
         outcome = run_sweep(
             cfg,
@@ -351,10 +381,11 @@ def _run_config(args: argparse.Namespace) -> int:
             backend=args.backend,
             workers=args.workers,
             scheduler=args.scheduler,
+            wait=args.wait,
             progress=not args.quiet,
         )
-    except KeyboardInterrupt:
-        print(f"{PROG} run: interrupted; finished cells are kept", file=sys.stderr)
+    except KeyboardInterrupt as err:  # SweepInterrupted says what was kept
+        print(f"{PROG} run: interrupted" + (f": {err}" if str(err) else ""), file=sys.stderr)
         return 130
     if not outcome.ok:
         print(
@@ -380,7 +411,10 @@ def _add_experiments(sub: Any) -> None:
         description=(
             "Run a registered experiment and write DIR/ID/: results.csv (tidy), one PNG per "
             "panel, summary.md (simulation beside theory, one verdict per claim) and meta.json "
-            "(seed, replications, versions, wall time)."
+            "(seed, replications, versions, wall time, the configuration hash and every file's "
+            "checksum). The folder is written under a temporary name and renamed into place "
+            "when complete: an error or Ctrl-C (exit status 130) keeps nothing of the running "
+            "experiment and leaves an older DIR/ID/ as it was."
         ),
     )
     p.add_argument("experiment", metavar="ID", help="an experiment id (see 'list') or 'all'")
@@ -420,11 +454,26 @@ def _run_list(args: argparse.Namespace) -> int:
 
 
 def _check_out_dir(path: str) -> Path:
-    """``--out`` as a directory to be created later: an error now if it cannot be."""
+    """``--out`` as a directory to be created later: an error now if it cannot be (a file, a
+    symbolic link loop or one to a missing target on the way, no write permission), so that no
+    command computes before finding out."""
     out = Path(path)
-    if out.exists() and not out.is_dir():
+    for part in (out, *out.parents):
+        try:
+            os.stat(part)
+        except OSError as err:
+            if err.errno == errno.ENOENT and not os.path.islink(part):
+                continue  # created later
+            reason = "a symbolic link to a missing target" if err.errno == errno.ENOENT else None
+            raise UsageError(
+                f"--out: cannot create the directory ({reason or err.strerror}) (got {path!r})"
+            ) from None
+        existing = part
+        break
+    else:
+        existing = Path(".")
+    if existing == out and not out.is_dir():
         raise UsageError(f"--out: must be a directory (got {path!r})")
-    existing = next((p for p in (out, *out.parents) if p.exists()), Path("."))
     if not existing.is_dir():
         raise UsageError(f"--out: cannot create the directory (Not a directory) (got {path!r})")
     if not os.access(existing, os.W_OK):
@@ -433,6 +482,20 @@ def _check_out_dir(path: str) -> Path:
 
 
 def _run_reproduce(args: argparse.Namespace) -> int:
+    finished: list[Path] = []
+    try:
+        return _reproduce(args, finished)
+    except KeyboardInterrupt:
+        kept = f"; the {len(finished)} finished experiment(s) are kept" if finished else ""
+        print(
+            f"{PROG} reproduce: interrupted; nothing of the running experiment was kept{kept}",
+            file=sys.stderr,
+        )
+        return 130
+
+
+def _reproduce(args: argparse.Namespace, finished: list[Path]) -> int:
+    """``reproduce``, appending each finished experiment's folder to ``finished``."""
     from .experiments import experiment_ids, get_experiment, run_experiment
 
     ids = experiment_ids() if args.experiment == "all" else (args.experiment,)
@@ -444,6 +507,10 @@ def _run_reproduce(args: argparse.Namespace) -> int:
     check_int("workers", args.workers, minimum=1)
     out = _check_out_dir(args.out)  # run_experiment creates it
     for experiment_id in ids:
+        blocker = out / experiment_id
+        if (blocker.exists() or blocker.is_symlink()) and not blocker.is_dir():
+            raise UsageError(f"--out: {experiment_id} in it is not a directory (got {args.out!r})")
+    for experiment_id in ids:
         target = run_experiment(
             experiment_id,
             out,
@@ -453,7 +520,8 @@ def _run_reproduce(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             workers=args.workers,
         )
-        print(target / "summary.md")
+        finished.append(target)
+        print(target / "summary.md", flush=True)
     return 0
 
 
@@ -581,6 +649,25 @@ def _read_table(path: str) -> Any:
 
 
 def _run_recurse(args: argparse.Namespace) -> int:
+    written: list[Path] = []
+    try:
+        return _recurse(args, written)
+    except KeyboardInterrupt:
+        where = (
+            f"the outputs were written to {written[0]}"
+            if written
+            else "nothing was written (an earlier output is left as it was)"
+        )
+        print(f"{PROG} recurse: interrupted; {where}", file=sys.stderr)
+        return 130
+
+
+#: The files ``recurse`` writes into ``--out``.
+_RECURSE_FILES = ("metrics.csv", "summary.csv", "recurse.png")
+
+
+def _recurse(args: argparse.Namespace, written: list[Path]) -> int:
+    """``recurse``; appends ``--out`` to ``written`` once its files are in place."""
     from .plots import new_figure
     from .tabular import make_generator, recurse, summarise
 
@@ -590,6 +677,12 @@ def _run_recurse(args: argparse.Namespace) -> int:
         unknown = [c for c in wanted if c not in table.columns]
         if unknown:
             raise UsageError(f"--columns: not in the table: {', '.join(unknown)}")
+        twice = sorted({c for c in wanted if wanted.count(c) > 1})
+        if twice:
+            raise UsageError(
+                f"--columns: names {', '.join(twice)} more than once; name each column once "
+                f"(got {args.columns!r})"
+            )
         table = table[wanted]
     options: dict[str, Any] = {}
     if args.generator == "gmm":
@@ -601,6 +694,11 @@ def _run_recurse(args: argparse.Namespace) -> int:
             options["bandwidth"] = args.bandwidth
     factory = make_generator(args.generator, **options)
     out = _check_out_dir(args.out)
+    blocked = [name for name in _RECURSE_FILES if (out / name).is_dir()]
+    if blocked:
+        raise UsageError(
+            f"--out: {', '.join(blocked)} in it is a directory, not a file (got {args.out!r})"
+        )
     frame = recurse(
         table,
         factory,
@@ -615,10 +713,7 @@ def _run_recurse(args: argparse.Namespace) -> int:
         holdout=args.holdout,
         progress=lambda line: print(line, file=sys.stderr),
     )
-    out.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out / "metrics.csv", index=False)
     mean = summarise(frame)
-    mean.to_csv(out / "summary.csv")
     groups = [
         ("wasserstein[", "Wasserstein-1 / sd (numeric columns)", "distance (column sd units)"),
         ("var_ratio[", "variance ratio (numeric columns)", "variance / real variance (ratio)"),
@@ -632,7 +727,15 @@ def _run_recurse(args: argparse.Namespace) -> int:
             ax.plot(mean.index, mean[column], label=column[len(prefix) : -1])
         ax.set(xlabel="generation t", ylabel=ylabel, title=title)
         ax.legend(fontsize=7)
-    fig.savefig(out / "recurse.png", dpi=110)
+    _write_folder(
+        out,
+        {
+            "metrics.csv": lambda path: frame.to_csv(path, index=False),
+            "summary.csv": lambda path: mean.to_csv(path),
+            "recurse.png": lambda path: fig.savefig(path, dpi=110),
+        },
+        written,
+    )
     last = mean.iloc[-1]
     print(
         f"{args.generator}, {len(table):,} rows x {table.shape[1]} columns, "
@@ -646,6 +749,44 @@ def _run_recurse(args: argparse.Namespace) -> int:
             f"generation {int(mean.index[-1])}: {last[column]:.4g}"
         )
     return 0
+
+
+def _write_folder(out: Path, files: dict[str, Any], written: list[Path]) -> None:
+    """Write ``files`` (name -> function writing that file at a path) into the folder ``out``
+    all or nothing: into a temporary folder beside it first, then moved into place with Ctrl-C
+    held back, so an interruption or an error leaves no partial folder and never half-replaces
+    an earlier output (files of ``out`` that are not among ``files`` are kept). ``out`` is
+    appended to ``written`` once the files are in place."""
+    import shutil
+    import signal
+    import tempfile
+
+    base = next((p for p in (out.parent, *out.parent.parents) if p.exists()), Path("."))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=base))
+    try:
+        mask = os.umask(0)
+        os.umask(mask)
+        tmp.chmod(0o777 & ~mask)  # the permissions of a folder made by mkdir
+        for name, write in files.items():
+            write(tmp / name)
+        block = getattr(signal, "pthread_sigmask", None)
+        if block is not None:
+            block(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            if out.is_dir():
+                for name in files:
+                    os.replace(tmp / name, out / name)
+                tmp.rmdir()
+            else:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                os.rename(tmp, out)
+            written.append(out)
+        finally:
+            if block is not None:
+                block(signal.SIG_UNBLOCK, {signal.SIGINT})
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def _add_theory(sub: Any) -> None:
@@ -786,9 +927,13 @@ def _run_schedule_theory(args: argparse.Namespace) -> int:
     from . import theory
     from ._validation import check_int
     from .schedules import parse_schedule, parse_shrinkage
+    from .theory._common import check_horizon, check_paths
 
     schedule = parse_schedule(args.schedule, "schedule")
     T = check_int("generations", args.generations, minimum=0)
+    check_horizon(T)  # before the sizes of the horizon are made
+    if args.quantity == "win-probability" and args.method == "exact":
+        check_paths(check_int("replications", args.replications, minimum=2), T)
     sizes = schedule.sizes(T)
     if args.every is not None:
         every = check_int("every", args.every, minimum=1)
@@ -1012,6 +1157,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def _run_simulate(args: argparse.Namespace) -> int:
+    check_int("rows", args.rows, minimum=1)
     target = _check_out(args.out) if args.out else None
     result = simulate_from_options(vars(args))
     if args.format == "json":

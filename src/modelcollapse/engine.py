@@ -19,14 +19,24 @@ as generations are recorded (:class:`~modelcollapse.results.Recorder`).
 
 from __future__ import annotations
 
+import inspect
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import numpy as np
 
-from ._validation import InvalidArgumentError, check_choice, check_int, check_real, fail
+from ._validation import (
+    InvalidArgumentError,
+    available_memory,
+    check_choice,
+    check_int,
+    check_memory,
+    check_real,
+    fail,
+    largest_fitting,
+)
 from .families.asymptotic import AsymptoticFamily
 from .families.base import Family
 from .families.points import PointsFamily
@@ -43,7 +53,7 @@ from .schedules import (
     resolve_weights,
 )
 
-__all__ = ["ENGINES", "simulate", "simulate_weights"]
+__all__ = ["ENGINES", "SAMPLE_MAX_POINTS", "simulate", "simulate_weights"]
 
 #: Engine names: draw statistics exactly, draw data and reduce it, or draw the estimate from its
 #: asymptotic normal law (an approximation, see :mod:`modelcollapse.families.asymptotic`).
@@ -61,6 +71,23 @@ _EXACT_CHUNK = 64 * BLOCK_SIZE
 #: Points per replication chunk of the sample engine (rounded up to whole blocks): arrays of
 #: 8 MB of doubles, near the processor's cache.
 _SAMPLE_POINTS = 2**20
+#: The sample engine draws every point: a run that would draw more than this many points per
+#: replication in one generation (``n0``, or ``n_synth(t) + n_real(t)``) is refused before it
+#: starts (at about 10^8 points a second, hours for a batch of replications); the exact engine
+#: draws the statistics at a cost independent of the sample size, the asymptotic engine the
+#: estimate.
+SAMPLE_MAX_POINTS = 10**9
+#: Largest sample size: sizes are 64-bit integers.
+_INT64_MAX = 2**63 - 1
+#: A default chunk holds at most about this many bytes of per-replication state (never less
+#: than one random block): a family with a large state (many cells, a high dimension) runs in
+#: smaller chunks. Chunking never changes results.
+_CHUNK_BYTES = 2**30
+#: Bytes of one parameter label (a Python string) in ``family.param_labels``.
+_LABEL_BYTES = 80
+#: Bytes per generation of the arrays a plan holds for its horizon (sizes, weights, shrinkage
+#: and their temporaries), counted before they are made.
+_HORIZON_BYTES = 96
 
 
 def _package_version() -> str:
@@ -88,6 +115,52 @@ def _record_generations(record: Any, generations: int, replications: int) -> np.
     if gens.size == 0 or np.any(gens != np.round(gens)) or gens[0] < 0 or gens[-1] > generations:
         raise fail("record", f"generations must be integers in [0, {generations}]", record)
     return gens.astype(int)
+
+
+#: The members of the :class:`~modelcollapse.families.base.Family` protocol.
+_FAMILY_MEMBERS = (
+    *(name for name in vars(Family) if not name.startswith("_")),
+    *Family.__annotations__,
+)
+
+
+def _implements_family(obj: Any) -> bool:
+    """``isinstance(obj, Family)`` without evaluating properties: a family may make its
+    ``param_labels`` on first use (millions of cells), which a size check must not do."""
+    missing = object()
+    return all(
+        inspect.getattr_static(obj, name, missing) is not missing for name in _FAMILY_MEMBERS
+    )
+
+
+def _recorded_count(record: Any, generations: int, replications: int) -> int:
+    """How many generations ``record`` keeps for a run of ``replications`` (the size of
+    :func:`_record_generations`, without making the list)."""
+    if isinstance(record, str):
+        if record == "final":
+            return 1
+        if record == "all" or replications * (generations + 1) <= _AUTO_RECORD_ALL:
+            return generations + 1
+        return min(generations + 1, min(101, max(2, _AUTO_RECORD_MAX // replications)))
+    return len(record)
+
+
+def _fits(most: int, unit: str) -> str:
+    """``"at most 3 cells fit with these settings"``, in the singular for 1."""
+    first, _, rest = unit.partition(" ")
+    if most == 1:
+        first = first.removesuffix("s")
+    verb = "fits" if most == 1 else "fit"
+    return f"at most {most:,} {' '.join(w for w in (first, rest) if w)} {verb} with these settings"
+
+
+def _check_horizon(generations: int) -> None:
+    """Refuse a horizon whose per-generation arrays alone exceed the memory available."""
+
+    def fits(budget: float) -> str:
+        return f"at most {int(budget // _HORIZON_BYTES) - 1:,} generations fit"
+
+    check_memory("generations", _HORIZON_BYTES * (generations + 1.0), generations, fits)
 
 
 def _check_sizes(
@@ -216,6 +289,16 @@ def simulate(
     -------
     SimulationResult
 
+    Raises
+    ------
+    InvalidArgumentError
+        For a bad argument, and before anything is allocated: when the run's memory estimate
+        (the recorded values, the state of a chunk of replications, the sample engine's data)
+        exceeds the memory available (``MODELCOLLAPSE_MEMORY`` overrides what the system
+        reports), naming the option that drives it and how much of it fits; when the sample
+        engine would draw more than :data:`SAMPLE_MAX_POINTS` points per replication in one
+        generation; when float64 cannot carry the family's results at these sample sizes.
+
     Examples
     --------
     >>> import modelcollapse as mc
@@ -343,16 +426,20 @@ class _Plan:
         eps: Any,
         chunk_size: Any,
     ) -> None:
-        if not isinstance(family, Family):
+        if not _implements_family(family):
             raise fail("family", "must implement the modelcollapse Family protocol", family)
         self.family = family
         self.engine = check_choice(
             "engine", family.engines[0] if engine is None else engine, family.engines
         )
-        self.n0 = check_int("n0", n0, minimum=family.min_sample_size)
-        self.generations = check_int("generations", generations, minimum=0)
-        self.replications = check_int("replications", replications, minimum=1)
+        # Counts are integers: a float, even an integral one such as 1e7, is refused.
+        self.n0 = check_int(
+            "n0", n0, minimum=family.min_sample_size, maximum=_INT64_MAX, integral_float=False
+        )
+        self.generations = check_int("generations", generations, minimum=0, integral_float=False)
+        self.replications = check_int("replications", replications, minimum=1, integral_float=False)
         self.eps = check_real("eps", eps, lower=0.0)
+        _check_horizon(self.generations)
         self.regime = make_regime(regime)
         self.root = as_seed_sequence(seed)
 
@@ -410,6 +497,10 @@ class _Plan:
                     self.engine,
                 )
             self.stepper = PointsFamily(family)
+        # What "auto" keeps depends on the replications (the size check tries other counts).
+        self.record_spec = record if isinstance(record, str) else self.record_at.tolist()
+        self._check_sample_engine()
+        self._check_precision()
         # Random blocks: BLOCK_SIZE replications, fewer where the sample engine draws more than
         # 1,024 points per replication (block_size_for), so that a chunk stays near the cache.
         largest = int(max(self.n0, self.n_synth.max(initial=0), self.n_fresh.max(initial=0)))
@@ -421,9 +512,201 @@ class _Plan:
                 if self.regime.pools:  # data-level statistics hold the whole pool
                     largest = int(self.n0 + self.n_synth.sum() + self.n_fresh.sum())
                 chunk = _SAMPLE_POINTS // max(1, largest)
+            # A large per-replication state (many cells, a high dimension): smaller chunks.
+            chunk = min(chunk, int(_CHUNK_BYTES // (8.0 * self._state_floats())))
         else:
             chunk = check_int("chunk_size", chunk_size, minimum=1)
         self.chunk = max(self.block, -(-chunk // self.block) * self.block)
+
+    # -- checks before any work ----------------------------------------------------------
+    def _size_option(self) -> tuple[str, int]:
+        """The sample-size option with the largest size per generation, and that size."""
+        options = [
+            ("n0", self.n0),
+            ("schedule", int(self.n_synth.max(initial=0))),
+            ("n_real", int(self.n_fresh.max(initial=0))),
+        ]
+        return max(options, key=lambda item: item[1])
+
+    def _training_points(self, generations: int | None = None) -> float:
+        """Points per replication in the largest training set (the whole pool for a regime
+        that pools, over the first ``generations`` generations)."""
+        T = self.generations if generations is None else generations
+        per_generation = self.n_synth[:T].astype(float) + self.n_fresh[:T].astype(float)
+        if self.regime.pools:
+            return float(self.n0 + per_generation.sum())
+        return float(self.n0 + per_generation.max(initial=0.0))
+
+    def _check_sample_engine(self) -> None:
+        """The sample engine draws every point: refuse more than :data:`SAMPLE_MAX_POINTS` per
+        replication in one generation."""
+        if self.engine != "sample":
+            return
+        per_generation = self.n_synth.astype(float) + self.n_fresh.astype(float)
+        points = max(float(self.n0), float(per_generation.max(initial=0.0)))
+        if points <= SAMPLE_MAX_POINTS:
+            return
+        name, value = self._size_option()
+        others = [e for e in ("exact", "asymptotic") if e in self.family.engines]
+        hint = (
+            f"use engine {' or '.join(others)}, which "
+            f"{'do' if len(others) > 1 else 'does'} not draw the points"
+            if others
+            else f"the {self.family.name} family has no other engine: use smaller samples"
+        )
+        raise fail(
+            name,
+            f"the sample engine would draw {points:,.0f} points per replication in one "
+            f"generation, more than its bound of {SAMPLE_MAX_POINTS:,} (hours of drawing); " + hint,
+            value,
+        )
+
+    def _check_precision(self) -> None:
+        """The family's check that float64 carries its results at these sample sizes."""
+        check = getattr(self.family, "check_precision", None)
+        if check is not None:
+            check(self._training_points())
+
+    def _state_model(
+        self, generations: int | None = None
+    ) -> tuple[str, int, str, Callable[[int], tuple[float, float, float]]]:
+        """What sizes a replication's state: ``(option, value, unit, floats)``, where
+        ``floats(v)`` gives, when the option is ``v``, the doubles one replication holds at a
+        generation's peak besides its data points, the doubles of the data points it holds, and
+        the parameters recorded per generation (over the first ``generations`` generations).
+
+        A family may describe itself with a ``memory_model(metrics)`` hook returning the same
+        option, value and unit, and a function giving its extra doubles per replication beyond
+        the parameters and metrics (e.g. the ``d x d`` covariances of a multivariate Gaussian)
+        and its parameters; a family whose statistics are the data points (``holds_points``),
+        or the points kept for a subsampling regime, holds the training set; otherwise the state
+        is a few copies of the parameters, with ``p x p`` matrices.
+        """
+        family = self.family
+        metrics = len(self.metric_names)
+        keep = getattr(family, "record_params", True)
+        point_size = max(1, int(getattr(family, "_point_size", 1) or 1))
+        holds = self.engine == "sample" and (
+            getattr(family, "holds_points", False) or isinstance(self.stepper, PointsFamily)
+        )
+        points = self._training_points(generations) * point_size * 4.0 if holds else 0.0
+        asymptotic = self.engine == "asymptotic"
+        hook = getattr(family, "memory_model", None)
+        model = hook(self.metric_names) if hook is not None else None
+
+        def base(extra: float, params: float, data: float) -> tuple[float, float, float]:
+            floats = 4.0 * (params + metrics) + 16.0 + extra
+            if asymptotic:  # the covariance of the estimate and its Cholesky factor
+                floats += 6.0 * params * params
+            return floats, data, (params if keep else 0.0)
+
+        if model is not None:
+            option, value, unit, extra = model
+
+            def floats(v: int) -> tuple[float, float, float]:
+                more, params = extra(v)
+                return base(more, params, points)
+
+            return option, value, unit, floats
+        params = float(len(family.param_labels))
+        if holds:
+            option, value = self._size_option()
+
+            def floats(v: int) -> tuple[float, float, float]:
+                return base(4.0 * params * params, params, points * v / max(1.0, float(value)))
+
+            return option, value, "points per replication and generation", floats
+        return "", 0, "", lambda v: base(4.0 * params * params, params, 0.0)
+
+    def _state_floats(self) -> float:
+        _, value, _, floats = self._state_model()
+        state, points, _ = floats(value)
+        return state + points
+
+    def _memory(
+        self,
+        replications: int,
+        arms: int,
+        workers: int,
+        value: int | None = None,
+        generations: int | None = None,
+    ) -> float:
+        """Bytes the run needs (an estimate): the recorders (``replications x recorded
+        generations x (parameters + metrics)`` doubles per arm, twice with several workers),
+        the state of the replications each process holds at once, the sample engine's drawn
+        data and the per-generation arrays of the horizon (a run of ``generations``
+        generations, with the option that sizes a replication at ``value``)."""
+        _, current, _, floats = self._state_model(generations)
+        state, points, params = floats(current if value is None else value)
+        T = self.generations if generations is None else generations
+        recorded = _recorded_count(self.record_spec, T, replications)
+        columns = params + len(self.metric_names)
+        recorder = 8.0 * arms * replications * recorded * columns
+        if workers > 1:
+            recorder *= 2.0  # the workers' pieces, then the whole in the parent
+        recorder += 8.0 * 2 * replications * recorded  # a summary's copies of one metric
+        processes = max(1, min(workers, -(-replications // self.block)))
+        held = min(-(-replications // processes), self.chunk)
+        # A fit per arm (the temporaries are shared), the data points once per arm.
+        per_process = 8.0 * held * (state * (1 + arms) / 2 + points * arms)
+        if self.engine == "sample":  # the pieces of drawn data, a few arrays of each
+            point_size = max(1, int(getattr(self.family, "_point_size", 1) or 1))
+            largest = max(float(self.n0), self._training_points(generations))
+            per_process += 8.0 * 4 * held * min(largest * point_size, 4096.0 + point_size)
+        # The family's own arrays, the horizon's arrays and a label string per parameter.
+        fixed = 8.0 * 4 * state + _HORIZON_BYTES * (T + 1.0) * arms + _LABEL_BYTES * params
+        return recorder + processes * per_process + fixed
+
+    def check_run_memory(self, arms: int = 1, workers: int = 1) -> None:
+        """Refuse the run when its memory estimate (:meth:`_memory`) exceeds the memory
+        available (:func:`modelcollapse._validation.available_memory`), naming the option that
+        drives it and what would fit."""
+        available = available_memory()
+        if available is None:
+            return
+        needed = self._memory(self.replications, arms, workers)
+        if needed <= available:
+            return
+        option, value, unit, floats = self._state_model()
+        R = self.replications
+        one = self._memory(1, arms, workers)
+        if one <= available:
+            most = largest_fitting(lambda r: self._memory(r, arms, workers), 1, R, available)
+            check_memory("replications", needed, R, _fits(most, "replications"))
+        # Even one replication does not fit: name what sizes it.
+        recorder_one = (
+            8.0
+            * _recorded_count(self.record_spec, self.generations, 1)
+            * (floats(value)[2] + len(self.metric_names))
+        )
+        if option and recorder_one < 0.5 * one:
+            if self.regime.pools and option in ("n0", "schedule", "n_real"):
+                option, value, unit = "generations", self.generations, "generations"
+
+                def need(v: int) -> float:
+                    return self._memory(R, arms, workers, generations=v)
+
+            else:
+
+                def need(v: int) -> float:
+                    return self._memory(R, arms, workers, value=v)
+
+            most = largest_fitting(need, 1, value, available)
+            fits = (
+                _fits(most, unit)
+                if most is not None
+                else "even the smallest fits no better: use fewer replications or workers"
+            )
+            check_memory(option, needed, value, fits)
+        most = largest_fitting(
+            lambda t: self._memory(R, arms, workers, generations=t), 0, self.generations, available
+        )
+        fits = (
+            _fits(most, "generations")
+            if most is not None
+            else "use record='auto' or record fewer generations"
+        )
+        check_memory("generations", needed, self.generations, fits)
 
     def _weights(self, weight: Any) -> tuple[WeightRule, np.ndarray]:
         return resolve_weights(weight, self.n0, self.n_fresh, self.n_synth)
@@ -442,6 +725,7 @@ class _Plan:
         the replications split over ``workers`` processes."""
         workers = check_int("workers", workers, minimum=1)
         rules = [self._weights(w) for w in weights]
+        self.check_run_memory(len(rules), workers)
         recorders = [
             Recorder(self.family, self.replications, self.record_at, self.metric_names, self.eps)
             for _ in rules

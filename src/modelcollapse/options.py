@@ -345,9 +345,10 @@ def check_options(options: dict[str, Any]) -> None:
     merged = {**simulate_defaults(), **options}
     args = _simulate_arguments(merged)
     weight = args.pop("weight")
-    check_int("workers", args.pop("workers"), minimum=1)
+    workers = check_int("workers", args.pop("workers"), minimum=1)
     plan = _Plan(family_from_options(merged), **args, metrics=None, chunk_size=None)
     plan._weights(weight)
+    plan.check_run_memory(1, workers)
 
 
 def simulate_from_options(options: dict[str, Any]) -> SimulationResult:

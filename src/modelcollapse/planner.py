@@ -38,7 +38,7 @@ from . import theory
 from ._validation import InvalidArgumentError, check_int, check_real, fail
 from .schedules import parse_schedule
 
-__all__ = ["SchedulePlan", "WeightPlan", "plan_schedule", "plan_weight"]
+__all__ = ["MAX_GENERATIONS", "SchedulePlan", "WeightPlan", "plan_schedule", "plan_weight"]
 
 #: Growth exponents ``S`` of ``power:n0=A,s=S`` and bases ``C`` of ``exp:n0=A,c=C`` searched.
 POWER_SHAPES = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
@@ -61,79 +61,156 @@ def _inflation_for_win(q: float, dim: int) -> float:
     return 1.0 + r
 
 
+#: Largest horizon ``T`` the planner takes. It sums every candidate schedule term by term over
+#: the horizon (a few dozen candidates, a few evaluations each): a few seconds per million
+#: generations. Beyond, refuse rather than run for minutes; the theory is asymptotic anyway.
+MAX_GENERATIONS = 10**7
+#: Generations summed at once (bounded memory whatever the horizon).
+_CHUNK = 2**20
+#: Largest integer scale ``A`` searched.
+_MAX_SCALE = 2**62
+
+
+def _sums(schedule: Any, generations: int) -> tuple[int, float, int] | None:
+    """``(sum n_t, sum 1/n_t, n_T)`` of ``schedule`` over ``t = 1..T``, summed in chunks, or
+    ``None`` when a size is below 1 or beyond the 64-bit range. ``sum 1/n_t`` is summed in
+    order (``risk_inflation``'s cumulative sum), ``sum n_t`` exactly."""
+    total = 0
+    inverse = 0.0
+    last = 0
+    for first in range(1, generations + 1, _CHUNK):
+        t = np.arange(first, min(first + _CHUNK, generations + 1), dtype=float)
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = np.floor(np.asarray(schedule._values(t), dtype=float) + 0.5)
+        if not np.all(np.isfinite(values) & (values < 2.0**63)) or np.any(values < 1):
+            return None
+        sizes = values.astype(np.int64)
+        total += int(sizes.sum(dtype=np.float64)) if sizes.max() > 2**40 else int(sizes.sum())
+        if total > _MAX_TOTAL:
+            return None
+        inverse = float(np.cumsum(np.concatenate([[inverse], 1.0 / values]))[-1])
+        last = int(sizes[-1])
+    return total, inverse, last
+
+
 def _row(kind: str, text: str, n0: int, generations: int, dim: int) -> dict[str, Any] | None:
     """One candidate schedule's cost and effects (None if its sizes overflow or are absurd)."""
     try:
-        sizes = parse_schedule(text).sizes(generations)
+        schedule = parse_schedule(text)
     except InvalidArgumentError:
         return None
-    if np.any(sizes < 1):
+    sums = _sums(schedule, generations)
+    if sums is None:
         return None
-    total = float(np.sum(sizes.astype(float)))
-    if total > _MAX_TOTAL:
-        return None
-    inflation = float(theory.risk_inflation(n0, sizes)[-1])
-    win = float(theory.win_probability_plugin(n0, sizes, dim=dim)[-1]) if generations else 0.5
-    schedule = parse_schedule(text)
+    total, inverse, last = sums
+    inflation = 1.0 + n0 * inverse
+    r = inflation - 1.0
+    if dim == 1:
+        win = float(np.arctan(2.0 / np.sqrt(r)) / math.pi) if r > 0 else 0.5
+    else:
+        win = 0.5 * (1.0 - math.sqrt(r / (4.0 + r))) if r > 0 else 0.5
     return {
         "family": kind,
         "schedule": str(schedule),
         "total_synthetic": int(total),
-        "last_size": int(sizes[-1]) if generations else 0,
+        "last_size": last,
         "inflation": inflation,
         "win_probability": win,
-        "sum_inv_n": float(np.sum(1.0 / sizes)),
+        "sum_inv_n": inverse,
         "verdict": theory.collapse_verdict(schedule),
     }
 
 
-def _smallest_scale(
-    make: Any, kind: str, n0: int, generations: int, dim: int, ok: Any
-) -> dict[str, Any] | None:
-    """The candidate of the smallest integer scale ``A`` that satisfies ``ok`` (bisection: the
-    inflation falls and the cost rises with ``A``)."""
-    lo, hi = 1, 1
-    row = _row(kind, make(hi), n0, generations, dim)
-    while row is not None and not ok(row):
-        lo, hi = hi, hi * 2
-        if hi > 2**62:
-            return None
-        row = _row(kind, make(hi), n0, generations, dim)
-    if row is None:
-        return None
-    best = row
+def _shape_sums(make: Any, generations: int) -> tuple[float, float]:
+    """``(sum f(t), sum 1/f(t))`` of a shape's unrounded sizes at scale 1: the sums at scale
+    ``A`` are about ``A`` and ``1/A`` times these (a starting point for the search)."""
+    schedule = parse_schedule(make(1))
+    total, inverse = 0.0, 0.0
+    for first in range(1, generations + 1, _CHUNK):
+        t = np.arange(first, min(first + _CHUNK, generations + 1), dtype=float)
+        with np.errstate(over="ignore", divide="ignore"):
+            values = np.asarray(schedule._values(t), dtype=float)
+            total += float(values.sum())
+            inverse += float((1.0 / values).sum())
+    return total, inverse
+
+
+def _guess(value: float) -> int:
+    if not math.isfinite(value):
+        return _MAX_SCALE
+    return int(min(max(round(value), 1), _MAX_SCALE))
+
+
+def _smallest(good: Any, guess: int, hopeless: Any = None) -> int | None:
+    """The smallest integer ``A`` in ``[1, 2^62]`` with ``good(A)`` (``good`` monotone),
+    searched outwards from ``guess`` then by bisection; ``None`` if there is none, or once
+    ``hopeless(A)`` says that no larger scale can be good (a schedule that overflows)."""
+    if good(guess):
+        hi, step = guess, 1
+        lo = hi - step
+        while lo >= 1 and good(lo):
+            hi, step = lo, step * 2
+            lo = hi - step
+        lo = max(lo, 0)  # not good (or below the range)
+    else:
+        lo, step = guess, 1
+        hi = lo + step
+        while hi <= _MAX_SCALE and not good(hi):
+            if hopeless is not None and hopeless(hi):
+                return None
+            lo, step = hi, step * 2
+            hi = lo + step
+        if hi > _MAX_SCALE:
+            if not good(_MAX_SCALE):
+                return None
+            hi = _MAX_SCALE
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        candidate = _row(kind, make(mid), n0, generations, dim)
-        if candidate is not None and ok(candidate):
-            hi, best = mid, candidate
+        if good(mid):
+            hi = mid
         else:
             lo = mid
-    first = _row(kind, make(1), n0, generations, dim)
-    return first if first is not None and ok(first) else best
+    return hi
+
+
+def _smallest_scale(
+    make: Any, kind: str, n0: int, generations: int, dim: int, ok: Any, guess: int = 1
+) -> dict[str, Any] | None:
+    """The candidate of the smallest integer scale ``A`` that satisfies ``ok`` (the inflation
+    falls and the cost rises with ``A``), searched from ``guess``."""
+    rows: dict[int, dict[str, Any] | None] = {}
+
+    def good(a: int) -> bool:
+        if a not in rows:
+            rows[a] = _row(kind, make(a), n0, generations, dim)
+        row = rows[a]
+        return row is not None and bool(ok(row))
+
+    best = _smallest(good, guess, lambda a: rows[a] is None)  # sizes overflow from there on
+    return None if best is None else rows[best]
 
 
 def _largest_scale(
-    make: Any, kind: str, n0: int, generations: int, dim: int, budget: float
+    make: Any, kind: str, n0: int, generations: int, dim: int, budget: float, guess: int = 1
 ) -> dict[str, Any] | None:
-    """The candidate of the largest integer scale whose total fits ``budget``."""
-    row = _row(kind, make(1), n0, generations, dim)
-    if row is None or row["total_synthetic"] > budget:
+    """The candidate of the largest integer scale whose total fits ``budget``, searched from
+    ``guess``."""
+    rows: dict[int, dict[str, Any] | None] = {}
+
+    def over(a: int) -> bool:
+        if a not in rows:
+            rows[a] = _row(kind, make(a), n0, generations, dim)
+        row = rows[a]
+        return row is None or row["total_synthetic"] > budget
+
+    first = _smallest(over, guess)  # the smallest scale that does not fit
+    if first is None:
+        first = _MAX_SCALE + 1
+    if first <= 1:
         return None
-    lo, hi = 1, 2
-    while True:
-        candidate = _row(kind, make(hi), n0, generations, dim)
-        if candidate is None or candidate["total_synthetic"] > budget:
-            break
-        lo, row, hi = hi, candidate, hi * 2
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        candidate = _row(kind, make(mid), n0, generations, dim)
-        if candidate is not None and candidate["total_synthetic"] <= budget:
-            lo, row = mid, candidate
-        else:
-            hi = mid
-    return row
+    if first - 1 not in rows:
+        over(first - 1)
+    return rows[first - 1]
 
 
 @dataclass
@@ -218,6 +295,13 @@ def plan_schedule(
     """
     n0 = check_int("n0", n0, minimum=1)
     generations = check_int("generations", generations, minimum=1)
+    if generations > MAX_GENERATIONS:
+        raise fail(
+            "generations",
+            f"must be at most {MAX_GENERATIONS:,}: the planner sums every candidate schedule term "
+            "by term over the horizon (a few seconds per million generations)",
+            generations,
+        )
     dim = check_int("dim", dim, minimum=1)
     if dim > 2:
         raise fail("dim", "must be 1 or 2 (the closed forms of the win probability)", dim)
@@ -266,8 +350,10 @@ def plan_schedule(
         target["inflation_limit"] = limit
 
         def pick(make: Any, kind: str) -> dict[str, Any] | None:
+            # Start from the scale that meets the target without rounding: n0 sum 1/(A f(t)).
+            guess = _guess(n0 * _shape_sums(make, generations)[1] / (limit - 1.0))
             return _smallest_scale(
-                make, kind, n0, generations, dim, lambda row: row["inflation"] <= limit
+                make, kind, n0, generations, dim, lambda row: row["inflation"] <= limit, guess
             )
 
         order = ["total_synthetic", "inflation"]
@@ -276,7 +362,9 @@ def plan_schedule(
         target["budget"] = money
 
         def pick(make: Any, kind: str) -> dict[str, Any] | None:
-            return _largest_scale(make, kind, n0, generations, dim, money)
+            # Start from the scale whose unrounded cost sum A f(t) is the budget.
+            guess = _guess(money / _shape_sums(make, generations)[0])
+            return _largest_scale(make, kind, n0, generations, dim, money, guess)
 
         order = ["inflation", "total_synthetic"]
     rows = []

@@ -324,6 +324,8 @@ def parse_schedule(text: str | int | Schedule, name: str = "schedule") -> Schedu
             key = key.strip()
             if not eq or key not in keys:
                 raise fail(name, f"{kind} takes {', '.join(k + '=...' for k in keys)}", text)
+            if key in args:
+                raise fail(name, f"{key} is given twice; give each key once", text)
             args[key] = _number(name, value.strip())
         missing = [k for k in keys if k not in args]
         if missing:
@@ -556,6 +558,8 @@ def parse_shrinkage(text: str | float | Shrinkage, name: str = "shrinkage") -> S
                 key, eq, value = item.partition("=")
                 if not eq or key.strip() not in ("delta", "p"):
                     raise fail(name, "must be a number or shrink:delta=D,p=P", text)
+                if key.strip() in args:
+                    raise fail(name, f"{key.strip()} is given twice; give each key once", text)
                 args[key.strip()] = _number(name, value.strip())
             if "delta" not in args:
                 raise fail(name, "shrink needs delta=...", text)

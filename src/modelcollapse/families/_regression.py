@@ -16,12 +16,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .._validation import check_finite, check_int, fail
+from .._validation import check_finite, check_int, check_memory, fail
 
 __all__ = [
     "COVARIATE_LAWS",
@@ -37,6 +38,9 @@ __all__ = [
 
 #: Values of :attr:`RegressionParams.covariates`.
 COVARIATE_LAWS = ("real", "synthetic")
+#: Bytes per entry of the ``p x p`` matrices a regression family holds (its real and synthetic
+#: covariate laws and their square roots, and the copies made while they are checked).
+_MATRIX_BYTES = 8 * 8
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,14 @@ def check_coefficients(beta: Any, dim: Any = None) -> np.ndarray:
     arr = check_finite("beta", beta)
     if dim is not None:
         dim = check_int("dim", dim, minimum=1)
+    p = (1 if dim is None else dim) if arr.ndim == 0 else arr.size
+    # The covariate laws are p x p matrices (with their factors and copies): size them first.
+    check_memory(
+        "beta" if dim is None else "dim",
+        _MATRIX_BYTES * float(p) * p,
+        p if dim is None else dim,
+        lambda budget: f"at most {int(math.sqrt(budget / _MATRIX_BYTES)):,} coefficients fit",
+    )
     if arr.ndim == 0:
         return np.full(1 if dim is None else dim, float(arr))
     if arr.ndim != 1 or arr.size < 1:

@@ -20,14 +20,14 @@ renormalised to sum one (those cells are then lost).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy.special import xlogy
 
-from .._validation import check_finite, check_int, fail
+from .._validation import check_finite, check_int, check_memory, fail
 from ..random import ReplicationRandom
 from ._common import DataFamily, as_data, hypergeometric_counts, log1p_gap, used_sources
 
@@ -35,6 +35,18 @@ __all__ = ["Categorical", "CategoricalParams", "CategoricalStats"]
 
 #: Tolerance on ``sum(p) = 1`` for the constructor.
 _SUM_TOL = 1e-9
+#: Bytes per cell a family holds: its probabilities and the copies made while they are checked.
+_CELL_BYTES = 8 * 4
+
+
+def _check_cells_memory(name: str, k: int) -> None:
+    """Refuse a number of cells whose family alone would not fit in the memory available."""
+    check_memory(
+        name,
+        float(_CELL_BYTES) * k,
+        k,
+        lambda budget: f"at most {int(budget // _CELL_BYTES):,} cells fit",
+    )
 
 
 @dataclass(frozen=True)
@@ -82,15 +94,28 @@ class Categorical(DataFamily):
             raise fail("p", "every cell probability must be positive", p)
         if abs(arr.sum() - 1.0) > _SUM_TOL:
             raise fail("p", "cell probabilities must sum to 1", p)
+        _check_cells_memory("p", arr.size)
         self.p = arr / arr.sum()
         self.k = arr.size
-        self.param_labels = tuple(f"p[{j}]" for j in range(self.k))
+        self._size_option = "p"
+
+    @property
+    def param_labels(self) -> tuple[str, ...]:  # type: ignore[override]
+        """``p[0]``, ..., ``p[K-1]``, made on first use (there may be many cells)."""
+        labels = self.__dict__.get("_labels")
+        if labels is None:
+            labels = tuple(f"p[{j}]" for j in range(self.k))
+            self._labels = labels
+        return labels
 
     @classmethod
     def uniform(cls, k: int) -> Categorical:
         """The uniform distribution on ``k >= 2`` cells."""
         k = check_int("k", k, minimum=2)
-        return cls(np.full(k, 1.0 / k))
+        _check_cells_memory("k", k)
+        family = cls(np.full(k, 1.0 / k))
+        family._size_option = "k"
+        return family
 
     def __repr__(self) -> str:
         return f"Categorical(K={self.k})"
@@ -100,6 +125,20 @@ class Categorical(DataFamily):
 
     def truth(self) -> CategoricalParams:
         return CategoricalParams(self.p.copy())
+
+    def memory_model(
+        self, metrics: Sequence[str]
+    ) -> tuple[str, int, str, Callable[[int], tuple[float, float]]]:
+        """The cells size a replication: a few vectors of ``K`` cells, and ``K x K`` matrices
+        for the ``cov_error`` metric (the one-hot covariance ``diag(p) - p p^T`` and its
+        error), with ``K`` recorded parameters (see ``modelcollapse.engine``)."""
+        square = 4.0 if "cov_error" in metrics else 0.0
+
+        def floats(k: int) -> tuple[float, float]:
+            return square * k * k + 40.0 * k, float(k)
+
+        option = getattr(self, "_size_option", "p")
+        return option, self.k, "cells", floats
 
     # -- drawing ---------------------------------------------------------------------------
     def _draw_exact(

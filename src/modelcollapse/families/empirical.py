@@ -127,6 +127,9 @@ class EmpiricalCDF(DataFamily):
     """
 
     name = "cdf"
+    #: The statistics are the data points: a replication holds its training set (the
+    #: engine's memory estimate counts it).
+    holds_points = True
     engines = ("sample",)
     min_sample_size = 1
     param_labels: tuple[str, ...] = ()

@@ -37,6 +37,25 @@ from ._common import DataFamily, SumStats, as_data, log1p_gap, used_sources
 __all__ = ["ExponentialDistribution", "ExponentialParams"]
 
 ESTIMATORS = ("mle", "unbiased")
+#: Range of a true rate. The variance is ``1/rate^2`` and ``cov_error`` squares it (a power -4
+#: of the rate), and a fitted rate wanders far from the truth over the generations: inside this
+#: range that power stays within float64's 1e-308 .. 1.8e308 with room to spare (at
+#: ``rate = 1e-320`` every variance is ``inf`` and every error NaN).
+RATE_RANGE = (1e-50, 1e50)
+
+
+def check_rate(value: Any) -> float:
+    """A true rate: positive, finite and inside :data:`RATE_RANGE`."""
+    rate = check_real("rate", value, lower=0.0, lower_open=True)
+    low, high = RATE_RANGE
+    if not low <= rate <= high:
+        raise fail(
+            "rate",
+            f"must lie in [{low:g}, {high:g}]: the variance 1/rate^2 is squared by the variance "
+            "error, a power -4 of the rate, and float64 carries only 1e-308 to 1.8e308",
+            value,
+        )
+    return rate
 
 
 @dataclass(frozen=True)
@@ -68,7 +87,7 @@ class ExponentialDistribution(DataFamily):
     param_labels = ("rate",)
 
     def __init__(self, rate: float = 1.0, estimator: str = "mle") -> None:
-        self.rate = check_real("rate", rate, lower=0.0, lower_open=True)
+        self.rate = check_rate(rate)
         self.estimator = check_choice("estimator", estimator, ESTIMATORS)
         self.min_sample_size = 2 if self.estimator == "unbiased" else 1
 

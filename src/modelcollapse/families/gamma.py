@@ -42,6 +42,7 @@ from scipy.special import digamma, gammaln, polygamma
 from .._validation import check_real, fail
 from ..random import ReplicationRandom
 from ._common import DataFamily, as_data, used_sources
+from .exponential import check_rate
 
 __all__ = ["MAX_SHAPE", "GammaDistribution", "GammaParams", "GammaStats", "solve_shape"]
 
@@ -165,7 +166,7 @@ class GammaDistribution(DataFamily):
 
     def __init__(self, shape: float = 1.0, rate: float = 1.0) -> None:
         self.shape = check_real("shape", shape, lower=0.0, upper=MAX_SHAPE, lower_open=True)
-        self.rate = check_real("rate", rate, lower=0.0, lower_open=True)
+        self.rate = check_rate(rate)  # the exponential family's range: same variance error
 
     def __repr__(self) -> str:
         return f"GammaDistribution(shape={self.shape:g}, rate={self.rate:g})"

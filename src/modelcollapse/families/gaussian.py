@@ -29,15 +29,24 @@ collapsed, absorbing states with ``kl = inf``).
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .._linalg import cholesky_psd
-from .._validation import InvalidArgumentError, check_choice, check_finite, check_real, fail
+from .._validation import (
+    InvalidArgumentError,
+    check_choice,
+    check_finite,
+    check_memory,
+    check_real,
+    fail,
+    largest_fitting,
+)
 from ..random import ReplicationRandom
 from ._common import DataFamily, as_data, log1p_gap, used_sources
 
@@ -45,6 +54,42 @@ __all__ = ["Gaussian", "GaussianParams", "GaussianStats", "MultivariateGaussian"
 
 VARIANCE_ESTIMATORS = ("unbiased", "mle")
 COMBINE_RULES = ("convex", "pooled")
+#: Range of a true variance (or of the eigenvalues of a true covariance). ``cov_error`` squares
+#: the variance and a fitted variance can wander far from the truth over the generations, so
+#: the square must stay inside float64's 1e-308 .. 1.8e308 with room to spare.
+SIGMA2_RANGE = (1e-100, 1e100)
+#: Significant digits the mean's error must keep: the standard error ``sqrt(sigma2 / n)`` at
+#: the largest sample must be at least ``10^MEAN_DIGITS`` float64 spacings at the true mean,
+#: otherwise ``mean_error`` loses them (at ``mu = 1e200`` it is exactly 0).
+MEAN_DIGITS = 3
+
+
+def _check_variance_range(name: str, value: float) -> None:
+    low, high = SIGMA2_RANGE
+    if not low <= value <= high:
+        raise fail(
+            name,
+            f"must lie in [{low:g}, {high:g}]: the variance error squares it, and float64 "
+            "carries only 1e-308 to 1.8e308",
+            value,
+        )
+
+
+def _check_mean_precision(mu: float, sigma2: float, points: float | None) -> None:
+    """``|mu|`` small enough that ``mean_error`` keeps :data:`MEAN_DIGITS` digits at samples
+    of up to ``points`` points (``None``: a single point); ``sigma2`` the smallest variance."""
+    n = 1.0 if points is None else max(float(points), 1.0)
+    limit = math.sqrt(sigma2 / n) / (2.0**-52 * 10.0**MEAN_DIGITS)
+    if abs(mu) > limit:
+        where = "even for one point" if points is None else f"for samples of up to {n:,.0f} points"
+        raise fail(
+            "mu",
+            f"must lie in [-{limit:.3g}, {limit:.3g}] with sigma2={sigma2:g} {where}: beyond, "
+            "float64 "
+            f"keeps fewer than {MEAN_DIGITS} digits of the mean's error sqrt(sigma2/n), so "
+            "mean_error loses its meaning",
+            mu,
+        )
 
 
 @dataclass(frozen=True)
@@ -63,6 +108,22 @@ class GaussianStats:
     count: int
     mean: np.ndarray
     scatter: np.ndarray
+
+
+def _family_bytes(d: int) -> float:
+    """Bytes a d-dimensional Gaussian family holds: its ``d x d`` covariance, the indices of
+    its upper triangle and the copies made while they are checked and drawn from."""
+    return 8.0 * 5 * d * d
+
+
+def _check_dimension_memory(name: str, d: int, value: Any) -> None:
+    """Refuse a dimension whose family alone would not fit in the memory available."""
+
+    def fits(budget: float) -> str:
+        most = largest_fitting(_family_bytes, 1, d, budget)
+        return f"at most {most or 1:,} dimensions fit"
+
+    check_memory(name, _family_bytes(d), value, fits)
 
 
 class _GaussianBase(DataFamily):
@@ -203,6 +264,8 @@ class Gaussian(_GaussianBase):
         super().__init__(variance, combine, bias)
         self.mu = check_real("mu", mu)
         self.sigma2 = check_real("sigma2", sigma2, lower=0.0, lower_open=True)
+        _check_variance_range("sigma2", self.sigma2)
+        _check_mean_precision(self.mu, self.sigma2, None)
 
     def __repr__(self) -> str:
         return (
@@ -221,6 +284,11 @@ class Gaussian(_GaussianBase):
 
     def truth(self) -> GaussianParams:
         return GaussianParams(np.float64(self.mu), np.float64(self.sigma2))
+
+    def check_precision(self, points: float) -> None:
+        """Refuse a true mean too large for the mean error to keep :data:`MEAN_DIGITS` digits
+        at samples of up to ``points`` points (called by the engine before a run)."""
+        _check_mean_precision(self.mu, self.sigma2, points)
 
     @staticmethod
     def _outer(x: np.ndarray) -> np.ndarray:
@@ -331,28 +399,56 @@ class MultivariateGaussian(_GaussianBase):
         variance: str = "unbiased",
         combine: str = "convex",
         bias: Any = None,
+        *,
+        _isotropic: bool = False,
     ) -> None:
         super().__init__(variance, combine, bias)
         mean_arr = check_finite("mean", mean)
         if mean_arr.ndim != 1 or mean_arr.size < 1:
             raise fail("mean", "must be a vector of length d >= 1", mean)
         d = mean_arr.size
+        if not _isotropic:
+            _check_dimension_memory("cov", d, d)
         cov_arr = check_finite("cov", cov)
         if cov_arr.shape != (d, d):
             raise fail("cov", f"must be a {d}x{d} matrix to match mean", cov)
-        if not np.allclose(cov_arr, cov_arr.T, rtol=1e-12, atol=1e-12):
-            raise fail("cov", "must be symmetric", cov)
-        if np.linalg.eigvalsh(cov_arr).min() <= 0:
-            raise fail("cov", "must be positive definite", cov)
+        if _isotropic:  # sigma2 I_d, checked by isotropic: no O(d^3) eigenvalues
+            self._eigen_range = (float(cov_arr[0, 0]), float(cov_arr[0, 0]))
+            self.cov_ = cov_arr
+        else:
+            if not np.allclose(cov_arr, cov_arr.T, rtol=1e-12, atol=1e-12):
+                raise fail("cov", "must be symmetric", cov)
+            eigenvalues = np.linalg.eigvalsh(cov_arr)
+            if eigenvalues.min() <= 0:
+                raise fail("cov", "must be positive definite", cov)
+            low, high = SIGMA2_RANGE
+            if eigenvalues.min() < low or eigenvalues.max() > high:
+                raise fail(
+                    "cov",
+                    f"eigenvalues must lie in [{low:g}, {high:g}]: the covariance error squares "
+                    "them, and float64 carries only 1e-308 to 1.8e308",
+                    cov,
+                )
+            self._eigen_range = (float(eigenvalues.min()), float(eigenvalues.max()))
+            self.cov_ = 0.5 * (cov_arr + cov_arr.T)
         self.mean_ = mean_arr
-        self.cov_ = 0.5 * (cov_arr + cov_arr.T)
+        _check_mean_precision(float(np.abs(mean_arr).max()), self._eigen_range[0], None)
         self.dim = d
         self.min_sample_size = d + 1
         self._triu = np.triu_indices(d)
-        self.param_labels = (
-            *(f"mu[{i}]" for i in range(d)),
-            *(f"cov[{i},{j}]" for i, j in zip(*self._triu, strict=True)),
-        )
+
+    @property
+    def param_labels(self) -> tuple[str, ...]:  # type: ignore[override]
+        """``mu[i]`` then ``cov[i,j]`` (upper triangle), made on first use: a high dimension
+        has ``d + d(d+1)/2`` of them."""
+        labels = self.__dict__.get("_labels")
+        if labels is None:
+            labels = (
+                *(f"mu[{i}]" for i in range(self.dim)),
+                *(f"cov[{i},{j}]" for i, j in zip(*self._triu, strict=True)),
+            )
+            self._labels = labels
+        return labels
 
     @classmethod
     def isotropic(
@@ -362,7 +458,12 @@ class MultivariateGaussian(_GaussianBase):
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
             raise fail("dim", "must be an integer >= 1", dim)
         check_real("sigma2", sigma2, lower=0.0, lower_open=True)
-        return cls(np.full(dim, float(mu)), float(sigma2) * np.eye(dim), **options)
+        _check_variance_range("sigma2", float(sigma2))
+        check_real("mu", mu)
+        _check_dimension_memory("dim", int(dim), int(dim))
+        cov = np.zeros((int(dim), int(dim)))
+        np.fill_diagonal(cov, float(sigma2))
+        return cls(np.full(dim, float(mu)), cov, **options, _isotropic=True)
 
     def __repr__(self) -> str:
         return (
@@ -381,6 +482,24 @@ class MultivariateGaussian(_GaussianBase):
 
     def truth(self) -> GaussianParams:
         return GaussianParams(self.mean_.copy(), self.cov_.copy())
+
+    def check_precision(self, points: float) -> None:
+        """Refuse a true mean too large for the mean error to keep :data:`MEAN_DIGITS` digits
+        at samples of up to ``points`` points, against the smallest eigenvalue of the
+        covariance (called by the engine before a run)."""
+        _check_mean_precision(float(np.abs(self.mean_).max()), self._eigen_range[0], points)
+
+    def memory_model(
+        self, metrics: Sequence[str]
+    ) -> tuple[str, int, str, Callable[[int], tuple[float, float]]]:
+        """The dimension sizes a replication: about a dozen ``d x d`` matrices at a generation's
+        peak (the fit, the statistics, the draw's factors, the metrics' temporaries) and
+        ``d + d(d+1)/2`` recorded parameters (see ``modelcollapse.engine``)."""
+
+        def floats(d: int) -> tuple[float, float]:
+            return 14.0 * d * d + 40.0 * d, d + d * (d + 1) / 2.0
+
+        return "dim", self.dim, "dimensions", floats
 
     @staticmethod
     def _outer(x: np.ndarray) -> np.ndarray:

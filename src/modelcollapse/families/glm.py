@@ -172,6 +172,9 @@ class GLMParams:
 class _GLM(DataFamily):
     """Shared drawing, fitting and metric machinery of the GLMs (see the module docstring)."""
 
+    #: The statistics are the data points: a replication holds its training set (the
+    #: engine's memory estimate counts it).
+    holds_points = True
     engines = ("sample", "asymptotic")
     #: Penalty strength ``lambda`` of ``0.5 sum_k lambda_k beta_k^2`` (a number, or one value per
     #: coefficient) and whether the point weights are rescaled to sum to the number of points

@@ -53,6 +53,9 @@ class PointsFamily(FamilyWrapper):
     ((3, 50), (3, 20))
     """
 
+    #: The statistics are the data points: a replication holds its training set (the
+    #: engine's memory estimate counts it).
+    holds_points = True
     engines = ("sample",)
 
     def __init__(self, family: Any) -> None:

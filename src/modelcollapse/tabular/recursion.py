@@ -47,17 +47,29 @@ __all__ = ["check_table", "recurse", "summarise", "table_metrics"]
 
 
 def check_table(data: Any, *, numeric_only: bool = False, min_rows: int = 2) -> pd.DataFrame:
-    """Validate a table for the recursion: a non-empty DataFrame, no missing values, no column
-    of a single value, and only numeric columns for a numeric-only generator."""
+    """Validate a table for the recursion: a non-empty DataFrame, no two columns of the same
+    name, no missing or infinite values, no column of a single value, and only numeric columns
+    for a numeric-only generator."""
     if not isinstance(data, pd.DataFrame):
         raise fail("data", "must be a pandas DataFrame", type(data).__name__)
     if data.shape[1] == 0 or len(data) == 0:
         raise fail("data", "the table is empty", data.shape)
     if len(data) < min_rows:
         raise fail("data", f"needs at least {min_rows} rows", len(data))
+    twice = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
+    if twice:
+        raise fail("data", "has several columns of the same name; rename or drop them", twice)
     missing = [c for c in data.columns if data[c].isna().any()]
     if missing:
         raise fail("data", "has missing values; drop or fill them first", missing)
+    infinite = [
+        c
+        for c in data.columns
+        if pd.api.types.is_numeric_dtype(data[c])
+        and not np.isfinite(data[c].to_numpy(dtype=float)).all()
+    ]
+    if infinite:
+        raise fail("data", "has infinite values; drop or replace them first", infinite)
     constant = [c for c in data.columns if data[c].nunique() < 2]
     if constant:
         raise fail("data", "has a column of one value (nothing to learn); drop it", constant)

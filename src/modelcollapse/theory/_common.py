@@ -6,9 +6,43 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import InvalidArgumentError, check_choice, check_int, fail
+from .._validation import InvalidArgumentError, check_choice, check_int, check_memory, fail
 
 VARIANCE_ESTIMATORS = ("unbiased", "mle")
+#: Bytes per generation the closed forms hold at their peak: a few dozen float arrays over the
+#: horizon (sizes, the chain's terms, their cumulative sums) and complex ones for the
+#: characteristic function of :func:`~modelcollapse.theory.collapse_probability`.
+HORIZON_BYTES = 256
+#: Bytes per replication of the Monte Carlo of
+#: :func:`~modelcollapse.theory.win_probability_exact` (its arrays and the random generators of
+#: the replication blocks).
+PATH_BYTES = 72
+
+
+def check_horizon(
+    generations: int, extra: float = 0.0, per_generation: float = HORIZON_BYTES
+) -> None:
+    """Refuse a horizon of ``generations`` whose arrays (``per_generation`` bytes each, plus
+    ``extra`` bytes) exceed the memory available, before any array is made."""
+
+    def fits(budget: float) -> str:
+        most = int((budget - extra) // per_generation) - 1
+        if most < 0:
+            return "fewer replications would fit"
+        return f"at most {most:,} generations fit with these settings"
+
+    check_memory("generations", per_generation * (generations + 1.0) + extra, generations, fits)
+
+
+def check_paths(replications: int, generations: int) -> None:
+    """Refuse a Monte Carlo over ``replications`` variance paths that would not fit in memory."""
+    horizon = HORIZON_BYTES * (generations + 1.0)
+
+    def fits(budget: float) -> str:
+        most = int((budget - horizon) // PATH_BYTES)
+        return f"at most {max(most, 0):,} replications fit with these settings"
+
+    check_memory("replications", PATH_BYTES * float(replications) + horizon, replications, fits)
 
 
 def sizes_array(name: str, sizes: Any, minimum: int) -> np.ndarray:

@@ -35,7 +35,7 @@ from scipy.stats import chi, norm
 
 from .._validation import check_int, check_real, fail
 from ..schedules import Constant, Exponential, Linear, Power, Schedule, TLog, TwoPhase
-from ._common import estimator, full_sizes, sizes_array
+from ._common import check_horizon, check_paths, estimator, full_sizes, sizes_array
 
 __all__ = [
     "collapse_probability",
@@ -458,6 +458,7 @@ def collapse_probability(
     """
     eps = check_real("eps", eps, lower=0.0, lower_open=True)
     sigma2 = check_real("sigma2", sigma2, lower=0.0, lower_open=True)
+    check_horizon(int(np.size(n_synth)))
     chain = _Chain(n0, n_synth, variance, bias, shrinkage)
     alpha, shift = chain.alpha, chain.log_scale
     T = alpha.size - 1
@@ -469,10 +470,12 @@ def collapse_probability(
             raise fail("generations", f"must be integers in [0, {T}]", generations)
         gens = gens.astype(int)
     # Distinct (alpha, shift) pairs: constant schedules need two log-gamma evaluations per node.
-    pairs, index = np.unique(np.stack([alpha, shift]), axis=1, return_inverse=True)
+    # (A complex number holds a pair: its sort is far faster than np.unique over columns.)
+    unique, index = np.unique(alpha + 1j * shift, return_inverse=True)
+    pairs = np.stack([unique.real, unique.imag])
     index = np.asarray(index).ravel()
-    mean = np.cumsum(psi(alpha) + shift)
-    var = np.cumsum(polygamma(1, alpha))
+    mean = np.cumsum((psi(pairs[0]) + pairs[1])[index])
+    var = np.cumsum(polygamma(1, pairs[0])[index])
     y = math.log(eps / sigma2) - mean[gens]
     out = np.empty(gens.size)
     # Queries are grouped so that within a group the spread varies by at most a factor 4; each
@@ -494,6 +497,20 @@ def _log_phi_unique(pairs: np.ndarray, u: np.ndarray) -> np.ndarray:
     """``log E exp(i u log W)`` for each distinct term, shape ``(n_pairs, len(u))``."""
     alpha, shift = pairs[0][:, None], pairs[1][:, None]
     return loggamma(alpha + 1j * u) - loggamma(alpha) + 1j * u * shift
+
+
+def _pair_counts(index: np.ndarray, gens: np.ndarray, n_pairs: int) -> np.ndarray | None:
+    """``counts[g, p]``: how many of the terms ``0..gens[g]`` are the distinct term ``p``, when
+    that is cheaper than summing the terms one by one at every node (few distinct terms, as in
+    a constant schedule); ``None`` otherwise."""
+    if n_pairs > 256 or n_pairs * gens.size > index.size // 4:
+        return None
+    order = np.argsort(index, kind="stable")  # positions grouped by term, increasing
+    bounds = np.searchsorted(index[order], np.arange(n_pairs + 1))
+    counts = np.empty((gens.size, n_pairs))
+    for p in range(n_pairs):
+        counts[:, p] = np.searchsorted(order[bounds[p] : bounds[p + 1]], gens, side="right")
+    return counts
 
 
 def _gil_pelaez(
@@ -521,12 +538,17 @@ def _gil_pelaez(
     u = (np.arange(math.ceil(u_max / du)) + 0.5) * du
     last = int(gens.max())
     out = np.zeros(gens.size)
+    counts = _pair_counts(index[: last + 1], gens, pairs.shape[1])
     # Chunk the grid so the (generations x nodes) array stays small.
-    step = max(1, 2**22 // (last + 1))
+    rows = last + 1 if counts is None else max(gens.size, pairs.shape[1])
+    step = max(1, 2**22 // rows)
     for a in range(0, u.size, step):
         uu = u[a : a + step]
-        terms = _log_phi_unique(pairs, uu)[index[: last + 1]]
-        cumulative = np.cumsum(terms, axis=0)[gens]
+        if counts is None:
+            terms = _log_phi_unique(pairs, uu)[index[: last + 1]]
+            cumulative = np.cumsum(terms, axis=0)[gens]
+        else:  # few distinct terms: each generation's sum is counts times the terms
+            cumulative = counts @ _log_phi_unique(pairs, uu)
         centred = cumulative - 1j * uu * mean[gens][:, None]
         integrand = np.imag(np.exp(centred - 1j * uu * y[:, None])) / uu
         out += integrand.sum(axis=1) * du
@@ -598,9 +620,10 @@ def win_probability_exact(
     """
     from ..random import ReplicationRandom, as_seed_sequence
 
+    replications = check_int("replications", replications, minimum=2)
+    check_paths(replications, int(np.size(n_synth)))
     chain = _Chain(n0, n_synth, variance, bias, shrinkage)
     n, alpha, shift = chain.n, chain.alpha, chain.log_scale
-    replications = check_int("replications", replications, minimum=2)
     rng = ReplicationRandom(as_seed_sequence(seed), 0, replications)
     s2 = np.exp(shift[0]) * rng.standard_gamma(alpha[0])  # sigma2_0 / sigma2
     b = np.zeros(replications)
