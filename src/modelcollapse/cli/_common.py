@@ -1,0 +1,130 @@
+"""Shared pieces of the command line: the parser class, errors and output-path checks."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import math
+import os
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
+
+from .._validation import check_int
+
+PROG = "modelcollapse"
+
+
+_OUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+class UsageError(Exception):
+    """A command-line error reported as one line with exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _check_out_dir(path: str) -> Path:
+    """``--out`` as a directory to be created later: an error now if it cannot be (a file, a
+    symbolic link loop or one to a missing target on the way, no write permission), so that no
+    command computes before finding out."""
+    out = Path(path)
+    for part in (out, *out.parents):
+        try:
+            os.stat(part)
+        except OSError as err:
+            if err.errno == errno.ENOENT and not os.path.islink(part):
+                continue  # created later
+            reason = "a symbolic link to a missing target" if err.errno == errno.ENOENT else None
+            raise UsageError(
+                f"--out: cannot create the directory ({reason or err.strerror}) (got {path!r})"
+            ) from None
+        existing = part
+        break
+    else:
+        existing = Path(".")
+    if existing == out and not out.is_dir():
+        raise UsageError(f"--out: must be a directory (got {path!r})")
+    if not existing.is_dir():
+        raise UsageError(f"--out: cannot create the directory (Not a directory) (got {path!r})")
+    if not os.access(existing, os.W_OK):
+        raise UsageError(f"--out: the directory is not writable (got {path!r})")
+    return out
+
+
+def _version() -> str:
+    from ..engine import _package_version
+
+    return _package_version()
+
+
+def _check_out(path: str) -> tuple[Path, str]:
+    target = Path(path)
+    kind = _OUT_FORMATS.get(target.suffix.lower())
+    if kind is None:
+        raise UsageError(f"--out: the file must end in .csv or .parquet (got {path!r})")
+    if kind == "parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise UsageError(
+                "--out: writing Parquet needs pyarrow: pip install 'modelcollapse[parquet]' "
+                f"(got {path!r})"
+            ) from None
+    if target.is_dir():
+        raise UsageError(f"--out: is a directory, not a file (got {path!r})")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise UsageError(f"--out: the directory {str(parent)!r} does not exist (got {path!r})")
+    if not os.access(parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise UsageError(f"--out: the file is not writable (got {path!r})")
+    return target, kind
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _option_name(message: str) -> str:
+    """Prefix the argument named by a library error with ``--`` when it is a CLI option."""
+    name, sep, rest = message.partition(":")
+    if sep and name.split(" ")[0].isidentifier():
+        return f"--{name.replace('_', '-')}:{rest}"
+    return message
+
+
+def _model_params(args: argparse.Namespace) -> dict[str, Any]:
+    """The parameters of ``theory.model_constant`` for ``--family`` from ``--dim``,
+    ``--sigma2`` and (categorical, where the command has it) ``--p``."""
+    dim = 1 if args.dim is None else check_int("dim", args.dim, minimum=1)
+    if args.family in ("gaussian-mean", "gaussian-covariance"):
+        return {"cov": args.sigma2 * np.eye(dim)}
+    if args.family == "gaussian-variance":
+        return {"sigma2": args.sigma2}
+    if args.family == "linear-random":
+        return {"cov_x": np.eye(dim), "sigma2": args.sigma2}
+    if args.family in ("logistic", "poisson-regression"):
+        return {"beta": np.ones(dim)}
+    if args.family == "categorical" and getattr(args, "p", None) is not None:
+        try:
+            return {"p": [float(v) for v in args.p.split(",")]}
+        except ValueError:
+            raise UsageError(
+                f"--p: must be a comma list of probabilities (got {args.p!r})"
+            ) from None
+    if args.family == "linear-fixed":
+        raise UsageError(
+            "--family: linear-fixed needs a design matrix; use the Python API "
+            "theory.model_constant (got 'linear-fixed')"
+        )
+    return {}

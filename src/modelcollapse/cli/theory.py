@@ -1,0 +1,317 @@
+"""``modelcollapse theory``: closed-form predictions of both papers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import InvalidArgumentError
+from ..families.gaussian import VARIANCE_ESTIMATORS
+from ..options import parse_bias
+from ..theory.paper2 import CONSTANT_MODELS
+from ._common import UsageError, _jsonable, _model_params
+
+_THEORY_QUANTITIES = (
+    "collapse-probability",
+    "win-probability",
+    "moments",
+    "schedule",
+    "optimal-weight",
+    "limiting-error",
+)
+
+
+#: Paper-2 models whose exact finite-n limiting error is known, by their ``--family`` name.
+_EXACT_MODELS = {
+    "gaussian-mean": "mean",
+    "gaussian-variance": "variance",
+    "gaussian-covariance": "covariance",
+    "cdf": "cdf",
+    "categorical": "categorical",
+}
+
+
+def _add_theory(sub: Any) -> None:
+    p = sub.add_parser(
+        "theory",
+        help="closed-form predictions of paper 1 (no simulation)",
+        description=(
+            "Closed forms for the fully synthetic Gaussian recursion, with the option names of "
+            "'simulate'. Prints the value at generation T, or a table with --every K."
+        ),
+    )
+    p.add_argument(
+        "quantity",
+        choices=_THEORY_QUANTITIES,
+        help="collapse-probability: exact P(sigma2_T <= eps); win-probability: "
+        "P(|theta_T - theta*| < |theta_0 - theta*|); moments: E and Var of "
+        "sigma2_t, Var mu_t, E and Var of log sigma2_t, E KL; schedule: sum "
+        "1/n_t, its limit, the collapse verdict, total samples, inflation",
+    )
+    p.add_argument(
+        "--n0",
+        type=int,
+        default=100,
+        help="real sample size at generation 0 (default: %(default)s)",
+    )
+    p.add_argument(
+        "--schedule",
+        default="constant:n=100",
+        help="synthetic sample size n_synth(t) (default: %(default)s)",
+    )
+    p.add_argument(
+        "--generations", type=int, default=100, help="generations T (default: %(default)s)"
+    )
+    p.add_argument(
+        "--variance",
+        default="unbiased",
+        choices=VARIANCE_ESTIMATORS,
+        help="variance estimator (default: %(default)s)",
+    )
+    p.add_argument("--sigma2", type=float, default=1.0, help="true variance (default: 1)")
+    p.add_argument(
+        "--eps",
+        type=float,
+        default=0.05,
+        help="collapse threshold for collapse-probability (default: %(default)s)",
+    )
+    p.add_argument(
+        "--bias",
+        default=None,
+        metavar="BETA,GAMMA",
+        help="biased variance estimator: estimates multiplied by 1 + BETA n^-GAMMA",
+    )
+    p.add_argument(
+        "--shrinkage", default=None, help="multiplicative shrinkage: a number or shrink:delta=D,p=P"
+    )
+    p.add_argument(
+        "--method",
+        default="plug-in",
+        choices=("plug-in", "exact", "independent"),
+        help="win-probability: plug-in arctan form, exact conditional form for the "
+        "Gaussian mean (Monte Carlo over variance paths), or against an "
+        "independent real fit (default: %(default)s)",
+    )
+    p.add_argument(
+        "--dim",
+        type=int,
+        default=1,
+        help="number of parameters d: win-probability plug-in, and the dimension for "
+        "limiting-error families (default: 1)",
+    )
+    p.add_argument(
+        "--replications",
+        type=int,
+        default=100_000,
+        help="win-probability exact: variance paths (default: %(default)s)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="win-probability exact: seed (default: %(default)s)"
+    )
+    p.add_argument(
+        "--every",
+        type=int,
+        default=None,
+        metavar="K",
+        help="print a table at t = 0, K, 2K, ..., T instead of the value at T",
+    )
+    p.add_argument(
+        "--format",
+        default="table",
+        choices=("table", "json"),
+        help="stdout format (default: %(default)s)",
+    )
+    two = p.add_argument_group("paper 2 (optimal-weight, limiting-error)")
+    two.add_argument(
+        "--k", type=float, default=1.0, help="k = n_real / n_synth (default: %(default)s)"
+    )
+    two.add_argument(
+        "--w",
+        type=float,
+        default=None,
+        help="limiting-error: weight on real data (default: the optimal w*(k))",
+    )
+    two.add_argument(
+        "--n",
+        type=int,
+        default=100,
+        help="limiting-error: real sample size n per generation (default: "
+        "%(default)s); the synthetic size is round(n / k)",
+    )
+    two.add_argument(
+        "--family",
+        default=None,
+        choices=CONSTANT_MODELS,
+        help="limiting-error: the model whose constant C gives the error in its "
+        "units, C R(w, k) / n (with --dim, --sigma2, --p)",
+    )
+    two.add_argument(
+        "--p",
+        default=None,
+        help="categorical: cell probabilities as a comma list (default 0.5,0.5)",
+    )
+    p.set_defaults(handler=_run_theory)
+
+
+def _run_theory(args: argparse.Namespace) -> int:
+    if args.quantity in ("optimal-weight", "limiting-error"):
+        return _run_weight_theory(args)
+    try:
+        return _run_schedule_theory(args)
+    except InvalidArgumentError as err:  # the theory's n_synth is the command's --schedule
+        message = str(err)
+        if message.startswith("n_synth:"):
+            raise InvalidArgumentError("schedule:" + message[len("n_synth:") :]) from None
+        raise
+
+
+def _run_schedule_theory(args: argparse.Namespace) -> int:
+    from .. import theory
+    from .._validation import check_int
+    from ..schedules import parse_schedule, parse_shrinkage
+    from ..theory._common import check_horizon, check_paths
+
+    schedule = parse_schedule(args.schedule, "schedule")
+    T = check_int("generations", args.generations, minimum=0)
+    check_horizon(T)  # before the sizes of the horizon are made
+    if args.quantity == "win-probability" and args.method == "exact":
+        check_paths(check_int("replications", args.replications, minimum=2), T)
+    sizes = schedule.sizes(T)
+    if args.every is not None:
+        every = check_int("every", args.every, minimum=1)
+        gens = np.unique(np.append(np.arange(0, T + 1, every), T))
+    else:
+        gens = np.array([T])
+    chain = {
+        "bias": parse_bias(args.bias),
+        "shrinkage": None if args.shrinkage is None else parse_shrinkage(args.shrinkage),
+    }
+    base = (args.n0, sizes, args.variance)
+    columns: dict[str, Any]
+    header: dict[str, Any] = {}
+    if args.quantity == "collapse-probability":
+        p = theory.collapse_probability(
+            *base[:2], args.eps, args.variance, args.sigma2, generations=gens, **chain
+        )
+        columns = {"collapse_probability": p}
+    elif args.quantity == "win-probability":
+        if args.method == "exact":
+            q, se = theory.win_probability_exact(*base, args.replications, args.seed, **chain)
+            columns = {"win_probability": q[gens], "se": se[gens]}
+        else:
+            if chain["bias"] is not None or chain["shrinkage"] is not None:
+                raise UsageError("--bias/--shrinkage: only the exact win probability models them")
+            if args.method == "plug-in":
+                q = theory.win_probability_plugin(args.n0, sizes, args.dim)
+            else:
+                q = theory.win_probability_independent(args.n0, sizes)
+            columns = {"win_probability": q[gens]}
+    elif args.quantity == "moments":
+        e_s2, v_s2 = theory.gaussian_variance_moments(*base, args.sigma2, **chain)
+        e_log, v_log = theory.gaussian_log_variance_moments(*base, args.sigma2, **chain)
+        var_mu = theory.gaussian_mean_variance(*base, args.sigma2, **chain)
+        columns = {
+            "E_sigma2": e_s2[gens],
+            "Var_sigma2": v_s2[gens],
+            "Var_mu": var_mu[gens],
+            "E_log_sigma2": e_log[gens],
+            "Var_log_sigma2": v_log[gens],
+            "E_KL": theory.gaussian_expected_kl(*base, **chain)[gens],
+        }
+    else:
+        harmonic = np.concatenate([[0.0], theory.harmonic_sum(sizes)]) if T else np.zeros(1)
+        total = np.concatenate([[0], np.cumsum(sizes)])
+        beta, gamma = (None, 1.0) if chain["bias"] is None else chain["bias"]
+        limit = theory.harmonic_limit(schedule)
+        header = {
+            "schedule": str(schedule),
+            "sum_inv_n_limit": "unknown" if limit is None else limit,
+            "verdict": theory.collapse_verdict(schedule, gamma, beta, args.variance),
+        }
+        columns = {
+            "n_synth": np.concatenate([[args.n0], sizes])[gens],
+            "sum_inv_n": harmonic[gens],
+            "total_synthetic_samples": total[gens],
+            "risk_inflation": theory.risk_inflation(args.n0, sizes)[gens],
+            "win_probability_plugin": theory.win_probability_plugin(args.n0, sizes)[gens],
+        }
+    return _print_theory(args, gens, columns, header)
+
+
+def _run_weight_theory(args: argparse.Namespace) -> int:
+    from .. import theory
+
+    k = args.k
+    w_star = float(theory.optimal_weight(k))
+    naive = float(theory.naive_weight(k))
+    if args.quantity == "optimal-weight":
+        values: dict[str, Any] = {
+            "k": k,
+            "optimal_weight": w_star,
+            "naive_weight": naive,
+            "R_optimal": float(theory.limiting_ratio(w_star, k)),
+            "R_naive": float(theory.limiting_ratio(naive, k)),
+            "R_real_only": 1.0,
+            "naive_over_optimal": float(theory.limiting_ratio(naive, k) / w_star),
+        }
+    else:
+        w = w_star if args.w is None else args.w
+        values = {"k": k, "w": w, "R": float(theory.limiting_ratio(w, k))}
+        if args.family is not None:
+            from .._validation import check_int
+
+            n = check_int("n", args.n, minimum=2)
+            m = max(2, round(n / k))
+            params = _model_params(args)
+            c = theory.model_constant(args.family, **params)
+            values.update(
+                {
+                    "family": args.family,
+                    "C": c,
+                    "n": n,
+                    "m": m,
+                    "error_asymptotic": c * values["R"] / n,
+                    "error_real_only": c / n,
+                }
+            )
+            if args.family in _EXACT_MODELS:
+                exact_params = dict(params)
+                if args.family == "gaussian-mean":
+                    exact_params = {"trace": float(np.trace(params["cov"]))}
+                model = _EXACT_MODELS[args.family]
+                values["error_exact"] = float(
+                    theory.exact_limiting_error(model, w, n, m, **exact_params)
+                )
+                values["argmin_exact"] = theory.exact_optimal_weight(model, n, m, **exact_params)
+    if args.format == "json":
+        json.dump(_jsonable(values), sys.stdout, indent=1, default=float)
+        sys.stdout.write("\n")
+    else:
+        width = max(len(key) for key in values)
+        for key, value in values.items():
+            text = f"{value:.10g}" if isinstance(value, float) else str(value)
+            print(f"{key:{width}s}  {text}")
+    return 0
+
+
+def _print_theory(
+    args: argparse.Namespace, gens: np.ndarray, columns: dict[str, Any], header: dict[str, Any]
+) -> int:
+    frame = pd.DataFrame({"generation": gens, **{k: np.asarray(v) for k, v in columns.items()}})
+    if args.format == "json":
+        payload = {"quantity": args.quantity, **header, "values": frame.to_dict(orient="records")}
+        json.dump(_jsonable(payload), sys.stdout, indent=1, default=float)
+        sys.stdout.write("\n")
+        return 0
+    for key, value in header.items():
+        print(f"{key}: {value}")
+    if args.every is None and len(columns) == 1:
+        print(f"{float(next(iter(columns.values()))[0]):.10g}")
+    else:
+        print(frame.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+    return 0
