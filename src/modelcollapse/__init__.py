@@ -12,50 +12,102 @@ The public API is short:
   (:mod:`modelcollapse.families`);
 - schedules and weight rules: :mod:`modelcollapse.schedules`;
 - closed forms: :mod:`modelcollapse.theory`.
+
+Names are imported on first use (PEP 562), so ``import modelcollapse`` and the command line's
+``--help`` do not pay for scipy, pandas or matplotlib until a name that needs them is used.
 """
 
 from __future__ import annotations
 
-from . import metrics, schedules, theory
-from ._validation import InvalidArgumentError
-from .engine import ENGINES, simulate, simulate_weights
-from .families import (
-    Bernoulli,
-    Categorical,
-    EmpiricalCDF,
-    ExponentialDistribution,
-    GammaDistribution,
-    Gaussian,
-    LinearRegressionFixed,
-    LinearRegressionRandom,
-    LogisticRegression,
-    LogisticTable,
-    MultivariateGaussian,
-    Poisson,
-    PoissonRegression,
-    TableSource,
-    make_family,
-)
-from .regimes import Replace, make_regime
-from .results import SimulationResult
-from .schedules import (
-    Constant,
-    ConstantWeight,
-    Explicit,
-    Exponential,
-    FromCallable,
-    Greedy,
-    Linear,
-    Optimal,
-    Power,
-    Proportional,
-    Shrinkage,
-    TLog,
-    TwoPhase,
-    parse_schedule,
-    parse_shrinkage,
-    parse_weight,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names below, for type checkers and editors
+    from . import metrics, schedules, theory
+    from ._validation import InvalidArgumentError
+    from .engine import ENGINES, simulate, simulate_weights
+    from .families import (
+        Bernoulli,
+        Categorical,
+        EmpiricalCDF,
+        ExponentialDistribution,
+        GammaDistribution,
+        Gaussian,
+        LinearRegressionFixed,
+        LinearRegressionRandom,
+        LogisticRegression,
+        LogisticTable,
+        MultivariateGaussian,
+        Poisson,
+        PoissonRegression,
+        TableSource,
+        make_family,
+    )
+    from .regimes import Replace, make_regime
+    from .results import SimulationResult
+    from .schedules import (
+        Constant,
+        ConstantWeight,
+        Explicit,
+        Exponential,
+        FromCallable,
+        Greedy,
+        Linear,
+        Optimal,
+        Power,
+        Proportional,
+        Shrinkage,
+        TLog,
+        TwoPhase,
+        parse_schedule,
+        parse_shrinkage,
+        parse_weight,
+    )
+
+#: Public name -> the module that defines it (a module name itself: the submodule).
+_LAZY = {
+    "Bernoulli": ".families",
+    "Categorical": ".families",
+    "Constant": ".schedules",
+    "ConstantWeight": ".schedules",
+    "EmpiricalCDF": ".families",
+    "ENGINES": ".engine",
+    "Explicit": ".schedules",
+    "Exponential": ".schedules",
+    "ExponentialDistribution": ".families",
+    "FromCallable": ".schedules",
+    "GammaDistribution": ".families",
+    "Gaussian": ".families",
+    "Greedy": ".schedules",
+    "InvalidArgumentError": "._validation",
+    "Linear": ".schedules",
+    "LinearRegressionFixed": ".families",
+    "LinearRegressionRandom": ".families",
+    "LogisticRegression": ".families",
+    "LogisticTable": ".families",
+    "make_family": ".families",
+    "make_regime": ".regimes",
+    "metrics": ".metrics",
+    "MultivariateGaussian": ".families",
+    "Optimal": ".schedules",
+    "parse_schedule": ".schedules",
+    "parse_shrinkage": ".schedules",
+    "parse_weight": ".schedules",
+    "Poisson": ".families",
+    "PoissonRegression": ".families",
+    "Power": ".schedules",
+    "Proportional": ".schedules",
+    "Replace": ".regimes",
+    "schedules": ".schedules",
+    "Shrinkage": ".schedules",
+    "simulate": ".engine",
+    "simulate_weights": ".engine",
+    "SimulationResult": ".results",
+    "TableSource": ".families",
+    "theory": ".theory",
+    "TLog": ".schedules",
+    "TwoPhase": ".schedules",
+}
 
 __all__ = [
     "ENGINES",
@@ -100,3 +152,19 @@ __all__ = [
     "simulate_weights",
     "theory",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'modelcollapse' has no attribute {name!r}") from None
+    value = importlib.import_module(module, __name__)
+    if not module.endswith("." + name):
+        value = getattr(value, name)
+    globals()[name] = value  # the next access is a plain lookup
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

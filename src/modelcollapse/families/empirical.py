@@ -55,7 +55,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from .._validation import fail
 from ..random import ReplicationRandom
@@ -137,6 +136,8 @@ class EmpiricalCDF(DataFamily):
     record_params = False
 
     def __init__(self, law: Any = None) -> None:
+        from scipy import stats  # on first use: importing the package stays fast
+
         if law is None:
             law = stats.norm(0.0, 1.0)
         dist = getattr(law, "dist", None)

@@ -34,7 +34,6 @@ from typing import Any
 
 import numpy as np
 from scipy.special import xlog1py, xlogy
-from scipy.stats import binom
 
 from .._validation import check_int, check_real, fail
 
@@ -77,6 +76,8 @@ def _n0(n0: Any) -> int | None:
 
 def _transition(n: int) -> np.ndarray:
     """The Wright-Fisher matrix ``M[c, c'] = Binomial(n, c/n).pmf(c')``, shape ``(n+1, n+1)``."""
+    from scipy.stats import binom  # scipy.stats on first use: the command line starts faster
+
     c = np.arange(n + 1)
     return binom.pmf(c[None, :], n, c[:, None] / n)
 
@@ -85,6 +86,8 @@ def _generation0(q: float, n0: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Generation-0 probabilities of a cell of true probability ``q`` and their weights."""
     if n0 is None:
         return np.array([q]), np.array([1.0])
+    from scipy.stats import binom
+
     c0 = np.arange(n0 + 1)
     weight = binom.pmf(c0, n0, q)
     keep = weight > 0.0

@@ -29,9 +29,7 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy.integrate import quad
 from scipy.special import loggamma, polygamma, psi, zeta
-from scipy.stats import chi, norm
 
 from .._validation import check_int, check_real, fail
 from ..schedules import Constant, Exponential, Linear, Power, Schedule, TLog, TwoPhase
@@ -278,6 +276,8 @@ def _tlog_sum(n0: int, a: float, gamma: float) -> float:
     integrated in ``v = log(1 + x)``, where it is ``v^(-a)`` (``gamma = 1``, done in closed form
     up to an ``O(1/N)`` correction) or decays exponentially (``gamma > 1``).
     """
+    from scipy.integrate import quad  # on first use: the command line starts faster
+
     head_terms = 10**6
     t = np.arange(1, head_terms + 1, dtype=float)
     head = float(np.sum((t * np.log1p(t) ** a) ** -gamma))
@@ -580,6 +580,9 @@ def win_probability_plugin(n0: int, n_synth: Any, dim: int = 1) -> np.ndarray:
     elif dim == 2:
         out[pos] = 0.5 * (1.0 - np.sqrt(r[pos] / (4.0 + r[pos])))
     else:
+        from scipy.integrate import quad
+        from scipy.stats import chi, norm
+
         for i in np.flatnonzero(pos):
             c = math.sqrt(r[i]) / 2.0
             out[i] = quad(lambda x, c=c: chi(dim).pdf(x) * norm.cdf(-c * x), 0, np.inf)[0]

@@ -8,7 +8,6 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 from .._validation import check_finite, check_int, check_real, fail
 from ._common import sizes_array
@@ -339,6 +338,8 @@ def exact_optimal_weight(model: str, n: int, m: int, **params: Any) -> float:
 
     At finite ``n`` and ``m`` it differs slightly from ``w*(n/m)``; for ``"mean"`` it equals it.
     """
+    from scipy.optimize import minimize_scalar  # on first use: the command line starts faster
+
     res = minimize_scalar(
         lambda w: float(exact_limiting_error(model, w, n, m, **dict(params))),
         bounds=(1e-9, 1.0),
