@@ -12,60 +12,121 @@ The theory layer knows nothing about simulation; it uses the same parameter name
   lost cells, absorption times.
 """
 
-from . import discrete, paper1, paper2, peers
-from .discrete import (
-    absorption_time,
-    absorption_time_diffusion,
-    cell_loss_probability,
-    expected_cells_lost,
-    fixation_time_diffusion,
-    heterozygosity,
-)
-from .paper1 import (
-    collapse_probability,
-    collapse_verdict,
-    gaussian_expected_kl,
-    gaussian_log_variance_moments,
-    gaussian_mean_error_moments,
-    gaussian_mean_variance,
-    gaussian_variance_moments,
-    harmonic_limit,
-    harmonic_sum,
-    risk_inflation,
-    win_probability_exact,
-    win_probability_independent,
-    win_probability_plugin,
-)
-from .paper2 import (
-    CONSTANT_MODELS,
-    GOLDEN,
-    effective_k,
-    error_trajectory,
-    exact_error_path,
-    exact_limiting_error,
-    exact_optimal_weight,
-    fully_synthetic_error,
-    gaussian_covariance_error,
-    gaussian_mean_error,
-    glm_information,
-    greedy_weights,
-    limiting_ratio,
-    model_constant,
-    naive_weight,
-    optimal_weight,
-    weighted_error_recursion,
-)
-from .peers import (
-    AnchorMoments,
-    accumulate_error,
-    accumulate_gaussian_moments,
-    accumulate_variance_ratio,
-    anchor_limit,
-    anchor_moments,
-    markov_sigma_bound,
-    replace_error,
-    suresh_bound,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load on first use
+    from . import discrete, paper1, paper2, peers
+    from .discrete import (
+        absorption_time,
+        absorption_time_diffusion,
+        cell_loss_probability,
+        expected_cells_lost,
+        fixation_time_diffusion,
+        heterozygosity,
+    )
+    from .paper1 import (
+        collapse_probability,
+        collapse_verdict,
+        gaussian_expected_kl,
+        gaussian_log_variance_moments,
+        gaussian_mean_error_moments,
+        gaussian_mean_variance,
+        gaussian_variance_moments,
+        harmonic_limit,
+        harmonic_sum,
+        risk_inflation,
+        win_probability_exact,
+        win_probability_independent,
+        win_probability_plugin,
+    )
+    from .paper2 import (
+        CONSTANT_MODELS,
+        GOLDEN,
+        effective_k,
+        error_trajectory,
+        exact_error_path,
+        exact_limiting_error,
+        exact_optimal_weight,
+        fully_synthetic_error,
+        gaussian_covariance_error,
+        gaussian_mean_error,
+        glm_information,
+        greedy_weights,
+        limiting_ratio,
+        model_constant,
+        naive_weight,
+        optimal_weight,
+        weighted_error_recursion,
+    )
+    from .peers import (
+        AnchorMoments,
+        accumulate_error,
+        accumulate_gaussian_moments,
+        accumulate_variance_ratio,
+        anchor_limit,
+        anchor_moments,
+        markov_sigma_bound,
+        replace_error,
+        suresh_bound,
+    )
+
+#: Public name -> the submodule that defines it (scipy.special, used by paper 1, discrete and
+#: peers, loads only when a name from them is first used: ``theory optimal-weight`` needs numpy
+#: alone).
+_LAZY = {
+    "discrete": "discrete",
+    "paper1": "paper1",
+    "paper2": "paper2",
+    "peers": "peers",
+    "absorption_time": "discrete",
+    "absorption_time_diffusion": "discrete",
+    "cell_loss_probability": "discrete",
+    "expected_cells_lost": "discrete",
+    "fixation_time_diffusion": "discrete",
+    "heterozygosity": "discrete",
+    "collapse_probability": "paper1",
+    "collapse_verdict": "paper1",
+    "gaussian_expected_kl": "paper1",
+    "gaussian_log_variance_moments": "paper1",
+    "gaussian_mean_error_moments": "paper1",
+    "gaussian_mean_variance": "paper1",
+    "gaussian_variance_moments": "paper1",
+    "harmonic_limit": "paper1",
+    "harmonic_sum": "paper1",
+    "risk_inflation": "paper1",
+    "win_probability_exact": "paper1",
+    "win_probability_independent": "paper1",
+    "win_probability_plugin": "paper1",
+    "CONSTANT_MODELS": "paper2",
+    "GOLDEN": "paper2",
+    "effective_k": "paper2",
+    "error_trajectory": "paper2",
+    "exact_error_path": "paper2",
+    "exact_limiting_error": "paper2",
+    "exact_optimal_weight": "paper2",
+    "fully_synthetic_error": "paper2",
+    "gaussian_covariance_error": "paper2",
+    "gaussian_mean_error": "paper2",
+    "glm_information": "paper2",
+    "greedy_weights": "paper2",
+    "limiting_ratio": "paper2",
+    "model_constant": "paper2",
+    "naive_weight": "paper2",
+    "optimal_weight": "paper2",
+    "weighted_error_recursion": "paper2",
+    "AnchorMoments": "peers",
+    "accumulate_error": "peers",
+    "accumulate_gaussian_moments": "peers",
+    "accumulate_variance_ratio": "peers",
+    "anchor_limit": "peers",
+    "anchor_moments": "peers",
+    "markov_sigma_bound": "peers",
+    "replace_error": "peers",
+    "suresh_bound": "peers",
+}
 
 __all__ = [
     "CONSTANT_MODELS",
@@ -118,3 +179,19 @@ __all__ = [
     "win_probability_independent",
     "win_probability_plugin",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = importlib.import_module("." + module, __name__)
+    if module != name:
+        value = getattr(value, name)
+    globals()[name] = value  # the next access is a plain lookup
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

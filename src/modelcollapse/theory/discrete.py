@@ -33,9 +33,9 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy.special import xlog1py, xlogy
 
 from .._validation import check_int, check_real, fail
+from ._special import xlog1py, xlogy
 
 __all__ = [
     "absorption_time",

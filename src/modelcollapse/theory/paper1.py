@@ -29,11 +29,11 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy.special import loggamma, polygamma, psi, zeta
 
 from .._validation import check_int, check_real, fail
 from ..schedules import Constant, Exponential, Linear, Power, Schedule, TLog, TwoPhase
 from ._common import check_horizon, check_paths, estimator, full_sizes, sizes_array
+from ._special import digamma, loggamma, trigamma, zeta
 
 __all__ = [
     "collapse_probability",
@@ -209,8 +209,8 @@ def gaussian_log_variance_moments(
     """
     sigma2 = check_real("sigma2", sigma2, lower=0.0, lower_open=True)
     chain = _Chain(n0, n_synth, variance, bias, shrinkage)
-    drift = chain.log_scale + psi(chain.alpha)
-    return np.log(sigma2) + np.cumsum(drift), np.cumsum(polygamma(1, chain.alpha))
+    drift = chain.log_scale + digamma(chain.alpha)
+    return np.log(sigma2) + np.cumsum(drift), np.cumsum(trigamma(chain.alpha))
 
 
 # -- the schedule: sum 1/n_t and the collapse dichotomy -------------------------------------
@@ -366,7 +366,7 @@ def collapse_verdict(
         k = n - 1
         if n < 2 or 1.0 + beta * n**-gamma <= 0:
             return "unknown"
-        drift = float(psi(k / 2) - math.log(k / 2)) + math.log1p(beta * n**-gamma)
+        drift = float(digamma(k / 2) - math.log(k / 2)) + math.log1p(beta * n**-gamma)
         if variance == "mle":
             drift += math.log(k / n)
         if drift == 0.0:
@@ -474,8 +474,8 @@ def collapse_probability(
     unique, index = np.unique(alpha + 1j * shift, return_inverse=True)
     pairs = np.stack([unique.real, unique.imag])
     index = np.asarray(index).ravel()
-    mean = np.cumsum((psi(pairs[0]) + pairs[1])[index])
-    var = np.cumsum(polygamma(1, pairs[0])[index])
+    mean = np.cumsum((digamma(pairs[0]) + pairs[1])[index])
+    var = np.cumsum(trigamma(pairs[0])[index])
     y = math.log(eps / sigma2) - mean[gens]
     out = np.empty(gens.size)
     # Queries are grouped so that within a group the spread varies by at most a factor 4; each

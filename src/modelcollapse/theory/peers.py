@@ -44,9 +44,9 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import numpy as np
-from scipy.special import gammaln
 
 from .._validation import check_choice, check_int, check_real, fail
+from ._special import loggamma
 
 __all__ = [
     "AnchorMoments",
@@ -299,12 +299,12 @@ def suresh_bound(n: int, k: Any, sigma0: float = 1.0, eps: float = 0.5) -> np.nd
     """
     n, k, ratio = _bound_args(n, k, sigma0, eps)
     half = (n - 1) / 2.0
-    log_factor = gammaln(0.35 + half) - 0.35 * np.log(half) - gammaln(half)
+    log_factor = loggamma(0.35 + half) - 0.35 * np.log(half) - loggamma(half)
     return np.minimum(1.0, ratio**0.7 * np.exp(k * log_factor))[()]
 
 
 def markov_sigma_bound(n: int, k: Any, sigma0: float = 1.0, eps: float = 0.5) -> np.ndarray:
     """The Bertrand-style bound ``alpha(n)^k sigma0/eps`` on ``P(sigma_k > eps)``, at most 1."""
     n, k, ratio = _bound_args(n, k, sigma0, eps)
-    log_alpha = 0.5 * np.log(2.0 / (n - 1)) + gammaln(n / 2.0) - gammaln((n - 1) / 2.0)
+    log_alpha = 0.5 * np.log(2.0 / (n - 1)) + loggamma(n / 2.0) - loggamma((n - 1) / 2.0)
     return np.minimum(1.0, ratio * np.exp(k * log_alpha))[()]
