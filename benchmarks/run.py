@@ -20,7 +20,13 @@ from pathlib import Path
 from bench_engine import HEADER, ROOT, machine
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("bench_engine.py", "bench_scaling.py", "bench_glm.py", "bench_memory.py")
+SCRIPTS = (
+    "bench_engine.py",
+    "bench_scaling.py",
+    "bench_glm.py",
+    "bench_memory.py",
+    "bench_startup.py",
+)
 START, END = "<!-- run:start -->", "<!-- run:end -->"
 
 

@@ -145,7 +145,10 @@ def test_cli(scratch, capsys, what, example, message):
     assert lines[0].startswith(prefix), lines[0]
     assert lines[0][len(prefix) :].startswith(message), lines[0]
     name = _named_argument(message)
-    assert _words(name) in _words(example) or name in POSITIONAL, (name, example)
+    assert _words(name) in _words(example) or name in POSITIONAL or name in POSITIONAL.values(), (
+        name,
+        example,
+    )
     assert _files(scratch) == before, "a file was written"
 
 

@@ -147,7 +147,7 @@ def test_cli_list_and_reproduce(tmp_path, capsys):
     assert (tmp_path / "xu2025-random-walk" / "summary.md").exists()
     assert main(["reproduce", "nope", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "--experiment: must be one of" in err
+    assert "ID: must be one of" in err
     blocker = tmp_path / "file"
     blocker.write_text("x")
     assert main(["reproduce", "xu2025-fig3", "--out", str(blocker)]) == 2

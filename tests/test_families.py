@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import FAMILY_CASES
 from scipy import stats
 
 import modelcollapse as mc
@@ -13,6 +14,27 @@ from modelcollapse.families.asymptotic import supports_asymptotic
 from modelcollapse.random import ReplicationRandom
 
 R = 4000
+
+
+def _cases_where(keep):
+    """The conformance cases (by name) whose family satisfies ``keep``: tests of a feature only
+    some families have run over those families, instead of skipping the others."""
+    return [name for name in sorted(FAMILY_CASES) if keep(FAMILY_CASES[name]())]
+
+
+#: (case, engine) for every engine each family has: no test is made for an engine it lacks.
+ENGINE_CASES = [
+    pytest.param(name, engine, id=f"{name}-{engine}")
+    for name in sorted(FAMILY_CASES)
+    for engine in FAMILY_CASES[name]().engines
+]
+#: Cases with an exact engine, and those of them that accept any sample size.
+EXACT_CASES = _cases_where(lambda f: "exact" in f.engines)
+EXACT_ANY_SIZE_CASES = _cases_where(
+    lambda f: "exact" in f.engines and getattr(f, "fixed_sample_size", None) is None
+)
+#: Cases with an asymptotic covariance V(theta).
+COVARIANCE_CASES = _cases_where(lambda f: hasattr(f, "asymptotic_covariance"))
 
 
 def _rng(seed=0, size=R):
@@ -62,10 +84,21 @@ def test_protocol(family):
     json.dumps(desc)
 
 
-@pytest.mark.parametrize("engine", mc.ENGINES)
-def test_draw_and_fit_shapes(family, engine):
-    if engine not in family.engines:
-        pytest.skip(f"{family.name} has no {engine} engine")
+def test_engine_cases_cover_every_family_and_engine():
+    """The engine-parametrised tests run each family with each of its engines, and only those."""
+    pairs = {tuple(p.values) for p in ENGINE_CASES}
+    assert {name for name, _ in pairs} == set(FAMILY_CASES)
+    for name, make in FAMILY_CASES.items():
+        family = make()
+        assert {e for n, e in pairs if n == name} == set(family.engines)
+        assert (name in EXACT_CASES) == ("exact" in family.engines)
+        assert (name in COVARIANCE_CASES) == hasattr(family, "asymptotic_covariance")
+    assert EXACT_CASES and COVARIANCE_CASES and set(EXACT_ANY_SIZE_CASES) < set(EXACT_CASES)
+
+
+@pytest.mark.parametrize(("case", "engine"), ENGINE_CASES)
+def test_draw_and_fit_shapes(case, engine):
+    family = FAMILY_CASES[case]()
     stepper = AsymptoticFamily(family) if engine == "asymptotic" else family
     truth = stepper.broadcast(family.truth(), 7)
     s = stepper.draw(truth, _n(family, 12), _rng(size=7), engine)
@@ -102,11 +135,10 @@ def test_same_seed_same_draws(family):
     assert not np.array_equal(a, c)
 
 
-@pytest.mark.parametrize("engine", mc.ENGINES)
-def test_same_seed_same_result_whatever_the_chunk_size(family, engine):
+@pytest.mark.parametrize(("case", "engine"), ENGINE_CASES)
+def test_same_seed_same_result_whatever_the_chunk_size(case, engine):
     """Every random draw is filled block by block, so chunking never changes a replication."""
-    if engine not in family.engines:
-        pytest.skip(f"{family.name} has no {engine} engine")
+    family = FAMILY_CASES[case]()
     n = getattr(family, "fixed_sample_size", None)
     sizes = {"n0": 6, "schedule": "list:5,9,6"} if n is None else {"n0": n, "schedule": n}
     args = {**sizes, "generations": 3, "replications": 2100}
@@ -118,12 +150,10 @@ def test_same_seed_same_result_whatever_the_chunk_size(family, engine):
         np.testing.assert_array_equal(a.metrics[name], b.metrics[name], err_msg=name)
 
 
-def test_exact_engine_at_huge_sample_sizes(family):
+@pytest.mark.parametrize("case", EXACT_ANY_SIZE_CASES)
+def test_exact_engine_at_huge_sample_sizes(case):
     """A generation costs the same at n = 10^15, and the fit is the truth to ~1e-7."""
-    if "exact" not in family.engines:
-        pytest.skip(f"{family.name} has no exact engine")
-    if getattr(family, "fixed_sample_size", None) is not None:
-        pytest.skip(f"{family.name} accepts only its design's sample size")
+    family = FAMILY_CASES[case]()
     n = 10**15
     res = mc.simulate(family, n0=n, schedule=n, generations=3, replications=64, seed=0)
     flat = res.flat_params
@@ -132,10 +162,10 @@ def test_exact_engine_at_huge_sample_sizes(family):
     assert np.abs(flat - truth).max() < 1e-6 * max(1.0, np.abs(truth).max())
 
 
-def test_exact_and_sample_draws_agree_in_distribution(family):
+@pytest.mark.parametrize("case", EXACT_CASES)
+def test_exact_and_sample_draws_agree_in_distribution(case):
     """Each fitted coordinate from one draw: exact against sample engine, two-sample KS."""
-    if "exact" not in family.engines:
-        pytest.skip(f"{family.name} has no exact engine")
+    family = FAMILY_CASES[case]()
     truth = family.broadcast(family.truth(), R)
     n = _n(family, 15)
     fit_exact = family.flatten(family.fit([family.draw(truth, n, _rng(1), "exact")], [1.0]))
@@ -259,9 +289,9 @@ def test_unknown_engine(family):
             family.draw(truth, 10, _rng(size=3), "asymptotic")
 
 
-def test_asymptotic_covariance_inverts_the_fisher_information(family):
-    if not hasattr(family, "asymptotic_covariance"):
-        pytest.skip(f"{family.name} has no asymptotic covariance")
+@pytest.mark.parametrize("case", COVARIANCE_CASES)
+def test_asymptotic_covariance_inverts_the_fisher_information(case):
+    family = FAMILY_CASES[case]()
     truth = family.broadcast(family.truth(), 2)
     cov = family.asymptotic_covariance(truth)
     p = len(family.param_labels)
@@ -277,10 +307,10 @@ def test_asymptotic_covariance_inverts_the_fisher_information(family):
         np.testing.assert_allclose(cov @ info, np.broadcast_to(np.eye(p), cov.shape), atol=1e-10)
 
 
-def test_asymptotic_covariance_is_the_covariance_of_the_estimate(family):
+@pytest.mark.parametrize("case", COVARIANCE_CASES)
+def test_asymptotic_covariance_is_the_covariance_of_the_estimate(case):
     """n Cov(theta_hat) from the sample engine at large n against V(theta), per coordinate."""
-    if not hasattr(family, "asymptotic_covariance"):
-        pytest.skip(f"{family.name} has no asymptotic covariance")
+    family = FAMILY_CASES[case]()
     r, n = 2000, _n(family, 400)
     truth = family.broadcast(family.truth(), r)
     fit = family.flatten(family.fit([family.draw(truth, n, _rng(21, r), "sample")], [1.0]))

@@ -128,4 +128,4 @@ def test_report_command(tmp_path, capsys):
     afile.write_text("x")
     assert main(["report", "--out", str(afile), "--quick"]) == 2
     assert main(["report", "--out", str(out), "--only", "nope"]) == 2
-    assert "--experiment: must be one of" in capsys.readouterr().err
+    assert "--only: must be one of" in capsys.readouterr().err

@@ -19,6 +19,8 @@ done) / done``); it is shown once some work is done and a second has passed.
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -39,6 +41,14 @@ def reporter(progress: bool | Callable[[str], None]) -> Callable[[str], None]:
     if progress:
         return lambda line: print(line, file=sys.stderr, flush=True)
     return lambda line: None
+
+
+def _columns(stream: Any) -> int:
+    """The width of the terminal ``stream`` writes to (80 where it cannot be told)."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or 80
+    except (AttributeError, OSError, ValueError):
+        return shutil.get_terminal_size((80, 24)).columns
 
 
 def format_seconds(seconds: float) -> str:
@@ -114,6 +124,7 @@ class Progress:
         self._last_write = -float("inf")
         self._last_logged = 0
         self._width = 0
+        self._note = ""
         self._closed = False
 
     # -- feeding it ---------------------------------------------------------------------------
@@ -124,6 +135,7 @@ class Progress:
     def update(self, done: int, note: str = "") -> None:
         """``done`` units are done in all (clipped to ``[0, total]``)."""
         self.done = min(max(int(done), 0), self.total)
+        self._note = note
         if not self.enabled or self._closed:
             return
         now = self._clock()
@@ -138,13 +150,18 @@ class Progress:
             self._last_write, self._last_logged = now, self.done
 
     def message(self, text: str) -> None:
-        """Print one message line (above the live line on a terminal)."""
+        """Print one message line (above the live line on a terminal, which is drawn again at
+        once below it)."""
         if not self.enabled:
             return
         if self.terminal and self._width:
             self.stream.write("\r" + " " * self._width + "\r")
             self._width = 0
         self._print(text)
+        if self.terminal and not self._closed:
+            now = self._clock()
+            self._live(self.line(self._note, now))
+            self._last_write = now
 
     def close(self, message: str | None = None) -> None:
         """End the bar: clear the live line and print ``message`` (default: the final count and
@@ -197,6 +214,7 @@ class Progress:
         return f"{text} {note}".rstrip()
 
     def _live(self, text: str) -> None:
+        text = text[: _columns(self.stream) - 1]  # a live line that wraps cannot be redrawn
         pad = max(0, self._width - len(text))
         self.stream.write("\r" + text + " " * pad)
         self.stream.flush()

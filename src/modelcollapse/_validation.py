@@ -36,6 +36,12 @@ class InvalidArgumentError(ValueError):
     """
 
 
+class ConfigError(InvalidArgumentError):
+    """An error in a configuration file: ``FILE:LINE: key 'name': problem (got value)``
+    (raised by :mod:`modelcollapse.config`, defined here so that the command line can catch
+    it without importing the configuration machinery)."""
+
+
 def _show(value: Any) -> str:
     text = " ".join(repr(value).split())  # one line, even for a numpy array's repr
     return text if len(text) <= 60 else text[:57] + "..."

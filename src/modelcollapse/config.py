@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._validation import InvalidArgumentError
+from ._validation import ConfigError, InvalidArgumentError
 from .options import add_simulate_arguments, simulate_defaults
 
 __all__ = ["BACKENDS", "ConfigError", "SweepConfig", "cell_hash", "load_config", "parse_config"]
@@ -73,10 +73,6 @@ _SWEEP_KEYS: dict[str, Any] = {
 }
 #: Options whose command-line form is a comma list: a TOML list is joined with commas.
 _LIST_OPTIONS = {"beta", "p", "record", "bias"}
-
-
-class ConfigError(InvalidArgumentError):
-    """An error in a configuration file: ``FILE:LINE: key 'name': problem (got value)``."""
 
 
 def _spec() -> dict[str, argparse.Action]:

@@ -225,6 +225,7 @@ def simulate(
     eps: float = 0.05,
     chunk_size: int | None = None,
     workers: int = 1,
+    progress: bool | Callable[[int, int], None] = False,
 ) -> SimulationResult:
     """Run ``replications`` independent recursions of ``generations`` refits as one batch.
 
@@ -284,6 +285,14 @@ def simulate(
         Processes sharing the replications, in ranges of whole random blocks (at most one per
         block). The result is identical for any number of workers; the family, schedules and
         weight rule must be picklable.
+    progress : bool or callable
+        False (default): silent. True: a progress line on stderr labelled ``simulate`` with the
+        fraction done, the elapsed time and an estimate of the time left (a live line on a
+        terminal, a plain line per tenth of the work elsewhere, see
+        :class:`modelcollapse._progress.Progress`). A callable is called as
+        ``progress(done, total)`` in units of replication-generations. It is fed after each
+        generation of each chunk of replications and, with several workers, as each worker's
+        piece finishes, never inside the per-replication work. It never changes the result.
 
     Returns
     -------
@@ -323,7 +332,7 @@ def simulate(
         eps=eps,
         chunk_size=chunk_size,
     )
-    return plan.run([weight], workers)[0]
+    return plan.run([weight], workers, progress)[0]
 
 
 def simulate_weights(
@@ -344,6 +353,7 @@ def simulate_weights(
     eps: float = 0.05,
     chunk_size: int | None = None,
     workers: int = 1,
+    progress: bool | Callable[[int, int], None] = False,
 ) -> list[SimulationResult]:
     """Run the same recursion at several weights on common random numbers (a weight sweep).
 
@@ -360,7 +370,7 @@ def simulate_weights(
     weights : sequence of WeightRule, float or str
         One weight rule per arm, e.g. ``[0.3, 0.5, "optimal"]``.
     n0, schedule, n_real, generations, replications, seed, engine, regime, shrinkage, record, \
-metrics, eps, chunk_size, workers
+metrics, eps, chunk_size, workers, progress
         As in :func:`simulate`.
 
     Returns
@@ -402,7 +412,48 @@ metrics, eps, chunk_size, workers
     )
     if not np.any(plan.n_fresh > 0):
         raise fail("n_real", "must be positive for a weight sweep", str(plan.real_schedule))
-    return plan.run(arms, workers)
+    return plan.run(arms, workers, progress)
+
+
+class _Ticker:
+    """Where a run reports its progress: ``tick(units, note)`` after each piece of work.
+
+    ``progress`` is False (nothing), True (a :class:`~modelcollapse._progress.Progress` line on
+    stderr labelled ``simulate``) or a callable ``progress(done, total)``. Used as a context
+    manager: the line is closed when the run ends.
+    """
+
+    def __init__(self, progress: bool | Callable[[int, int], None], total: int) -> None:
+        self.total = max(1, int(total))
+        self.done = 0
+        self.bar: Any = None
+        self.func: Callable[[int, int], None] | None = None
+        if callable(progress):
+            self.func = progress
+        elif progress:
+            from ._progress import Progress
+
+            self.bar = Progress("simulate", self.total)
+        self.active = self.bar is not None or self.func is not None
+
+    def __call__(self, units: int, note: str = "") -> None:
+        if not self.active:
+            return
+        self.done = min(self.total, self.done + int(units))
+        if self.bar is not None:
+            self.bar.update(self.done, note)
+        else:
+            assert self.func is not None
+            self.func(self.done, self.total)
+
+    def __enter__(self) -> _Ticker:
+        if self.bar is not None:
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
 
 
 class _Plan:
@@ -720,9 +771,15 @@ class _Plan:
         edges[-1] = self.replications
         return [(a, b) for a, b in itertools.pairwise(edges) if b > a]
 
-    def run(self, weights: list[Any], workers: int = 1) -> list[SimulationResult]:
+    def run(
+        self,
+        weights: list[Any],
+        workers: int = 1,
+        progress: bool | Callable[[int, int], None] = False,
+    ) -> list[SimulationResult]:
         """Run one arm per weight rule on common random numbers (see :func:`simulate_weights`),
-        the replications split over ``workers`` processes."""
+        the replications split over ``workers`` processes, reporting to ``progress`` (see
+        :func:`simulate`)."""
         workers = check_int("workers", workers, minimum=1)
         rules = [self._weights(w) for w in weights]
         self.check_run_memory(len(rules), workers)
@@ -731,19 +788,28 @@ class _Plan:
             for _ in rules
         ]
         ranges = self._ranges(workers)
-        if len(ranges) == 1:
-            self._fill(rules, recorders, 0, self.replications)
-        else:
-            self._fill_parallel(weights, recorders, ranges)
+        with _Ticker(progress, self.replications * (self.generations + 1)) as tick:
+            if len(ranges) == 1:
+                self._fill(rules, recorders, 0, self.replications, tick)
+            else:
+                self._fill_parallel(weights, recorders, ranges, tick)
         return [
             self._result(rule, arm_weights, weight, recorder)
             for (rule, arm_weights), weight, recorder in zip(rules, weights, recorders, strict=True)
         ]
 
     def _fill_parallel(
-        self, weights: list[Any], recorders: list[Recorder], ranges: list[tuple[int, int]]
+        self,
+        weights: list[Any],
+        recorders: list[Recorder],
+        ranges: list[tuple[int, int]],
+        tick: _Ticker,
     ) -> None:
+        """The ranges on one process each. With progress shown, each range is cut into up to
+        four pieces of whole blocks so that the line moves as pieces finish (the result does
+        not depend on the cut)."""
         import pickle
+        from concurrent.futures import as_completed
 
         from ._parallel import pool
 
@@ -756,14 +822,18 @@ class _Plan:
                 f"(a lambda is not picklable: define the function at module level) [{err}]",
                 len(ranges),
             ) from None
+        pieces = self._ranges(4 * len(ranges)) if tick.active else ranges
+        per_replication = self.generations + 1
         with pool(len(ranges)) as executor:
-            futures = [executor.submit(_run_range, self, weights, a, b) for a, b in ranges]
-            for (a, b), future in zip(ranges, futures, strict=True):
+            futures = {executor.submit(_run_range, self, weights, a, b): (a, b) for a, b in pieces}
+            for finished, future in enumerate(as_completed(futures), start=1):
+                a, b = futures[future]
                 for recorder, (flat, metrics) in zip(recorders, future.result(), strict=True):
                     if recorder.flat is not None:
                         recorder.flat[a:b] = flat
                     for name, values in metrics.items():
                         recorder.metrics[name][a:b] = values
+                tick((b - a) * per_replication, f"{finished}/{len(pieces)} pieces")
 
     def _fill(
         self,
@@ -771,13 +841,18 @@ class _Plan:
         recorders: list[Recorder],
         first: int,
         stop: int,
+        tick: _Ticker | None = None,
     ) -> None:
-        """Replications ``first .. stop - 1`` into ``recorders`` (their row 0 is ``first``)."""
+        """Replications ``first .. stop - 1`` into ``recorders`` (their row 0 is ``first``),
+        telling ``tick`` after each generation of each chunk."""
         family, stepper, regime = self.family, self.stepper, self.regime
         truth = family.truth()
         n_synth, n_fresh, keep = self.n_synth, self.n_fresh, self.keep
+        chunks = -(-(stop - first) // self.chunk)
         for start in range(first, stop, self.chunk):
             size = min(self.chunk, stop - start)
+            index = (start - first) // self.chunk + 1
+            where = f"chunk {index}/{chunks}, " if chunks > 1 else ""
             row = start - first
             # Stream 0: real data, drawn once for every arm. Stream 1: synthetic data, one
             # reader per arm; with several arms the noise is drawn once and shared.
@@ -799,6 +874,8 @@ class _Plan:
             params = [params0 for _ in rules]
             for recorder in recorders:
                 recorder.record(0, row, params0)
+            if tick is not None:
+                tick(size)
             for t in range(1, self.generations + 1):
                 real = (
                     stepper.draw(truth_c, n_fresh[t - 1], real_rng, self.engine)
@@ -817,6 +894,8 @@ class _Plan:
                         fitted = family.shrink(fitted, keep[t - 1])
                     params[a] = fitted
                     recorders[a].record(t, row, fitted)
+                if tick is not None:
+                    tick(size, f"{where}generation {t:,}/{self.generations:,}")
 
     def _result(
         self, rule: WeightRule, weights: np.ndarray, weight: Any, recorder: Recorder

@@ -19,6 +19,7 @@ from .families import FAMILY_NAMES, make_family
 from .families.gaussian import COMBINE_RULES, VARIANCE_ESTIMATORS
 from .regimes import REGIME_NAMES
 from .results import SimulationResult
+from .schedules import parse_bias
 
 __all__ = [
     "FAMILY_OPTIONS",
@@ -154,8 +155,11 @@ def add_simulate_arguments(p: argparse.ArgumentParser) -> None:
     rec.add_argument(
         "--weight",
         default=None,
-        help="weight w on fresh real data, in [0, 1], or 'proportional' "
-        "(default: proportional, i.e. unweighted pooling)",
+        help="weight w on fresh real data (with --n-real > 0): a number in [0, 1] (the same "
+        "at every generation); proportional or naive: unweighted pooling, w = n_real/(n_real + "
+        "n_synth); optimal: paper 2's w*(k) = (sqrt(k^2 + 4k) - k)/2 with k = n_real/n_synth "
+        "(1/phi = 0.618 at k = 1); greedy: per generation, the weight minimising the next "
+        "first-order error (default: proportional). The run's header prints the value used",
     )
     rec.add_argument(
         "--shrinkage",
@@ -240,17 +244,6 @@ FAMILY_OPTIONS = {
     "poisson-regression": ("beta", "dim", "cov", "synthetic_cov", "clip"),
     "cdf": (),
 }
-
-
-def parse_bias(text: str | None) -> tuple[float, float] | None:
-    """``"BETA,GAMMA"`` as two numbers (None stays None)."""
-    if text is None:
-        return None
-    try:
-        beta, gamma = (float(v) for v in str(text).split(","))
-    except ValueError:
-        raise fail("bias", "must be BETA,GAMMA such as -1,0.5", text) from None
-    return beta, gamma
 
 
 def _numbers(name: str, text: Any, problem: str) -> list[float]:
@@ -351,8 +344,9 @@ def check_options(options: dict[str, Any]) -> None:
     plan.check_run_memory(1, workers)
 
 
-def simulate_from_options(options: dict[str, Any]) -> SimulationResult:
+def simulate_from_options(options: dict[str, Any], progress: Any = False) -> SimulationResult:
     """Run :func:`~modelcollapse.simulate` from simulation options (missing keys take their
-    defaults)."""
+    defaults), reporting to ``progress`` (see :func:`~modelcollapse.simulate`; default
+    silent)."""
     merged = {**simulate_defaults(), **options}
-    return simulate(family_from_options(merged), **_simulate_arguments(merged))
+    return simulate(family_from_options(merged), **_simulate_arguments(merged), progress=progress)

@@ -29,16 +29,26 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from . import theory
+from ._progress import Progress
 from ._validation import InvalidArgumentError, check_int, check_real, fail
 from .schedules import parse_schedule
 
-__all__ = ["MAX_GENERATIONS", "SchedulePlan", "WeightPlan", "plan_schedule", "plan_weight"]
+if TYPE_CHECKING:  # pandas is imported where a table is made: `plan weight` starts fast
+    import pandas as pd
+
+__all__ = [
+    "MAX_GENERATIONS",
+    "WEIGHT_OBJECTIVE",
+    "SchedulePlan",
+    "WeightPlan",
+    "plan_schedule",
+    "plan_weight",
+]
 
 #: Growth exponents ``S`` of ``power:n0=A,s=S`` and bases ``C`` of ``exp:n0=A,c=C`` searched.
 POWER_SHAPES = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
@@ -65,6 +75,9 @@ def _inflation_for_win(q: float, dim: int) -> float:
 #: the horizon (a few dozen candidates, a few evaluations each): a few seconds per million
 #: generations. Beyond, refuse rather than run for minutes; the theory is asymptotic anyway.
 MAX_GENERATIONS = 10**7
+#: Smallest horizon for which ``plan_schedule(progress=True)`` shows progress (about two
+#: seconds of search; shorter ones answer at once).
+_PROGRESS_GENERATIONS = 10**6
 #: Generations summed at once (bounded memory whatever the horizon).
 _CHUNK = 2**20
 #: Largest integer scale ``A`` searched.
@@ -255,6 +268,7 @@ def plan_schedule(
     dim: int = 1,
     bias: tuple[float, float] | None = None,
     variance: str = "unbiased",
+    progress: bool = False,
 ) -> SchedulePlan:
     """The cheapest growing schedule that meets one target (module docstring).
 
@@ -282,6 +296,10 @@ def plan_schedule(
         win probability stay those of the unbiased recursion.
     variance : {"unbiased", "mle"}
         The variance estimator the bias multiplies.
+    progress : bool
+        A progress line over the schedule shapes searched on stderr (fraction done, elapsed
+        time, time left), for a horizon of at least a million generations (a few seconds or
+        more; a shorter search answers at once).
 
     Returns
     -------
@@ -367,16 +385,29 @@ def plan_schedule(
             return _largest_scale(make, kind, n0, generations, dim, money, guess)
 
         order = ["inflation", "total_synthetic"]
-    rows = []
-    for s in POWER_SHAPES:
-        rows.append(pick(lambda a, s=s: f"power:n0={a},s={s:g}", "power"))
-    for c in EXP_SHAPES:
-        rows.append(pick(lambda a, c=c: f"exp:n0={a},c={c:g}", "exponential"))
-    for until in sorted({int(f * generations) for f in TWO_PHASE_UNTIL} - {0}):
-        for s in TWO_PHASE_SHAPES:
-            rows.append(
-                pick(lambda a, u=until, s=s: f"two-phase:n={a},until={u},s={s:g}", "two-phase")
-            )
+    shapes: list[tuple[Any, str]] = [
+        *((lambda a, s=s: f"power:n0={a},s={s:g}", "power") for s in POWER_SHAPES),
+        *((lambda a, c=c: f"exp:n0={a},c={c:g}", "exponential") for c in EXP_SHAPES),
+        *(
+            (lambda a, u=until, s=s: f"two-phase:n={a},until={u},s={s:g}", "two-phase")
+            for until in sorted({int(f * generations) for f in TWO_PHASE_UNTIL} - {0})
+            for s in TWO_PHASE_SHAPES
+        ),
+        (lambda a: f"constant:n={a}", "constant"),
+        (lambda a: f"linear:n={a}", "linear"),
+    ]
+    bar = Progress(
+        "plan schedule",
+        len(shapes),
+        enabled=progress and generations >= _PROGRESS_GENERATIONS,
+        unit="schedule shapes",
+    )
+    with bar:
+        picked = []
+        for make, kind in shapes:
+            picked.append(pick(make, kind))
+            bar.advance()
+    rows, compared = picked[:-2], picked[-2:]
     found = [verdict(r) for r in rows if r is not None]
     if not found:
         raise fail(
@@ -392,23 +423,30 @@ def plan_schedule(
             bias,
         )
     found = stable
+    import pandas as pd
+
     candidates = pd.DataFrame(found).sort_values(order, kind="stable").reset_index(drop=True)
-    comparison = pd.DataFrame(
-        [
-            verdict(r)
-            for r in (
-                pick(lambda a: f"constant:n={a}", "constant"),
-                pick(lambda a: f"linear:n={a}", "linear"),
-            )
-            if r is not None
-        ]
-    )
+    comparison = pd.DataFrame([verdict(r) for r in compared if r is not None])
     return SchedulePlan(candidates.iloc[0].to_dict(), candidates, comparison, target)
+
+
+#: What :func:`plan_weight`'s ``w*`` minimises, in words (the command line prints it).
+WEIGHT_OBJECTIVE = (
+    "w* minimises the limiting error of repeated generations, each fitted to n_real fresh real "
+    "points and n_synth synthetic points drawn from the previous generation's fit (paper 2); "
+    "it is not the best weight for a one-off mix of real and synthetic data"
+)
 
 
 @dataclass
 class WeightPlan:
-    """The weight recommendation of :func:`plan_weight` (attributes as in its table)."""
+    """The weight recommendation of :func:`plan_weight` (attributes as in its table).
+
+    ``n_real`` and ``n_synth`` give the per-point sample weights of a weighted fit
+    (:meth:`sample_weights`); ``params`` are the family's true parameters at which ``C`` was
+    computed (those given, and the defaults of
+    :func:`~modelcollapse.theory.model_constant` for the others).
+    """
 
     k: float
     optimal_weight: float
@@ -417,9 +455,27 @@ class WeightPlan:
     errors: dict[str, float] | None
     family: str | None
     constant: float | None
+    n_real: int | None = None
+    n_synth: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def sample_weights(self, w: float | None = None) -> tuple[float, float]:
+        """``(w/n_real, (1 - w)/n_synth)``: the weight of each real and of each synthetic point
+        in a weighted fit (they sum to 1 over the points), at ``w`` (default ``w*``)."""
+        if self.n_real is None or self.n_synth is None:
+            raise ValueError("this plan was made without n_real and n_synth")
+        w = self.optimal_weight if w is None else float(w)
+        return w / self.n_real, (1.0 - w) / self.n_synth
 
     def table(self) -> pd.DataFrame:
-        """One row per choice: the weight, ``R(w, k)`` and, with a family, the error."""
+        """One row per choice: the weight, ``R(w, k)``, the per-point sample weights and, with a
+        family, the error."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows())
+
+    def rows(self) -> list[dict[str, Any]]:
+        """:meth:`table`'s rows as dictionaries (no pandas needed)."""
         rows = []
         for name, w in (
             ("optimal w*", self.optimal_weight),
@@ -427,24 +483,55 @@ class WeightPlan:
             ("real data only", 1.0),
         ):
             row: dict[str, Any] = {"choice": name, "w": w, "R(w, k)": self.ratios[name]}
+            if self.n_real is not None and self.n_synth is not None:
+                real, synth = self.sample_weights(w)
+                row["w/n_real"] = real
+                row["(1-w)/n_synth"] = synth
             if self.errors is not None:
                 row["limiting error C R / n_real"] = self.errors[name]
             rows.append(row)
-        return pd.DataFrame(rows)
+        return rows
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "k": self.k,
+            "n_real": self.n_real,
+            "n_synth": self.n_synth,
             "optimal_weight": self.optimal_weight,
             "naive_weight": self.naive_weight,
+            "objective": WEIGHT_OBJECTIVE,
             "family": self.family,
             "C": self.constant,
+            "parameters": {k: np.asarray(v).tolist() for k, v in self.params.items()},
             "choices": self.table().to_dict(orient="records"),
         }
+        return out
+
+
+def _assumed(family: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with the defaults :func:`theory.model_constant` takes for the others."""
+    beta = np.atleast_1d(np.asarray(params.get("beta", [1.0]), dtype=float))
+    defaults: dict[str, dict[str, Any]] = {
+        "gaussian-mean": {"cov": [[1.0]]},
+        "gaussian-variance": {"sigma2": 1.0},
+        "gaussian-covariance": {"cov": [[1.0]]},
+        "linear-fixed": {"sigma2": 1.0},
+        "linear-random": {"cov_x": [[1.0]], "sigma2": 1.0},
+        "logistic": {"beta": beta, "cov_x": np.eye(beta.size)},
+        "poisson-regression": {"beta": beta, "cov_x": np.eye(beta.size)},
+        "categorical": {"p": [0.5, 0.5]},
+    }
+    return {**defaults.get(family, {}), **params}
 
 
 def plan_weight(n_real: int, n_synth: int, family: str | None = None, **params: Any) -> WeightPlan:
     """The weight on ``n_real`` fresh real points against ``n_synth`` synthetic ones.
+
+    ``w*`` minimises the limiting error of repeated generations, each fitted to ``n_real``
+    fresh real points and ``n_synth`` synthetic points drawn from the previous generation's fit
+    (paper 2): the optimum of the recursion, not the best weight for a one-off mix. In a
+    weighted fit each real point has weight ``w/n_real`` and each synthetic point
+    ``(1 - w)/n_synth`` (:meth:`WeightPlan.sample_weights`).
 
     Parameters
     ----------
@@ -452,13 +539,16 @@ def plan_weight(n_real: int, n_synth: int, family: str | None = None, **params: 
         Points per generation.
     family : str, optional
         A model of :func:`modelcollapse.theory.model_constant` (``gaussian-mean``,
-        ``logistic``, ...), for the error in its units; ``params`` are its parameters.
+        ``logistic``, ...), for the error in its units; ``params`` are its true parameters
+        (``WeightPlan.params`` records them, defaults included).
 
     Examples
     --------
     >>> plan = plan_weight(100, 100)
     >>> round(plan.optimal_weight, 4), round(plan.ratios["naive k/(1+k)"], 4)
     (0.618, 0.6667)
+    >>> [round(v, 5) for v in plan.sample_weights()]
+    [0.00618, 0.00382]
     """
     n_real = check_int("n_real", n_real, minimum=1)
     n_synth = check_int("n_synth", n_synth, minimum=1)
@@ -474,4 +564,5 @@ def plan_weight(n_real: int, n_synth: int, family: str | None = None, **params: 
     errors = (
         None if constant is None else {name: constant * r / n_real for name, r in ratios.items()}
     )
-    return WeightPlan(k, w_star, naive, ratios, errors, family, constant)
+    assumed = {} if family is None else _assumed(family, params)
+    return WeightPlan(k, w_star, naive, ratios, errors, family, constant, n_real, n_synth, assumed)

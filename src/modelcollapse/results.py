@@ -1,8 +1,10 @@
-"""The result of a simulation: recorded parameters, metrics and provenance."""
+"""The result of a simulation: recorded parameters, metrics and provenance, and the theory's
+expected values beside the simulated ones (:meth:`SimulationResult.theory`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -13,7 +15,7 @@ from ._validation import fail
 from .families.base import Family
 from .metrics import compute_metrics
 
-__all__ = ["DEFAULT_QUANTILES", "Recorder", "SimulationResult", "summarize"]
+__all__ = ["DEFAULT_QUANTILES", "Expectation", "Recorder", "SimulationResult", "summarize"]
 
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -103,6 +105,276 @@ class Recorder:
             self.metrics[name][start : start + values.shape[0], j] = values
 
 
+#: The metric whose ratio ``E err_t / E err_0`` is compared with the risk inflation ``1 + r_t``
+#: for the families other than the Gaussian (the first of these a family has).
+_INFLATION_BASES = ("param_error", "prob_error", "cdf_error", "mean_error")
+#: Name of the derived row ``E err_t / E err_0`` in :meth:`SimulationResult.summary`.
+INFLATION = "inflation"
+#: Largest synthetic size for the exact expected number of lost categorical cells (a
+#: ``(n + 1) x (n + 1)`` transition matrix).
+_CELLS_LOST_MAX_N = 2000
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """The theory's expected value of one simulated metric at the recorded generations.
+
+    Attributes
+    ----------
+    metric : str
+        The metric (or :data:`INFLATION`, the ratio ``E err_t / E err_0`` of :attr:`base`).
+    values : numpy.ndarray
+        Expected values at the recorded generations, shape ``(G,)``.
+    kind : {"exact", "first-order"}
+        Exact for every sample size, or the first-order (large-sample) approximation.
+    source : str
+        The function of :mod:`modelcollapse.theory` that gives it.
+    base : str or None
+        For :data:`INFLATION`, the error metric whose ratio it is.
+    """
+
+    metric: str
+    values: np.ndarray
+    kind: str
+    source: str
+    base: str | None = None
+
+
+def _theory_of(result: SimulationResult) -> tuple[dict[str, Expectation], str | None]:
+    """The expected values the library has for ``result``'s metrics, and one line naming the
+    metrics it has none for (None when every metric has one). Never uses the simulated values:
+    only the run's settings (family, sizes, weights, shrinkage, eps)."""
+    call = result._call
+    regime = str(result.config.get("regime", "replace"))
+    names = result.metric_names
+    if regime != "replace":
+        return {}, (
+            f"no theory beside the simulation for the {regime} regime: simulate --theory covers "
+            "the replace regime (see modelcollapse theory for the others)"
+        )
+    n0 = int(result.n_real[0])
+    real = np.asarray(result.n_real[1:], dtype=int)
+    synth = np.asarray(result.n_synth[1:], dtype=int)
+    w = np.asarray(result.weights[1:], dtype=float)
+    fresh = bool(np.any(real > 0))
+    shrinkage = call.get("shrinkage")
+    gens = result.generations
+    out: dict[str, Expectation] = {}
+    why: dict[str, str] = {}
+    if result.family.name == "gaussian":
+        _gaussian_theory(result, n0, real, synth, w, fresh, shrinkage, out, why)
+    else:
+        _general_theory(result, n0, real, synth, w, fresh, shrinkage, out, why)
+    out = {
+        k: Expectation(v.metric, v.values[gens], v.kind, v.source, v.base) for k, v in out.items()
+    }
+    missing = [m for m in names if m not in out]
+    if not missing:
+        return out, None
+    reasons: dict[str, list[str]] = {}
+    for m in missing:
+        reasons.setdefault(why.get(m, "no closed form in modelcollapse.theory"), []).append(m)
+    note = "no theory for " + "; ".join(
+        f"{', '.join(ms)} ({reason})" for reason, ms in reasons.items()
+    )
+    return out, note
+
+
+def _gaussian_theory(
+    result: SimulationResult,
+    n0: int,
+    real: np.ndarray,
+    synth: np.ndarray,
+    w: np.ndarray,
+    fresh: bool,
+    shrinkage: Any,
+    out: dict[str, Expectation],
+    why: dict[str, str],
+) -> None:
+    """Paper 1 (fully synthetic) and paper 2 (fresh data) for the Gaussian family."""
+    from .theory import paper1, paper2
+
+    family = result.family
+    names = result.metric_names
+    d = int(family.dim)
+    cov = np.atleast_2d(np.asarray(family.covariance(family.truth()), dtype=float))
+    trace = float(np.trace(cov))
+    s2 = trace / d
+    variance, bias = family.variance, family.bias
+    T = synth.size
+
+    def put(metric: str, values: Any, kind: str, source: str) -> None:
+        if metric in names:
+            out[metric] = Expectation(metric, np.asarray(values, dtype=float), kind, source)
+
+    if not fresh:
+        chain = {"bias": bias, "shrinkage": shrinkage}
+        p1 = "theory.paper1."
+        mean, var = paper1.gaussian_variance_moments(n0, synth, variance, s2, **chain)
+        put("sigma2", mean, "exact", p1 + "gaussian_variance_moments")
+        put(
+            "mean_error",
+            paper1.gaussian_mean_variance(n0, synth, variance, trace, **chain),
+            "exact",
+            p1 + "gaussian_mean_variance",
+        )
+        if d == 1:
+            if "collapsed" in names:
+                prob = np.zeros(T + 1)
+                gens = result.generations
+                prob[gens] = paper1.collapse_probability(
+                    n0, synth, result.eps, variance, s2, generations=gens, **chain
+                )
+                put("collapsed", prob, "exact", p1 + "collapse_probability")
+            if "kl" in names or "risk" in names:
+                kl = paper1.gaussian_expected_kl(n0, synth, variance, **chain)
+                put("kl", kl, "exact", p1 + "gaussian_expected_kl")
+                entropy = 0.5 * np.log(2.0 * np.pi * np.e * s2)
+                put("risk", kl + entropy, "exact", p1 + "gaussian_expected_kl + entropy")
+            put("cov_error", var + (mean - s2) ** 2, "exact", p1 + "gaussian_variance_moments")
+        else:
+            for m in ("collapsed", "kl", "risk"):
+                why[m] = f"paper 1's law of sigma2_t is one-dimensional; dim={d}"
+            if variance == "unbiased" and bias is None and shrinkage is None:
+                put(
+                    "cov_error",
+                    paper2.gaussian_covariance_error(n0, real, synth, 0.0, cov),
+                    "exact",
+                    "theory.paper2.gaussian_covariance_error",
+                )
+            else:
+                why["cov_error"] = "the exact covariance error needs the unbiased estimator"
+        return
+    # Fresh real data: paper 2. Exact when the covariance estimate is unbiased (per-source
+    # unbiased covariances combined convexly, no bias, no shrinkage): E Sigma_t = Sigma.
+    exact = (
+        variance == "unbiased" and family.combine == "convex" and bias is None and shrinkage is None
+    )
+    p2 = "theory.paper2."
+    if exact:
+        put("sigma2", np.full(T + 1, s2), "exact", p2 + "gaussian_mean_error (E Sigma_t = Sigma)")
+        put(
+            "mean_error",
+            paper2.gaussian_mean_error(n0, real, synth, w, trace),
+            "exact",
+            p2 + "gaussian_mean_error",
+        )
+        put(
+            "cov_error",
+            paper2.gaussian_covariance_error(n0, real, synth, w, cov),
+            "exact",
+            p2 + "gaussian_covariance_error",
+        )
+    else:
+        why["sigma2"] = "E sigma2_t is exact only for unbiased convex estimates"
+        put(
+            "mean_error",
+            paper2.weighted_error_recursion(n0, real, synth, w, trace),
+            "first-order",
+            p2 + "weighted_error_recursion (C = tr Sigma)",
+        )
+        put(
+            "cov_error",
+            paper2.weighted_error_recursion(
+                n0, real, synth, w, paper2.model_constant("gaussian-covariance", cov=cov)
+            ),
+            "first-order",
+            p2 + "weighted_error_recursion (C = tr Sigma^2 + (tr Sigma)^2)",
+        )
+    for m in ("collapsed", "kl", "risk"):
+        why.setdefault(m, "no closed form with fresh real data")
+
+
+def _general_theory(
+    result: SimulationResult,
+    n0: int,
+    real: np.ndarray,
+    synth: np.ndarray,
+    w: np.ndarray,
+    fresh: bool,
+    shrinkage: Any,
+    out: dict[str, Expectation],
+    why: dict[str, str],
+) -> None:
+    """The risk inflation of any asymptotically normal estimator: ``E err_t / E err_0`` tends
+    to ``1 + r_t`` fully synthetic (paper 1), to ``n0 e_t / C`` with fresh data (paper 2's
+    first-order recursion), plus the exact lost cells of a categorical family."""
+    from .theory import discrete, paper1, paper2
+
+    family = result.family
+    names = result.metric_names
+    described = family.describe()
+    if described.get("synthetic_cov") is not None:
+        why.update(
+            dict.fromkeys(names, "synthetic covariates follow another law than the real ones")
+        )
+        return
+    if shrinkage is not None:
+        why.update(dict.fromkeys(names, "shrinkage"))
+        return
+    base = next((m for m in _INFLATION_BASES if m in names), None)
+    if base is not None and result.generations[0] != 0:
+        why[base] = "its ratio to generation 0 needs generation 0 recorded"
+    elif base is not None:
+        why[base] = f"but its ratio to generation 0 does: the {INFLATION} row"
+        if fresh:
+            values = n0 * paper2.weighted_error_recursion(n0, real, synth, w, 1.0)
+            source = "theory.paper2.weighted_error_recursion x n0"
+        else:
+            values = paper1.risk_inflation(n0, synth)
+            source = "theory.paper1.risk_inflation"
+        out[INFLATION] = Expectation(INFLATION, values, "first-order", source, base)
+    T = synth.size
+    # The iterated multinomial / empirical-CDF bootstrap: exact error paths at constant sizes.
+    exact_model = {"categorical": "prob_error", "bernoulli": "prob_error", "cdf": "cdf_error"}
+    metric = exact_model.get(family.name)
+    constant = T > 0 and np.all(synth == synth[0]) and (not fresh or np.all(real == n0))
+    if metric in names and constant and (not fresh or np.all(w == w[0])):
+        model = "cdf" if family.name == "cdf" else "categorical"
+        cells = {} if model == "cdf" else {"p": family.probabilities(family.truth())}
+        if not fresh and n0 == synth[0]:
+            values = paper2.fully_synthetic_error(model, n0, T, **cells)
+            source = "theory.paper2.fully_synthetic_error"
+        elif fresh:
+            values = paper2.exact_error_path(model, float(w[0]), n0, int(synth[0]), T, **cells)
+            source = "theory.paper2.exact_error_path"
+        else:
+            values = None
+        if values is not None:
+            out[metric] = Expectation(metric, values, "exact", source)
+    if (
+        family.name == "categorical"
+        and "cells_lost" in names
+        and not fresh
+        and T > 0
+        and np.all(synth == synth[0])
+        and synth[0] <= _CELLS_LOST_MAX_N
+    ):
+        out["cells_lost"] = Expectation(
+            "cells_lost",
+            discrete.expected_cells_lost(family.p, int(synth[0]), T, n0),
+            "exact",
+            "theory.discrete.expected_cells_lost",
+        )
+    elif "cells_lost" in names:
+        why["cells_lost"] = "exact only fully synthetic with a constant size up to 2000"
+
+
+def _ratio_summary(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``E x_t / E x_0`` per column of ``values`` (shape ``(R, G)``) and its standard error by
+    linearisation (the per-replication ``(x_t - ratio x_0) / E x_0``)."""
+    values = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        first = values[:, 0].mean()
+        ratio = values.mean(axis=0) / first
+        r = values.shape[0]
+        if r < 2:
+            return ratio, np.full(ratio.shape, np.nan)
+        resid = (values - ratio[None, :] * values[:, :1]) / first
+        se = resid.std(axis=0, ddof=1) / np.sqrt(r)
+    return ratio, se
+
+
 class SimulationResult:
     """Recorded trajectories of a :func:`~modelcollapse.simulate` run.
 
@@ -189,8 +461,25 @@ class SimulationResult:
         self,
         metrics: Sequence[str] | None = None,
         quantiles: Sequence[float] = DEFAULT_QUANTILES,
+        *,
+        theory: bool = False,
     ) -> pd.DataFrame:
         """Per-generation summaries of each metric across replications.
+
+        Parameters
+        ----------
+        metrics : sequence of str, optional
+            Metrics to summarise (default: all recorded).
+        quantiles : sequence of float
+            Quantiles to report.
+        theory : bool
+            Add the theory's expected value beside each simulated mean (:meth:`theory`):
+            columns ``theory`` (NaN where the library has none) and ``theory_kind``
+            (``"exact"``, ``"first-order"`` or None), and, for the families other than the
+            Gaussian, rows for the metric ``"inflation"``: the simulated ``E err_t / E err_0``
+            of the family's squared parameter error (``mean`` and a linearised ``se``; the other
+            statistics NaN) beside the risk inflation ``1 + r_t`` (first-order).
+            :meth:`theory_note` names the metrics without theory.
 
         Returns
         -------
@@ -200,6 +489,17 @@ class SimulationResult:
             ``se`` is the Monte Carlo standard error of the mean. With one replication
             (``R = 1``) ``sd`` and ``se`` are NaN by design (no spread to estimate), see
             :func:`summarize`.
+
+        Examples
+        --------
+        >>> import modelcollapse as mc
+        >>> res = mc.simulate(mc.Gaussian(), n0=100, schedule=100, generations=10,
+        ...                   replications=2000, seed=1, metrics=["sigma2"])
+        >>> row = res.summary(theory=True).iloc[-1]
+        >>> row["theory_kind"], round(float(row["theory"]), 6)
+        ('exact', 1.0)
+        >>> bool(abs(row["mean"] - row["theory"]) < 4 * row["se"])
+        True
         """
         names = self.metric_names if metrics is None else tuple(metrics)
         frames = []
@@ -207,8 +507,64 @@ class SimulationResult:
             stats = summarize(self.values(name), quantiles)
             frame = pd.DataFrame({"generation": self.generations, "metric": name, **stats})
             frames.append(frame)
+        if theory:
+            expected = self.theory()
+            for frame, name in zip(frames, names, strict=True):
+                if name in expected:
+                    frame["theory"] = expected[name].values
+                    frame["theory_kind"] = expected[name].kind
+                else:
+                    frame["theory"] = np.nan
+                    frame["theory_kind"] = None
+            inflation = expected.get(INFLATION)
+            if inflation is not None and (metrics is None or INFLATION in names):
+                assert inflation.base is not None
+                ratio, se = _ratio_summary(self.values(inflation.base))
+                columns = frames[0].columns if frames else ["generation", "metric", "mean"]
+                frame = pd.DataFrame(
+                    {c: np.nan for c in columns if c not in ("generation", "metric")},
+                    index=range(self.generations.size),
+                )
+                frame.insert(0, "metric", INFLATION)
+                frame.insert(0, "generation", self.generations)
+                frame["mean"], frame["se"] = ratio, se
+                frame["theory"], frame["theory_kind"] = inflation.values, inflation.kind
+                frames.append(frame)
         out = pd.concat(frames, ignore_index=True)
         return out.sort_values(["generation", "metric"], kind="stable", ignore_index=True)
+
+    @cached_property
+    def _theory(self) -> tuple[dict[str, Expectation], str | None]:
+        return _theory_of(self)
+
+    def theory(self) -> dict[str, Expectation]:
+        """The theory's expected value of each simulated metric, where the library has one.
+
+        Computed from the run's settings alone (never from the simulated values), by the
+        functions of :mod:`modelcollapse.theory`, for the replace regime:
+
+        - Gaussian, fully synthetic (paper 1): ``E sigma2_t``, ``E|mu_t - mu|^2`` (any
+          dimension, either estimator, bias and shrinkage included), and in one dimension
+          ``P(sigma2_t <= eps)``, ``E KL``, ``E risk`` and ``E (sigma2_t - sigma2)^2``; all exact.
+        - Gaussian with fresh real data (paper 2): ``E|mu_t - mu|^2``, ``E sigma2_t`` and the
+          covariance error, exact for unbiased per-source estimates combined convexly
+          (weights ``w(t)`` as the run used them), first-order otherwise.
+        - Other families: the risk inflation ``E err_t / E err_0`` of the first squared error
+          among ``param_error, mean_error, prob_error, cdf_error``, first-order:
+          ``1 + r_t = 1 + n0 sum_{s<=t} 1/n_s`` fully synthetic, ``n0 e_t / C`` from paper 2's
+          recursion with fresh data (the key :data:`INFLATION`); a categorical family's
+          expected lost cells, exact (fully synthetic, constant size).
+
+        Returns
+        -------
+        dict of str to Expectation
+            Keyed by metric name.
+        """
+        return dict(self._theory[0])
+
+    def theory_note(self) -> str | None:
+        """One line naming the recorded metrics without theory and why (None when all have)."""
+        return self._theory[1]
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy table: one row per (replication, generation), a column per parameter and metric."""

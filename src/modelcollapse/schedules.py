@@ -53,6 +53,7 @@ __all__ = [
     "TwoPhase",
     "WeightFunction",
     "WeightRule",
+    "parse_bias",
     "parse_schedule",
     "parse_shrinkage",
     "parse_weight",
@@ -570,3 +571,14 @@ def parse_shrinkage(text: str | float | Shrinkage, name: str = "shrinkage") -> S
         if message.startswith(f"{name}:"):
             raise
         raise InvalidArgumentError(f"{name}: {message}") from None
+
+
+def parse_bias(text: str | None) -> tuple[float, float] | None:
+    """``"BETA,GAMMA"`` as two numbers (None stays None)."""
+    if text is None:
+        return None
+    try:
+        beta, gamma = (float(v) for v in str(text).split(","))
+    except ValueError:
+        raise fail("bias", "must be BETA,GAMMA such as -1,0.5", text) from None
+    return beta, gamma

@@ -58,7 +58,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._progress import reporter
+from ._progress import Progress, reporter
 from ._validation import InvalidArgumentError, check_choice, check_int, fail
 from .config import BACKENDS, STORES, SweepConfig, cell_hash, load_config
 from .options import check_options, simulate_from_options
@@ -709,7 +709,10 @@ def run_sweep(
     wait : bool
         When another run holds the store: wait for it to finish (True) or refuse (False).
     progress : bool or callable
-        Print a line per finished cell to stderr (True), stay quiet (False), or call this.
+        True: a progress line over the cells on stderr (fraction done, elapsed time, time left;
+        rewritten in place on a terminal, a line now and then otherwise) beside the sweep's
+        messages; False: nothing; a function: called with a line per finished cell and each
+        message.
 
     Returns
     -------
@@ -766,7 +769,9 @@ def run_sweep(
             raise fail("out", f"cannot be created ({err.strerror or err})", str(out_dir)) from None
         lock = _Lock.acquire(out_dir, wait=wait, say=say)
         try:
-            return _run_locked(cfg, cells, out_dir, backend, workers, client, store, say)
+            return _run_locked(
+                cfg, cells, out_dir, backend, workers, client, store, say, progress is True
+            )
         finally:
             lock.release()
     finally:
@@ -784,7 +789,10 @@ def _run_locked(
     client: Any,
     store: str,
     say: Callable[[str], None],
+    live: bool = False,
 ) -> SweepOutcome:
+    """Run the cells not yet in the store; ``live``: a progress line over the cells on stderr
+    and a message per failed cell, else a line per cell to ``say``."""
     grid_keys = list(cfg.grid)
     hashes = [cell_hash(c) for c in cells]
     by_hash = dict(zip(hashes, cells, strict=True))
@@ -817,6 +825,7 @@ def _run_locked(
     )
     failed: dict[str, str] = {}
     count = 0
+    bar = Progress("sweep", len(jobs), enabled=live and bool(jobs), unit="cells")
     results = _BACKENDS[backend](jobs, grid_keys, workers=workers, client=client)
     try:
         for key, outcome in results:
@@ -824,18 +833,30 @@ def _run_locked(
             if outcome["status"] == "done":
                 with _interrupt_after():
                     tables[key], walls[key] = _store_cell(cell_dir, key, outcome, store)
-                say(f"[{count}/{len(jobs)}] {key} ({label(key)}) {walls[key]:.2f} s")
+                line = f"[{count}/{len(jobs)}] {key} ({label(key)}) {walls[key]:.2f} s"
+                if not live:
+                    say(line)
             else:
                 failed[key] = outcome["error"]
                 with _interrupt_after():
                     record = {"options": by_hash[key], **outcome}
                     _write_json(cell_dir / f"{key}.failed.json", record)
-                say(f"[{count}/{len(jobs)}] {key} ({label(key)}) FAILED: {outcome['error']}")
+                line = f"[{count}/{len(jobs)}] {key} ({label(key)}) FAILED: {outcome['error']}"
+                if live:
+                    bar.message(line)
+                else:
+                    say(line)
+            bar.advance(note=f"({len(failed)} failed)" if failed else "")
     except KeyboardInterrupt:
+        bar.__exit__(KeyboardInterrupt, None, None)
         results.close()  # stops the workers now
         raise SweepInterrupted(len(tables), len(cells), out_dir) from None
+    except BaseException as err:
+        bar.__exit__(type(err), err, None)
+        raise
     finally:
         results.close()
+    bar.close()
     parts = [tables[h] for h in hashes if h in tables]
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     combined = out_dir / f"sweep{_SUFFIX[store]}"

@@ -10,50 +10,80 @@ what is allowed.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
-from .._validation import InvalidArgumentError
-from ..config import ConfigError
-from ._common import PROG, UsageError, _option_name, _Parser, _version
-from .data import _add_data
-from .experiments import _add_experiments, _add_report
-from .plan import _add_plan
-from .recurse import _add_recurse
-from .run import _add_run
-from .simulate import _add_simulate
-from .theory import _add_theory
+from ._common import COMMANDS, PROG, UsageError, _option_name, _Parser, _VersionAction
 
 __all__ = ["build_parser", "main"]
 
+#: ``modelcollapse --help``'s description (lines as shown: the help keeps them).
+_DESCRIPTION = """\
+Simulate, predict and prevent model collapse in recursive training, with the
+closed-form theory of both papers beside the simulations:
+  paper 1: Xu, He & Cheng, "A Probabilistic Perspective on Model Collapse"
+           (fully synthetic recursion; which sample-size schedules collapse);
+  paper 2: He, Xu & Cheng, "Golden Ratio Weighting Prevents Model Collapse"
+           (fresh real data mixed in each generation, with a weight)."""
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``modelcollapse`` argument parser."""
+#: The commands by paper, after the list of commands in ``modelcollapse --help``.
+_EPILOG = """\
+by paper:
+  paper 1 (schedules)   simulate --schedule; theory collapse-probability, win-probability,
+                        moments, schedule; plan schedule; reproduce xu2025-*
+  paper 2 (weights)     simulate --n-real --weight; theory optimal-weight, limiting-error;
+                        plan weight; reproduce he2025-*; recurse --n-real --weight
+  both                  list, reproduce, report, run (TOML files and sweeps), recurse (your
+                        own table), data (the shipped Adult data)
+
+'modelcollapse COMMAND --help' describes a command's options."""
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``modelcollapse`` argument parser.
+
+    Parameters
+    ----------
+    command : str, optional
+        Build only this command's options (importing only its module); the other commands get
+        their one-line help and nothing else. By default every command is built in full.
+    """
     parser = _Parser(
         prog=PROG,
-        description="Simulate, predict and prevent model collapse in recursive training.",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    _add_simulate(sub)
-    _add_experiments(sub)
-    _add_theory(sub)
-    _add_data(sub)
-    _add_recurse(sub)
-    _add_run(sub)
-    _add_plan(sub)
-    _add_report(sub)
+    for name, (module, adder, help_text) in COMMANDS.items():
+        if command is None or name == command:
+            getattr(importlib.import_module(f".{module}", __name__), adder)(sub)
+        else:  # listed in --help; never parsed (main builds the command it runs)
+            sub.add_parser(name, help=help_text)
     return parser
+
+
+def _command(argv: Sequence[str]) -> str:
+    """The command ``argv`` names (its first word that is not an option), or ``""``."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word if word in COMMANDS else ""
+    return ""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``modelcollapse`` command."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command(argv) or "")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse: --help, --version (0) or a usage error (2)
         return int(exit_.code or 0)
+    from .._validation import ConfigError, InvalidArgumentError
+
     try:
         return int(args.handler(args))
     except (UsageError, ConfigError) as err:

@@ -9,11 +9,41 @@ import os
 from pathlib import Path
 from typing import Any, NoReturn
 
-import numpy as np
-
-from .._validation import check_int
-
 PROG = "modelcollapse"
+
+#: Each command: the module of this package that defines it, the function there that adds its
+#: parser, and its one-line help (shown by ``modelcollapse --help``). The command line imports
+#: only the module of the command it runs, so that ``--help``, ``--version`` and the ``theory``
+#: commands start without loading the simulation engine.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "simulate": ("simulate", "_add_simulate", "run a batched recursion and print a summary table"),
+    "list": ("experiments", "_add_list", "list the registered experiments"),
+    "reproduce": ("experiments", "_add_reproduce", "reproduce a figure or table of the papers"),
+    "theory": (
+        "theory",
+        "_add_theory",
+        "closed-form predictions of both papers, without simulating: collapse and win "
+        "probabilities, moments and schedules (paper 1), the optimal weight and the limiting "
+        "error (paper 2)",
+    ),
+    "data": ("data", "_add_data", "the datasets shipped with the package"),
+    "recurse": (
+        "recurse",
+        "_add_recurse",
+        "recursive training of a tabular generator on your own table (papers 1 and 2)",
+    ),
+    "run": (
+        "run",
+        "_add_run",
+        "run a simulation or a sweep described in a TOML configuration file",
+    ),
+    "plan": ("plan", "_add_plan", "which schedule, which weight: recommendations from the theory"),
+    "report": (
+        "experiments",
+        "_add_report",
+        "reproduce both papers as a browsable offline HTML report",
+    ),
+}
 
 
 _OUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -57,9 +87,25 @@ def _check_out_dir(path: str) -> Path:
 
 
 def _version() -> str:
-    from ..engine import _package_version
+    """The installed package's version ("unknown" when run from a source tree)."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    return _package_version()
+    try:
+        return version("modelcollapse")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: print ``modelcollapse VERSION`` and exit, looking the version up only
+    then (reading the package metadata takes longer than the rest of ``--help``)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "show the program's version number and exit")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> NoReturn:
+        parser.exit(message=f"{parser.prog} {_version()}\n")
 
 
 def _check_out(path: str) -> tuple[Path, str]:
@@ -95,6 +141,22 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _table(columns: dict[str, Any], number: str = "{:.6g}") -> str:
+    """Columns of values as a text table: right-aligned, two spaces apart, a header line
+    first. Floats are written with ``number``; everything else with ``str``."""
+    cells = {
+        name: [number.format(v) if isinstance(v, float) else str(v) for v in values]
+        for name, values in columns.items()
+    }
+    widths = {name: max(len(name), *map(len, col)) for name, col in cells.items()}
+    rows = zip(*cells.values(), strict=True)
+    lines = ["  ".join(name.rjust(widths[name]) for name in cells)]
+    lines += [
+        "  ".join(c.rjust(w) for c, w in zip(row, widths.values(), strict=True)) for row in rows
+    ]
+    return "\n".join(lines)
+
+
 def _option_name(message: str) -> str:
     """Prefix the argument named by a library error with ``--`` when it is a CLI option."""
     name, sep, rest = message.partition(":")
@@ -106,6 +168,10 @@ def _option_name(message: str) -> str:
 def _model_params(args: argparse.Namespace) -> dict[str, Any]:
     """The parameters of ``theory.model_constant`` for ``--family`` from ``--dim``,
     ``--sigma2`` and (categorical, where the command has it) ``--p``."""
+    import numpy as np
+
+    from .._validation import check_int
+
     dim = 1 if args.dim is None else check_int("dim", args.dim, minimum=1)
     if args.family in ("gaussian-mean", "gaussian-covariance"):
         return {"cov": args.sigma2 * np.eye(dim)}

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import UsageError, _Parser
+from ._common import COMMANDS, UsageError, _Parser
 
 
 def _add_data(sub: Any) -> None:
     p = sub.add_parser(
         "data",
-        help="the datasets shipped with the package",
+        help=COMMANDS["data"][2],
         description="Describe a dataset shipped with the package (no download).",
     )
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser)
@@ -34,8 +34,10 @@ def _add_data(sub: Any) -> None:
 
 
 def _run_data_info(args: argparse.Namespace) -> int:
-    from ..data import dataset_info
+    from ..data import DATASETS, dataset_info
 
+    if args.name not in DATASETS:  # a positional argument: name it as the usage line does
+        raise UsageError(f"NAME: must be one of {', '.join(DATASETS)} (got {args.name!r})")
     if args.top is not None and args.top < 1:
         raise UsageError(f"--top: must be an integer >= 1 (got {args.top})")
     print(dataset_info(args.name, cleaning=args.cleaning, top=args.top))

@@ -10,20 +10,22 @@ from typing import Any
 
 from .._validation import check_int
 from ..random import as_seed_sequence
-from ._common import PROG, UsageError, _check_out_dir
+from ._common import COMMANDS, PROG, UsageError, _check_out_dir
 
 
 def _add_report(sub: Any) -> None:
     p = sub.add_parser(
         "report",
-        help="reproduce both papers as a browsable offline HTML report",
+        help=COMMANDS["report"][2],
         description="Run every registered experiment (or reuse the results already in OUT for "
         "the same configuration, when the configuration hash and the files' checksums in its "
         "meta.json match; otherwise it says why and runs it again) and write OUT/index.html: "
         "verdicts, simulation beside theory, figures, settings and provenance. Works offline.",
     )
     p.add_argument("--out", required=True, help="report directory (created if needed)")
-    p.add_argument("--quick", action="store_true", help="quick scale (a few minutes on two cores)")
+    p.add_argument(
+        "--quick", action="store_true", help="quick scale (about 2.5 minutes on two idle cores)"
+    )
     p.add_argument("--only", nargs="+", default=None, metavar="ID", help="experiment ids")
     p.add_argument("--replications", type=int, default=None, help="override replications")
     p.add_argument("--seed", type=int, default=0, help="root seed (default: %(default)s)")
@@ -31,7 +33,12 @@ def _add_report(sub: Any) -> None:
         "--workers", type=int, default=2, help="processes per experiment (default: %(default)s)"
     )
     p.add_argument("--no-reuse", action="store_true", help="rerun experiments already in OUT")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress on stderr (by default: a line per experiment with its fraction done, "
+        "elapsed time and time left, and the report's overall ones)",
+    )
     p.set_defaults(handler=_run_report)
 
 
@@ -51,10 +58,8 @@ def _report(args: argparse.Namespace) -> int:
     from ..report import build_report
 
     if args.only:
-        from ..experiments import get_experiment
-
         for experiment_id in args.only:
-            get_experiment(experiment_id)
+            _check_id(experiment_id, "--only")
     if args.replications is not None:
         check_int("replications", args.replications, minimum=2)
     as_seed_sequence(args.seed)
@@ -74,16 +79,19 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_experiments(sub: Any) -> None:
+def _add_list(sub: Any) -> None:
     p = sub.add_parser(
         "list",
-        help="list the registered experiments",
+        help=COMMANDS["list"][2],
         description="List the ids of the registered reproductions.",
     )
     p.set_defaults(handler=_run_list)
+
+
+def _add_reproduce(sub: Any) -> None:
     p = sub.add_parser(
         "reproduce",
-        help="reproduce a figure or table of the papers",
+        help=COMMANDS["reproduce"][2],
         description=(
             "Run a registered experiment and write DIR/ID/: results.csv (tidy), one PNG per "
             "panel, summary.md (simulation beside theory, one verdict per claim) and meta.json "
@@ -116,8 +124,25 @@ def _add_experiments(sub: Any) -> None:
         help="processes for experiments made of many independent simulations; results are the "
         "same for any number (default: the machine's cores, %(default)s)",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress on stderr (by default: messages and a line with the fraction done, "
+        "elapsed time and time left; with 'all', the overall ones too)",
+    )
     p.set_defaults(handler=_run_reproduce)
+
+
+def _check_id(experiment_id: str, name: str, also: str = "") -> str:
+    """``experiment_id`` if registered, else a usage error naming the argument ``name`` (the
+    positional ``ID`` or an option) and every id (and ``also``, e.g. ``all``)."""
+    from ..experiments import experiment_ids
+
+    ids = experiment_ids()
+    if experiment_id not in ids:
+        allowed = ", ".join(ids) + (f", or {also}" if also else "")
+        raise UsageError(f"{name}: must be one of {allowed} (got {experiment_id!r})")
+    return experiment_id
 
 
 def _run_list(args: argparse.Namespace) -> int:
@@ -144,11 +169,13 @@ def _run_reproduce(args: argparse.Namespace) -> int:
 
 def _reproduce(args: argparse.Namespace, finished: list[Path]) -> int:
     """``reproduce``, appending each finished experiment's folder to ``finished``."""
-    from ..experiments import experiment_ids, get_experiment, run_experiment
+    from ..experiments import experiment_ids, run_experiment
+    from ..experiments.registry import Batch
 
-    ids = experiment_ids() if args.experiment == "all" else (args.experiment,)
-    for experiment_id in ids:
-        get_experiment(experiment_id)  # validate every id before running any
+    if args.experiment == "all":
+        ids = experiment_ids()
+    else:
+        ids = (_check_id(args.experiment, "ID", also="all"),)
     if args.replications is not None:
         check_int("replications", args.replications, minimum=2)
     as_seed_sequence(args.seed)
@@ -158,6 +185,7 @@ def _reproduce(args: argparse.Namespace, finished: list[Path]) -> int:
         blocker = out / experiment_id
         if (blocker.exists() or blocker.is_symlink()) and not blocker.is_dir():
             raise UsageError(f"--out: {experiment_id} in it is not a directory (got {args.out!r})")
+    batch = Batch(len(ids)) if len(ids) > 1 else None
     for experiment_id in ids:
         target = run_experiment(
             experiment_id,
@@ -167,6 +195,7 @@ def _reproduce(args: argparse.Namespace, finished: list[Path]) -> int:
             seed=args.seed,
             progress=not args.quiet,
             workers=args.workers,
+            batch=batch,
         )
         finished.append(target)
         print(target / "summary.md", flush=True)

@@ -7,15 +7,14 @@ import json
 import sys
 from typing import Any
 
-from ..options import parse_bias
 from ..theory.paper2 import CONSTANT_MODELS
-from ._common import _jsonable, _model_params, _Parser
+from ._common import COMMANDS, UsageError, _jsonable, _model_params, _Parser, _table
 
 
 def _add_plan(sub: Any) -> None:
     p = sub.add_parser(
         "plan",
-        help="which schedule, which weight: recommendations from the theory",
+        help=COMMANDS["plan"][2],
         description="Recommend a synthetic schedule (paper 1) or a weight on real data "
         "(paper 2) from the closed forms; no simulation.",
     )
@@ -56,12 +55,23 @@ def _add_plan(sub: Any) -> None:
         help="variance estimator the bias multiplies (default: %(default)s)",
     )
     sched.add_argument("--format", default="table", choices=("table", "json"))
+    sched.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress on stderr (shown for horizons of a million generations or more, "
+        "whose search takes seconds)",
+    )
     sched.set_defaults(handler=_run_plan_schedule)
     weight = kinds.add_parser(
         "weight",
         help="the optimal weight on fresh real data",
-        description="w* = (sqrt(k^2+4k) - k)/2 with k = n_real/n_synth, and the limiting error "
-        "at w*, at naive pooling and with real data only (in the family's units with --family).",
+        description="w* = (sqrt(k^2+4k) - k)/2 with k = n_real/n_synth minimises the limiting "
+        "error of repeated generations, each fitted to n_real fresh real points and n_synth "
+        "synthetic points drawn from the previous generation's fit (paper 2); it is not the "
+        "best weight for a one-off mix. Prints the limiting error at w*, at naive pooling and "
+        "with real data only (in the family's units with --family, at the true parameters it "
+        "states) and the per-point sample weights of a weighted fit: w/n_real on each real "
+        "point, (1-w)/n_synth on each synthetic one.",
     )
     weight.add_argument("--n-real", type=int, required=True, help="real points per generation")
     weight.add_argument(
@@ -73,14 +83,36 @@ def _add_plan(sub: Any) -> None:
         choices=CONSTANT_MODELS,
         help="a model whose constant C gives the error in its units",
     )
-    weight.add_argument("--dim", type=int, default=1, help="dimension of the model (default 1)")
-    weight.add_argument("--sigma2", type=float, default=1.0, help="Gaussian/noise variance")
+    weight.add_argument(
+        "--dim", type=int, default=1, help="dimension of the model (default: %(default)s)"
+    )
+    weight.add_argument(
+        "--sigma2",
+        type=float,
+        default=1.0,
+        help="true variance: of the Gaussian (its covariance is sigma2 I) or of the noise "
+        "(linear-random) (default: %(default)s)",
+    )
+    weight.add_argument(
+        "--beta",
+        default=None,
+        metavar="B1,B2,...",
+        help="true coefficients of logistic and poisson-regression, with covariates x ~ N(0, I) "
+        "(default: 1 for each of --dim)",
+    )
+    weight.add_argument(
+        "--p",
+        default=None,
+        metavar="P1,P2,...",
+        help="true cell probabilities of categorical (default: 0.5,0.5)",
+    )
     weight.add_argument("--format", default="table", choices=("table", "json"))
     weight.set_defaults(handler=_run_plan_weight)
 
 
 def _run_plan_schedule(args: argparse.Namespace) -> int:
     from ..planner import plan_schedule
+    from ..schedules import parse_bias
 
     plan = plan_schedule(
         args.n0,
@@ -91,6 +123,7 @@ def _run_plan_schedule(args: argparse.Namespace) -> int:
         dim=args.dim,
         bias=parse_bias(args.bias),
         variance=args.variance,
+        progress=not args.quiet,
     )
     if args.format == "json":
         json.dump(_jsonable(plan.to_dict()), sys.stdout, indent=1, default=float)
@@ -111,19 +144,107 @@ def _run_plan_schedule(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_plan_weight(args: argparse.Namespace) -> int:
-    from ..planner import plan_weight
+def _weight_params(args: argparse.Namespace) -> dict[str, Any]:
+    """The family's true parameters from ``--dim``, ``--sigma2``, ``--beta`` and ``--p``."""
+    if args.beta is not None and args.family not in ("logistic", "poisson-regression"):
+        raise UsageError(
+            f"--beta: applies to --family logistic and poisson-regression (got {args.beta!r})"
+        )
+    if args.p is not None and args.family != "categorical":
+        raise UsageError(f"--p: applies to --family categorical (got {args.p!r})")
+    params = _model_params(args)
+    if args.beta is not None:
+        try:
+            beta = [float(v) for v in args.beta.split(",")]
+        except ValueError:
+            raise UsageError(
+                f"--beta: must be a comma list of coefficients (got {args.beta!r})"
+            ) from None
+        if args.dim not in (1, len(beta)):
+            raise UsageError(
+                f"--beta: has {len(beta)} coefficients, --dim is {args.dim} (got {args.beta!r})"
+            )
+        params["beta"] = beta
+    return params
 
-    params = {} if args.family is None else _model_params(args)
+
+def _vector(values: Any) -> str:
+    """``(1, 1, 1)``, or ``1 for each of the 40 coordinates`` for a long constant vector."""
+    import numpy as np
+
+    values = np.asarray(values, dtype=float).ravel()
+    if values.size > 6 and np.all(values == values[0]):
+        return f"{values[0]:g} for each of the {values.size} coordinates"
+    return "(" + ", ".join(f"{v:g}" for v in values) + ")"
+
+
+def _identity(matrix: Any) -> str:
+    """``sigma2 I_d`` when ``matrix`` is a multiple of the identity, else its diagonal."""
+    import numpy as np
+
+    m = np.atleast_2d(np.asarray(matrix, dtype=float))
+    d = m.shape[0]
+    if np.array_equal(m, m[0, 0] * np.eye(d)):
+        return f"I_{d}" if m[0, 0] == 1 else f"{m[0, 0]:g} I_{d}"
+    return "the matrix given"
+
+
+def _assumptions(family: str, params: dict[str, Any]) -> str:
+    """The true parameters ``C`` was computed at, and the options that change them."""
+    if family in ("logistic", "poisson-regression"):
+        return (
+            f"the true coefficients beta = {_vector(params['beta'])} and covariates x ~ "
+            f"N(0, {_identity(params['cov_x'])}); change them with --beta B1,B2,... or --dim"
+        )
+    if family in ("gaussian-mean", "gaussian-covariance"):
+        return f"the true covariance {_identity(params['cov'])}; change it with --sigma2 and --dim"
+    if family == "gaussian-variance":
+        return f"the true variance sigma2 = {params['sigma2']:g}; change it with --sigma2"
+    if family == "linear-random":
+        return (
+            f"covariates x ~ N(0, {_identity(params['cov_x'])}) and the true noise variance "
+            f"sigma2 = {params['sigma2']:g}; change them with --dim and --sigma2"
+        )
+    if family == "categorical":
+        return f"the true cell probabilities p = {_vector(params['p'])}; change them with --p"
+    raise ValueError(f"no parameters to state for {family}")
+
+
+def _run_plan_weight(args: argparse.Namespace) -> int:
+    from ..planner import WEIGHT_OBJECTIVE, plan_weight
+
+    params = {} if args.family is None else _weight_params(args)
+    if args.family is None:
+        for flag, default in (("beta", None), ("p", None), ("dim", 1), ("sigma2", 1.0)):
+            if getattr(args, flag) != default:
+                raise UsageError(f"--{flag}: applies with --family (got {getattr(args, flag)!r})")
     plan = plan_weight(args.n_real, args.n_synth, args.family, **params)
     if args.format == "json":
         json.dump(_jsonable(plan.to_dict()), sys.stdout, indent=1, default=float)
         sys.stdout.write("\n")
         return 0
+    import textwrap
+
+    real, synth = plan.sample_weights()
+    lines = [
+        f"{WEIGHT_OBJECTIVE}.",
+        f"Sample weights of a weighted fit at w*: {real:.4g} on each real point (w*/n_real), "
+        f"{synth:.4g} on each synthetic point ((1 - w*)/n_synth); they sum to 1.",
+    ]
+    if plan.family == "cdf":
+        lines.append(f"cdf: C = {plan.constant:.4g} for any continuous distribution.")
+    elif plan.constant is not None:
+        lines.append(
+            f"{plan.family}: C = {plan.constant:.4g}, computed at "
+            f"{_assumptions(plan.family, plan.params)}."
+        )
     print(
         f"k = n_real/n_synth = {plan.k:.4g}: optimal weight w* = {plan.optimal_weight:.4f} "
         f"(naive pooling {plan.naive_weight:.4f})"
-        + ("" if plan.constant is None else f"; {plan.family}: C = {plan.constant:.4g}")
     )
-    print(plan.table().to_string(index=False, float_format="%.4g"))
+    for line in lines:
+        print(textwrap.fill(line, width=88, break_on_hyphens=False))
+    print()
+    rows = plan.rows()
+    print(_table({name: [row[name] for row in rows] for name in rows[0]}, number="{:.4g}"))
     return 0

@@ -8,14 +8,14 @@ from typing import Any
 
 from .._validation import InvalidArgumentError
 from ..options import check_options
-from ._common import PROG, UsageError
+from ._common import COMMANDS, PROG, UsageError
 from .simulate import _run_simulate
 
 
 def _add_run(sub: Any) -> None:
     p = sub.add_parser(
         "run",
-        help="run a simulation or a sweep described in a TOML configuration file",
+        help=COMMANDS["run"][2],
         description=(
             "Run the simulation or the sweep of CONFIG (TOML). Top-level keys are the options "
             "of 'simulate' with underscores (--n-real is n_real); a [sweep] table with a "
@@ -70,6 +70,7 @@ def _run_config(args: argparse.Namespace) -> int:
         except InvalidArgumentError as err:
             raise cfg.located(err) from None
         options = {**cfg.base, "rows": 11, "format": "table", "out": None, **cfg.output}
+        options["quiet"] = args.quiet
         if args.out is not None:
             options["out"] = args.out
         try:

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from .._validation import check_int
 from ..options import add_simulate_arguments, simulate_from_options
-from ..results import SimulationResult
-from ._common import UsageError, _check_out, _jsonable
+from ._common import COMMANDS, UsageError, _check_out, _jsonable
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..results import SimulationResult
 
 
 def _add_simulate(sub: Any) -> None:
     p = sub.add_parser(
         "simulate",
-        help="run a batched recursion and print a summary table",
+        help=COMMANDS["simulate"][2],
         description=(
             "Run R replications of a recursive-training simulation for T generations and print "
             "per-generation summaries. Generation 0 fits n0 real points; generation t draws "
@@ -41,7 +43,21 @@ def _add_simulate(sub: Any) -> None:
         "--rows",
         type=int,
         default=11,
-        help="generations shown in the table, evenly spaced (default: %(default)s)",
+        help="about this many generations shown in the table, at round generations (a step of "
+        "1, 2 or 5 x 10^k), the last always included (default: %(default)s)",
+    )
+    out.add_argument(
+        "--theory",
+        action="store_true",
+        help="put the theory's expected value beside each simulated mean where the library has "
+        "one (exact, or labelled first-order), with the gap in Monte Carlo standard errors; "
+        "one line names the metrics without theory",
+    )
+    out.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress line on stderr (shown by default: the fraction done, the elapsed "
+        "time and the time left)",
     )
     out.add_argument(
         "--format",
@@ -75,10 +91,42 @@ _TABLE_COLUMNS = (
 )
 
 
+def _nice_step(span: int, rows: int) -> int:
+    """The step ``1, 2 or 5 x 10^k`` whose multiples of ``[0, span]`` (plus ``span``) number
+    closest to ``rows`` (the larger step on a tie)."""
+    if rows <= 2 or span <= 1:
+        return max(1, span)
+    best: tuple[int, int] | None = None
+    for k in range(int(math.log10(span)) + 2):
+        for m in (1, 2, 5):
+            step = m * 10**k
+            count = span // step + 1 + (span % step != 0)
+            key = (abs(count - rows), -step)
+            if best is None or key < best:
+                best = key
+    assert best is not None
+    return -best[1]
+
+
+def _shown_generations(gens: np.ndarray, rows: int) -> np.ndarray:
+    """About ``rows`` recorded generations at round values (multiples of :func:`_nice_step`,
+    or the recorded generation nearest to each), always including the last."""
+    import numpy as np
+
+    last = int(gens[-1])
+    if rows <= 1 or gens.size == 1:
+        return gens[-1:]
+    step = _nice_step(last - int(gens[0]), rows)
+    targets = np.append(np.arange(0, last + 1, step), last)
+    targets = targets[targets >= gens[0]]
+    nearest = np.abs(gens[None, :] - targets[:, None]).argmin(axis=1)
+    return np.unique(gens[nearest])
+
+
 def _table(result: SimulationResult, rows: int) -> str:
-    gens = result.generations
-    pick = np.unique(np.linspace(0, gens.size - 1, max(1, min(rows, gens.size))).round())
-    shown = gens[pick.astype(int)]
+    import pandas as pd
+
+    shown = _shown_generations(result.generations, rows)
     summary = result.summary()
     summary = summary[summary["generation"].isin(shown)]
     table = pd.DataFrame({"generation": shown})
@@ -87,6 +135,92 @@ def _table(result: SimulationResult, rows: int) -> str:
             values = summary[summary["metric"] == metric].set_index("generation")[stat]
             table[label.replace("eps", f"{result.eps:g}")] = values.reindex(shown).to_numpy()
     return table.to_string(index=False, float_format=lambda v: f"{v:.4g}")
+
+
+#: Labels of the simulated means beside which ``--theory`` puts the expected values.
+_MEAN_LABELS = {
+    "sigma2": "E sigma2",
+    "collapsed": "P(sigma2<=eps)",
+    "mean_error": "E|mu-mu*|^2",
+    "cov_error": "E|cov-cov*|^2",
+    "prob_error": "E prob error",
+    "cells_lost": "E cells lost",
+    "cdf_error": "E cdf error",
+    "kl": "E KL",
+    "risk": "E risk",
+    "inflation": "E err_t/E err_0",
+}
+
+
+def _theory_table(result: SimulationResult, rows: int) -> str:
+    """Each simulated mean with a theory, the expected value beside it (headed ``exact`` or
+    ``first-order``), then the largest gap in standard errors and the metrics without theory."""
+    import numpy as np
+    import pandas as pd
+
+    shown = _shown_generations(result.generations, rows)
+    summary = result.summary(theory=True)
+    summary = summary[summary["generation"].isin(shown) & summary["theory"].notna()]
+    expected = result.theory()
+    columns: list[tuple[str, Any]] = [("generation", shown)]
+    gaps, sources = [], []
+    heavy = False
+    for metric in (*_MEAN_LABELS, *sorted(set(expected) - set(_MEAN_LABELS))):
+        if metric not in expected:
+            continue
+        part = summary[summary["metric"] == metric].set_index("generation").reindex(shown)
+        label = _MEAN_LABELS.get(metric, f"E {metric}").replace("eps", f"{result.eps:g}")
+        if metric == "inflation":
+            label = f"E {expected[metric].base} ratio"
+        columns += [(label, part["mean"].to_numpy()), (expected[metric].kind, part["theory"])]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.abs(part["mean"] - part["theory"]) / part["se"]
+        finite = z[np.isfinite(z)]
+        big = bool(finite.size) and float(finite.max()) > 4
+        heavy = heavy or (big and metric in ("sigma2", "cov_error", "kl", "risk"))
+        worst = f"{finite.max():.1f}" if finite.size else "n/a"
+        gaps.append(f"{label} {worst}")
+        sources.append(f"{label}: {expected[metric].kind}, {expected[metric].source}")
+    note = result.theory_note()
+    if heavy and not np.any(result.n_real[1:] > 0):
+        note = (note + "\n" if note else "") + (
+            "without fresh data the means of sigma2, its error and KL are carried by rare "
+            "replications at large t: their SE understates the gap (see P(sigma2<=eps))"
+        )
+    if len(columns) == 1:
+        return note or "no theory for these metrics"
+    table = pd.DataFrame({f"{i}": np.asarray(v) for i, (_, v) in enumerate(columns)})
+    table.columns = [name for name, _ in columns]
+    lines = [
+        table.to_string(index=False, float_format=lambda v: f"{v:.4g}"),
+        "",
+        "|simulated - theory| / SE, largest over the rows shown: " + ", ".join(gaps),
+        "theory: " + "; ".join(sources),
+    ]
+    if note:
+        lines.append(note)
+    return "\n".join(lines)
+
+
+def _weight_text(result: SimulationResult) -> str:
+    """The weight a run used: ``w=0.618 (optimal)``, ``w=0.5``, or for a weight that changes
+    over generations ``w=greedy (0.5 at t=1 ... 0.618 at t=100)``."""
+    import numpy as np
+
+    name = str(result.config["weight"])
+    fresh = result.n_real[1:] > 0
+    used = result.weights[1:][fresh]
+    if used.size == 0:
+        return f"w={name}"
+    try:
+        float(name)
+        numeric = True
+    except ValueError:
+        numeric = False
+    if np.allclose(used, used[0], rtol=1e-12, atol=0.0):
+        return f"w={used[0]:.4g}" + ("" if numeric else f" ({name})")
+    t = np.flatnonzero(fresh) + 1
+    return f"w={name} ({used[0]:.4g} at t={t[0]} ... {used[-1]:.4g} at t={t[-1]})"
 
 
 def _header(result: SimulationResult) -> str:
@@ -99,7 +233,7 @@ def _header(result: SimulationResult) -> str:
         f"{name} ({options}), engine={engine}, regime={c['regime']}"
         + (f", shrinkage={c['shrinkage']}" if c.get("shrinkage") else ""),
         f"n0={c['n0']}, n_synth={c['schedule']}, n_real={c['n_real']}"
-        + (f", w={c['weight']}" if c["weight"] is not None else "")
+        + (f", {_weight_text(result)}" if c["weight"] is not None else "")
         + f", T={c['generations']}, R={c['replications']}, seed={c['seed']['entropy']}",
     ]
     return "\n".join(lines)
@@ -108,18 +242,23 @@ def _header(result: SimulationResult) -> str:
 def _run_simulate(args: argparse.Namespace) -> int:
     check_int("rows", args.rows, minimum=1)
     target = _check_out(args.out) if args.out else None
-    result = simulate_from_options(vars(args))
+    theory = bool(getattr(args, "theory", False))
+    quiet = bool(getattr(args, "quiet", False))
+    options = {k: v for k, v in vars(args).items() if k not in ("theory", "quiet")}
+    result = simulate_from_options(options, progress=not quiet)
     if args.format == "json":
         payload = {
             "config": result.config,
-            "summary": result.summary().to_dict(orient="records"),
+            "summary": result.summary(theory=theory).to_dict(orient="records"),
         }
+        if theory:
+            payload["theory_note"] = result.theory_note()
         json.dump(_jsonable(payload), sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
         print(_header(result))
         print()
-        print(_table(result, args.rows))
+        print(_theory_table(result, args.rows) if theory else _table(result, args.rows))
     if target is not None:
         path, kind = target
         frame = result.to_frame()

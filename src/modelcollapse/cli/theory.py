@@ -7,14 +7,10 @@ import json
 import sys
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from .._validation import InvalidArgumentError
-from ..families.gaussian import VARIANCE_ESTIMATORS
-from ..options import parse_bias
+from ..theory._common import VARIANCE_ESTIMATORS
 from ..theory.paper2 import CONSTANT_MODELS
-from ._common import UsageError, _jsonable, _model_params
+from ._common import COMMANDS, UsageError, _jsonable, _model_params, _table
 
 _THEORY_QUANTITIES = (
     "collapse-probability",
@@ -36,22 +32,65 @@ _EXACT_MODELS = {
 }
 
 
+#: What each ``theory`` quantity prints, for ``theory --help`` (paper 1, then paper 2).
+_THEORY_HELP = {
+    "collapse-probability": "paper 1: the exact probability P(sigma2_T <= eps) that the fitted "
+    "variance has collapsed below --eps",
+    "win-probability": "paper 1: the probability P(|theta_T - theta*| < |theta_0 - theta*|) "
+    "that generation T's fit is closer to the truth than the real-data fit (--method, --dim)",
+    "moments": "paper 1: E and Var of sigma2_t, Var mu_t, E and Var of log sigma2_t, and E KL",
+    "schedule": "paper 1: sum 1/n_t, its limit, the collapse verdict, the total synthetic "
+    "samples and the risk inflation 1 + r_T of --schedule",
+    "optimal-weight": "paper 2: the optimal weight w*(k) = (sqrt(k^2+4k) - k)/2 on fresh real "
+    "data for k = n_real/n_synth (--k), with the limiting error R(w*, k) beside naive pooling",
+    "limiting-error": "paper 2: the limiting error R(w, k) of a weight --w (default w*), and "
+    "with --family the error C R(w, k)/n in the model's units",
+}
+
+
+class _WrappedDescription(argparse.HelpFormatter):
+    """Help whose description keeps its paragraphs and its indented lines (one per quantity),
+    each wrapped to the terminal's width with its continuation lines indented."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        import textwrap
+
+        out = []
+        for line in text.splitlines():
+            if not line.strip():
+                out.append("")
+                continue
+            lead = len(line) - len(line.lstrip())
+            hang = " " * (lead + 22) if lead else ""
+            out.append(
+                textwrap.fill(
+                    line.strip(),
+                    width,
+                    initial_indent=indent + " " * lead,
+                    subsequent_indent=indent + hang,
+                )
+            )
+        return "\n".join(out)
+
+
 def _add_theory(sub: Any) -> None:
+    quantities = "\n".join(f"  {name:<21} {text}" for name, text in _THEORY_HELP.items())
     p = sub.add_parser(
         "theory",
-        help="closed-form predictions of paper 1 (no simulation)",
+        help=COMMANDS["theory"][2],
         description=(
-            "Closed forms for the fully synthetic Gaussian recursion, with the option names of "
-            "'simulate'. Prints the value at generation T, or a table with --every K."
+            "Closed forms of both papers, with the option names of 'simulate'. Paper 1: the "
+            "fully synthetic Gaussian recursion; prints the value at generation T, or a table "
+            "with --every K. Paper 2: fresh real data mixed in with weight w.\n\n"
+            f"quantities:\n{quantities}"
         ),
+        formatter_class=_WrappedDescription,
     )
     p.add_argument(
         "quantity",
         choices=_THEORY_QUANTITIES,
-        help="collapse-probability: exact P(sigma2_T <= eps); win-probability: "
-        "P(|theta_T - theta*| < |theta_0 - theta*|); moments: E and Var of "
-        "sigma2_t, Var mu_t, E and Var of log sigma2_t, E KL; schedule: sum "
-        "1/n_t, its limit, the collapse verdict, total samples, inflation",
+        metavar="QUANTITY",
+        help="what to compute: " + ", ".join(_THEORY_QUANTITIES) + " (described above)",
     )
     p.add_argument(
         "--n0",
@@ -171,9 +210,11 @@ def _run_theory(args: argparse.Namespace) -> int:
 
 
 def _run_schedule_theory(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from .. import theory
     from .._validation import check_int
-    from ..schedules import parse_schedule, parse_shrinkage
+    from ..schedules import parse_bias, parse_schedule, parse_shrinkage
     from ..theory._common import check_horizon, check_paths
 
     schedule = parse_schedule(args.schedule, "schedule")
@@ -244,6 +285,8 @@ def _run_schedule_theory(args: argparse.Namespace) -> int:
 
 
 def _run_weight_theory(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from .. import theory
 
     k = args.k
@@ -300,11 +343,15 @@ def _run_weight_theory(args: argparse.Namespace) -> int:
 
 
 def _print_theory(
-    args: argparse.Namespace, gens: np.ndarray, columns: dict[str, Any], header: dict[str, Any]
+    args: argparse.Namespace, gens: Any, columns: dict[str, Any], header: dict[str, Any]
 ) -> int:
-    frame = pd.DataFrame({"generation": gens, **{k: np.asarray(v) for k, v in columns.items()}})
+    import numpy as np
+
+    table = {"generation": np.asarray(gens).tolist()}
+    table.update({k: np.asarray(v).tolist() for k, v in columns.items()})
     if args.format == "json":
-        payload = {"quantity": args.quantity, **header, "values": frame.to_dict(orient="records")}
+        records = [dict(zip(table, row, strict=True)) for row in zip(*table.values(), strict=True)]
+        payload = {"quantity": args.quantity, **header, "values": records}
         json.dump(_jsonable(payload), sys.stdout, indent=1, default=float)
         sys.stdout.write("\n")
         return 0
@@ -313,5 +360,5 @@ def _print_theory(
     if args.every is None and len(columns) == 1:
         print(f"{float(next(iter(columns.values()))[0]):.10g}")
     else:
-        print(frame.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+        print(_table(table))
     return 0

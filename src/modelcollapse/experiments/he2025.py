@@ -939,7 +939,7 @@ def _fig7(ctx: Context) -> Outcome:
     laws = _fig7_laws(n, p, generations)
     families = _families(p)
     rows = []
-    for j, (family_key, (family, engine)) in enumerate(families.items()):
+    for j, (family_key, (family, engine)) in enumerate(ctx.track(families.items())):
         members = [panel for panel in _PANELS if panel.family == family_key]
         ctx.progress(
             f"{family_key}: fully synthetic, {r:,} replications x {generations} generations"

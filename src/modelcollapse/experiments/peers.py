@@ -53,7 +53,7 @@ def _regression(ctx: Context) -> Outcome:
     ctx.note(d=d, n=n, sigma2=sigma2, generations=generations, design="N(0, I) rows, seed 0")
     laws = {"replace": theory.replace_error, "accumulate": theory.accumulate_error}
     rows = []
-    for j, (regime, law) in enumerate(laws.items()):
+    for j, (regime, law) in enumerate(ctx.track(laws.items())):
         ctx.progress(f"{regime}: {ctx.replications:,} replications x {generations} generations")
         res = simulate(
             family,
@@ -209,7 +209,7 @@ def _bounds(ctx: Context) -> Outcome:
     k = np.arange(1, generations + 1)
     ctx.note(cases=[list(c) for c in _BOUND_CASES], generations=generations, sigma0=1.0)
     rows = []
-    for j, (n, eps) in enumerate(_BOUND_CASES):
+    for j, (n, eps) in enumerate(ctx.track(_BOUND_CASES)):
         ctx.progress(f"n = {n}, eps = {eps}: {ctx.replications:,} replications")
         # sigma_k is the fit after k draws of n points: the engine's generation k - 1 (its
         # generation 0 is already a fit of n real points drawn from sigma0 = 1).

@@ -184,7 +184,7 @@ def _zipf(ctx: Context, p: np.ndarray, horizon: int) -> list[pd.DataFrame]:
 def _absorption(ctx: Context, sizes: np.ndarray, reps: int) -> list[pd.DataFrame]:
     """The absorption panel's rows: mean times and survival curves, per n."""
     means, curves = [], []
-    for j, size in enumerate(sizes, start=1):
+    for j, size in enumerate(ctx.track(sizes), start=1):
         size = int(size)
         generations = _HORIZON * size
         ctx.progress(f"absorption, n = {size}: {reps:,} replications x {generations} generations")
@@ -239,6 +239,7 @@ def _discrete(ctx: Context) -> Outcome:
         engine="exact",
         batch=_BATCH,
     )
+    ctx.steps(2)  # progress: the Zipf runs, then the absorption runs
     table = pd.concat(_zipf(ctx, p, horizon) + _absorption(ctx, sizes, r_abs), ignore_index=True)
     table["replications"] = np.where(
         table.panel.isin(["absorption_time", "survival"]), r_abs, r

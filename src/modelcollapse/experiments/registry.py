@@ -19,9 +19,8 @@ import json
 import os
 import platform
 import shutil
-import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -31,12 +30,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._progress import Progress, format_seconds
 from .._validation import check_int, fail
 from ..plots import text_problems
 from ..random import as_seed_sequence
 from .verdicts import Verdict, headline
 
 __all__ = [
+    "Batch",
     "Context",
     "Experiment",
     "Outcome",
@@ -63,9 +64,74 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
 
 
+#: Units of the per-experiment progress bar: the fraction done in thousandths.
+_PERMILLE = 1000
+#: The share of the progress line that the computation fills (drawing the figures: the rest),
+#: at the paper's scale and at the quick one.
+_COMPUTE_SHARE = 0.9
+_QUICK_SHARE = 0.5
+
+
+@dataclass
+class _Level:
+    """One level of nested work: ``done`` of ``total`` units; a ``declared`` level (from
+    :meth:`Context.steps`) also counts each loop or map finished inside it as one unit."""
+
+    total: int
+    done: int = 0
+    declared: bool = False
+
+
+@dataclass
+class Batch:
+    """Where one experiment stands among several (``report``, ``reproduce all``): the
+    experiments' line then also shows the overall fraction done and time left, weighted by
+    count (each experiment one unit, the running one by its own fraction done).
+
+    Parameters
+    ----------
+    total : int
+        Experiments to run.
+    """
+
+    total: int
+    start: float = field(default_factory=time.perf_counter)
+    finished: int = 0
+
+    def fraction(self, current: float = 0.0) -> float:
+        """The fraction of all the work done, ``current`` of the running experiment included."""
+        return min(1.0, (self.finished + current) / max(1, self.total))
+
+    def note(self, current: float = 0.0) -> str:
+        """``"all 45%, about 3m 10s left"`` (the time left once an estimate exists)."""
+        done = self.fraction(current)
+        elapsed = time.perf_counter() - self.start
+        text = f"all {100 * done:.0f}%"
+        if 0 < done < 1 and elapsed >= 1.0:
+            text += f", about {format_seconds(elapsed * (1 - done) / done)} left"
+        return text
+
+    def summary(self) -> str:
+        """``"3/16 experiments, 1m 20s elapsed, about 5m left"``, after one finished."""
+        elapsed = time.perf_counter() - self.start
+        text = f"{self.finished}/{self.total} experiments, {format_seconds(elapsed)} elapsed"
+        if 0 < self.finished < self.total:
+            left = elapsed * (self.total - self.finished) / self.finished
+            text += f", about {format_seconds(left)} left"
+        return text
+
+
 @dataclass
 class Context:
-    """Scale, seeds and progress for one run of an experiment."""
+    """Scale, seeds and progress for one run of an experiment.
+
+    ``progress(message)`` prints a message line. The fraction done on the experiment's
+    progress line comes from units of work: each call of :meth:`map` is one unit when it
+    finishes, each item of :meth:`track` one when its loop body is done, each
+    :meth:`step` after :meth:`steps`. They nest: a map inside a tracked loop fills that loop's
+    current item, and a loop or a map finished at the level of :meth:`steps` counts as one of
+    its units. With no bar (a test's context, ``--quiet``) they only do the work.
+    """
 
     replications: int
     quick: bool
@@ -73,20 +139,129 @@ class Context:
     progress: Callable[[str], None]
     settings: dict[str, Any] = field(default_factory=dict)
     workers: int = 1
+    bar: Progress | None = field(default=None, repr=False)
+    batch: Batch | None = field(default=None, repr=False)
+    _levels: list[_Level] = field(default_factory=list, repr=False)
+    _files: tuple[float, float] | None = field(default=None, repr=False)
+    _note: str = field(default="", repr=False)
 
     def map(self, func: Callable[..., Any], calls: list[tuple[Any, ...]]) -> list[Any]:
         """``[func(*args) for args in calls]``, in a process pool when ``workers > 1``.
 
         Every call is deterministic given its arguments (seeds included), so the results do not
-        depend on the number of workers. ``func`` and the arguments must be picklable.
+        depend on the number of workers. ``func`` and the arguments must be picklable. Each
+        finished call is one unit of progress.
         """
-        if self.workers <= 1 or len(calls) <= 1:
-            return [func(*args) for args in calls]
-        from .._parallel import pool
+        depth = self._open(len(calls))
+        try:
+            if self.workers <= 1 or len(calls) <= 1:
+                results = []
+                for args in calls:
+                    results.append(func(*args))
+                    self._advance(depth)
+                return results
+            from concurrent.futures import as_completed
 
-        with pool(min(self.workers, len(calls))) as executor:
-            futures = [executor.submit(func, *args) for args in calls]
-            return [f.result() for f in futures]
+            from .._parallel import pool
+
+            with pool(min(self.workers, len(calls))) as executor:
+                futures = [executor.submit(func, *args) for args in calls]
+                for future in as_completed(futures):
+                    if future.exception() is not None:
+                        break
+                    self._advance(depth)
+                return [f.result() for f in futures]
+        finally:
+            self._close(depth)
+
+    def track(self, items: Sequence[Any]) -> Iterator[Any]:
+        """Iterate over ``items``, one unit of progress per item (when its loop body is done):
+        ``for case in ctx.track(cases):``."""
+        items = list(items)
+        depth = self._open(len(items))
+        try:
+            for item in items:
+                yield item
+                self._advance(depth)
+        finally:
+            self._close(depth)
+
+    def steps(self, total: int) -> None:
+        """Declare ``total`` units of work at this level (the whole experiment, or the current
+        item of a tracked loop): each :meth:`step`, and each loop or map finished here, is one."""
+        self._levels.append(_Level(max(1, int(total)), declared=True))
+
+    def step(self, units: int = 1, note: str = "") -> None:
+        """``units`` units of the level declared by :meth:`steps` are done."""
+        for depth in range(len(self._levels) - 1, -1, -1):
+            if self._levels[depth].declared:
+                del self._levels[depth + 1 :]
+                self._levels[depth].done += units
+                break
+        self._refresh(note)
+
+    def fraction(self) -> float:
+        """The fraction of the declared, tracked and mapped work done (0 before any)."""
+        fraction, scale = 0.0, 1.0
+        for level in self._levels:
+            scale /= level.total
+            fraction += min(level.done, level.total) * scale
+        return min(fraction, 1.0)
+
+    def _open(self, total: int) -> int:
+        self._levels.append(_Level(max(1, total)))
+        return len(self._levels) - 1
+
+    def _advance(self, depth: int) -> None:
+        del self._levels[depth + 1 :]
+        if depth < len(self._levels):
+            self._levels[depth].done += 1
+        self._refresh()
+
+    def _close(self, depth: int) -> None:
+        del self._levels[depth:]
+        if depth and self._levels[depth - 1].declared:
+            self._levels[depth - 1].done += 1
+            self._refresh()
+        # else the enclosing loop's item ends next and counts; a finished top-level loop stays
+        # at its 100% until the experiment ends
+
+    def _written(self, written: int, figures: int) -> None:
+        """``written`` of the experiment's ``figures`` are drawn and saved."""
+        if self.bar is None:
+            return
+        now = time.perf_counter()
+        if written == 0:
+            self._files = (now, 0.0)
+        else:  # the time left: the figures left at the pace of those drawn
+            began = self._files[0] if self._files is not None else now
+            left = (now - began) / written * (figures - written)
+            elapsed = self.bar.elapsed
+            self._files = (began, elapsed / (elapsed + left) if elapsed + left > 0 else 1.0)
+        self._refresh(f"drawing the figures, {written}/{figures}")
+
+    def _refresh(self, note: str = "") -> None:
+        """Show the fraction done (it never goes back) on the progress line: the computation
+        fills the first part (nine tenths, half at the quick scale, where drawing the figures
+        takes longer than computing), drawing the figures the rest, at the pace of the first."""
+        if self.bar is None:
+            return
+        self._note = note
+        if self._files is None:
+            share = (_QUICK_SHARE if self.quick else _COMPUTE_SHARE) * self.fraction()
+        else:
+            share = self._files[1]
+        current = max(self.bar.done, round(_PERMILLE * share))
+        notes = [note]
+        if self.batch is not None:
+            overall = self.batch.note(current / _PERMILLE)
+            short = overall.split(",")[0]
+            notes = [f"{note} ({overall})".lstrip(), f"({overall})", f"({short})", note]
+        if self.bar.terminal and self.bar.enabled:  # a live line must not wrap
+            width = shutil.get_terminal_size((100, 24)).columns - 1
+            notes = [n for n in notes if len(self.bar.line(n)) <= width] or [""]
+        note = notes[0]
+        self.bar.update(current, note)
 
     def child_seed(self, key: int) -> np.random.SeedSequence:
         """An independent stream for sub-run ``key`` (the same key gives the same stream)."""
@@ -180,13 +355,15 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _stderr_progress(experiment_id: str, start: float) -> Callable[[str], None]:
+def _message_printer(experiment_id: str, context: Context) -> Callable[[str], None]:
+    """``ctx.progress``: a message line ``[id 12.3s] message`` above the progress line, which
+    is drawn again at once below it."""
+
     def report(message: str) -> None:
-        print(
-            f"[{experiment_id} {time.perf_counter() - start:6.1f}s] {message}",
-            file=sys.stderr,
-            flush=True,
-        )
+        bar = context.bar
+        if bar is None or not bar.enabled:
+            return
+        bar.message(f"[{experiment_id} {bar.elapsed:6.1f}s] {message}")
 
     return report
 
@@ -316,6 +493,7 @@ def run_experiment(
     seed: int = 0,
     progress: bool = True,
     workers: int = 1,
+    batch: Batch | None = None,
 ) -> Path:
     """Run one experiment and write its files to ``out/<id>/``: ``results.csv`` (tidy),
     ``key.csv`` (simulation beside theory), a PNG and an SVG per figure, ``summary.md`` and
@@ -341,10 +519,17 @@ def run_experiment(
     seed : int
         Root seed.
     progress : bool
-        Print progress lines on stderr.
+        Print progress on stderr: message lines, and a progress line with the fraction done,
+        the elapsed time and the time left (rewritten in place on a terminal, a line now and
+        then otherwise); the last line gives the one elapsed time, also in ``summary.md`` and
+        ``meta.json``.
     workers : int
         Processes for experiments that run many independent simulations (weight sweeps); the
         results are the same for any number.
+    batch : Batch, optional
+        Where this experiment stands among several (``report``, ``reproduce all``): the
+        progress line also shows the overall fraction done and time left, and ``batch`` counts
+        the experiment as finished when it is.
 
     Returns
     -------
@@ -375,42 +560,48 @@ def run_experiment(
     except OSError as err:
         _remove_dirs(created)
         raise fail("out", f"cannot create a folder in it ({err.strerror})", str(out)) from None
-    start = time.perf_counter()
-    report = _stderr_progress(experiment.id, start) if progress else (lambda message: None)
+    bar = Progress(experiment.id, _PERMILLE, enabled=progress)
     try:
         context = Context(
-            replications=reps, quick=quick, seed=root, progress=report, workers=workers
+            replications=reps,
+            quick=quick,
+            seed=root,
+            progress=lambda message: None,
+            workers=workers,
+            bar=bar,
+            batch=batch,
         )
-        report(f"start: {experiment.title} (R = {reps:,}{', quick' if quick else ''})")
+        context.progress = _message_printer(experiment.id, context)
+        context.progress(f"start: {experiment.title} (R = {reps:,}{', quick' if quick else ''})")
         outcome = experiment.run(context)
         verdicts = judge_table(experiment, outcome.table)
-        wall = time.perf_counter() - start
         try:
-            _write(tmp, experiment, outcome, verdicts, context, seed, root, wall)
+            wall = _write(tmp, experiment, outcome, verdicts, context, seed, root, bar.start)
         except OSError as err:
             raise fail(
                 "out", f"cannot write the results ({err.strerror or err})", str(out)
             ) from None
         _install(tmp, target)
-    except MemoryError:
+    except BaseException as err:
+        bar.__exit__(type(err), err, None)  # a live line is left as it is, on its own line
         shutil.rmtree(tmp, ignore_errors=True)
         _remove_dirs(created)
-        raise fail(
-            "replications", "the experiment ran out of memory; try fewer replications", reps
-        ) from None
-    except BrokenProcessPool:
-        shutil.rmtree(tmp, ignore_errors=True)
-        _remove_dirs(created)
-        raise fail(
-            "workers",
-            "a worker process died (killed, or out of memory); try fewer workers or replications",
-            workers,
-        ) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        _remove_dirs(created)
+        if isinstance(err, MemoryError):
+            raise fail(
+                "replications", "the experiment ran out of memory; try fewer replications", reps
+            ) from None
+        if isinstance(err, BrokenProcessPool):
+            raise fail(
+                "workers",
+                "a worker process died (killed, or out of memory); try fewer workers or "
+                "replications",
+                workers,
+            ) from None
         raise
-    report(f"done in {wall:.1f}s -> {target}")
+    if batch is not None:
+        batch.finished += 1
+    overall = "" if batch is None else f" ({batch.summary()})"
+    bar.close(f"[{experiment.id}] done in {wall:.1f}s -> {target}{overall}")
     return target
 
 
@@ -422,16 +613,20 @@ def _write(
     context: Context,
     seed: Any,
     root: np.random.SeedSequence,
-    wall: float,
-) -> None:
+    start: float,
+) -> float:
     """Write an experiment's files into ``folder``, ``meta.json`` (with the checksums of the
-    others) last."""
+    others) last; the wall time since ``start`` (``time.perf_counter``), taken once the
+    figures are drawn, is the one that ``summary.md``, ``meta.json`` and the progress show."""
     reps, quick = context.replications, context.quick
     outcome.table.to_csv(folder / "results.csv", index=False)
     outcome.key_table.to_csv(folder / "key.csv", index=False)
-    for name, figure in outcome.figures.items():
+    context._written(0, len(outcome.figures))
+    for number, (name, figure) in enumerate(outcome.figures.items(), start=1):
         figure.savefig(folder / f"{name}.png", dpi=110)
         figure.savefig(folder / f"{name}.svg")
+        context._written(number, len(outcome.figures))
+    wall = time.perf_counter() - start
     (folder / "summary.md").write_text(
         _summary(experiment, outcome, verdicts, reps, quick, seed, wall), encoding="utf-8"
     )
@@ -458,6 +653,7 @@ def _write(
         "files": files,
     }
     (folder / META_FILE).write_text(json.dumps(meta, indent=1, default=str) + "\n")
+    return wall
 
 
 def _figure_problems(figures: dict[str, Any]) -> list[str]:

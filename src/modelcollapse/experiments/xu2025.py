@@ -170,7 +170,7 @@ def _fig3(ctx: Context) -> Outcome:
     # The maximum of R draws has CDF F^R: its median and 90% range are these quantiles of F.
     max_levels = [0.5 ** (1 / r), 0.05 ** (1 / r), 0.95 ** (1 / r)]
     exact_curves = {}
-    for i, variance in enumerate(ESTIMATORS):
+    for i, variance in enumerate(ctx.track(ESTIMATORS)):
         ctx.progress(f"simulate {variance} variance, T = {horizon}")
         res = simulate(
             Gaussian(0.0, 1.0, variance=variance),
@@ -547,7 +547,7 @@ def _random_walk(ctx: Context) -> Outcome:
     rows = []
     colors = {"constant n = 100": "tab:red", "power 100 t^2": "tab:blue"}
     t = np.arange(horizon + 1)
-    for i, (label, schedule) in enumerate(schedules.items()):
+    for i, (label, schedule) in enumerate(ctx.track(schedules.items())):
         ctx.progress(f"simulate {label}")
         res = simulate(
             Gaussian(),
@@ -842,7 +842,7 @@ def _schedules(ctx: Context) -> Outcome:
     )
     rows, final = [], []
     key_index = 0
-    for name, schedule in schedules.items():
+    for name, schedule in ctx.track(schedules.items()):
         T = capped_horizon(schedule, horizon)
         sizes = schedule.sizes(T)
         record = np.unique(np.concatenate([[0], np.geomspace(1, T, 40).round(), [T]])).astype(int)
@@ -948,7 +948,7 @@ def _linear_small_n(ctx: Context, horizon: int, key_index: int) -> pd.DataFrame:
     rows = []
     record = np.unique(np.geomspace(1, horizon, 30).round()).astype(int)
     r = ctx.replications
-    for i, n in enumerate(_SMALL_N):
+    for i, n in enumerate(ctx.track(_SMALL_N)):
         ctx.progress(f"simulate linear n_t = {n} t (small n)")
         sizes = Linear(n).sizes(horizon)
         res = simulate(

@@ -110,7 +110,7 @@ def _xu2025_adult(ctx: Context) -> Outcome:
         variance="unbiased",
     )
     rows, final = [], []
-    for j, (name, schedule) in enumerate(schedules.items()):
+    for j, (name, schedule) in enumerate(ctx.track(schedules.items())):
         T = horizons[name]
         sizes = schedule.sizes(T)
         record = np.unique(

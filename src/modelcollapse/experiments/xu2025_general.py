@@ -112,7 +112,7 @@ def _win_probability(ctx: Context) -> Outcome:
     )
     fig, axes = new_figure(2)
     rows, key_rows = [], []
-    for i, (name, schedule) in enumerate(schedules.items()):
+    for i, (name, schedule) in enumerate(ctx.track(schedules.items())):
         T = capped_horizon(schedule, horizon)
         sizes = schedule.sizes(T)
         ctx.progress(f"simulate {name}, T = {T}")
@@ -455,7 +455,7 @@ def _bias(ctx: Context) -> Outcome:
     )
     fig, axes = new_figure(3, width=5.0, height=5.2)
     rows, key_rows = [], []
-    for i, case in enumerate(cases):
+    for i, case in enumerate(ctx.track(cases)):
         ctx.progress(f"simulate {case['label']}")
         family = Gaussian(**case["family"])
         sizes = case["schedule"].sizes(horizon)
@@ -788,7 +788,7 @@ def _general_family(ctx: Context) -> Outcome:
     fig, axes = new_figure(2, height=5.4)
     rows, key_rows = [], []
     key_index = 0
-    for case in cases:
+    for case in ctx.track(cases):
         family = case["family"]
         truth = family.broadcast(family.truth(), 1)
         v_star = np.asarray(family.asymptotic_covariance(truth))[0]

@@ -2,7 +2,8 @@
 
 - :mod:`.generators`: :class:`TabularGenerator` (the protocol), :class:`GaussianCopula`,
   :class:`SklearnGaussianMixture`, :class:`SklearnKernelDensity`, :class:`FitSampleAdapter`;
-- :mod:`.recursion`: :func:`recurse` (the loop), :func:`table_metrics`, :func:`check_table`.
+- :mod:`.recursion`: :func:`recurse` (the loop), :func:`table_metrics`, :func:`check_table`,
+  :func:`summarise` and :func:`summarise_bands` (mean and quantiles over replications).
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from .generators import (
     make_generator,
     weighted_resample,
 )
-from .recursion import check_table, recurse, summarise, table_metrics
+from .recursion import (
+    check_table,
+    recurse,
+    summarise,
+    summarise_bands,
+    table_metrics,
+    training_rows,
+)
 
 __all__ = [
     "GENERATORS",
@@ -30,6 +38,8 @@ __all__ = [
     "make_generator",
     "recurse",
     "summarise",
+    "summarise_bands",
     "table_metrics",
+    "training_rows",
     "weighted_resample",
 ]

@@ -25,7 +25,10 @@ column                 meaning                                                  
 =====================  ==========================================================  ===========
 
 Held-out rows are a fixed random part of the table (``holdout``, default 20%) that no generation
-trains on; the held-out log-likelihood is averaged over at most ``eval_rows`` of them.
+trains on; the held-out log-likelihood is averaged over at most ``eval_rows`` of them. Real rows
+(generation 0's ``n0``, each generation's fresh ``n_real``) are drawn with replacement from the
+other rows, the training rows (:func:`training_rows` of them): the table stands for the
+population, so a sample larger than the table is allowed, and repeats rows.
 """
 
 from __future__ import annotations
@@ -36,14 +39,26 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .._validation import check_int, check_real, fail
 from ..random import as_seed_sequence
 from ..schedules import Schedule, WeightRule, parse_schedule, resolve_weights
 from .generators import TabularGenerator, make_generator
 
-__all__ = ["check_table", "recurse", "summarise", "table_metrics"]
+__all__ = [
+    "check_table",
+    "recurse",
+    "summarise",
+    "summarise_bands",
+    "table_metrics",
+    "training_rows",
+]
+
+
+def training_rows(rows: int, holdout: float) -> int:
+    """Rows of a ``rows``-row table that :func:`recurse` trains on (draws real rows from) when
+    the fraction ``holdout`` is held out."""
+    return int(rows) - round(holdout * int(rows))
 
 
 def check_table(data: Any, *, numeric_only: bool = False, min_rows: int = 2) -> pd.DataFrame:
@@ -87,6 +102,8 @@ def table_metrics(
     heldout: pd.DataFrame | None = None,
 ) -> dict[str, float]:
     """The per-generation metrics (module docstring) of ``sample`` against ``reference``."""
+    from scipy import stats
+
     out: dict[str, float] = {}
     numeric = [c for c in reference.columns if pd.api.types.is_numeric_dtype(reference[c])]
     for column in reference.columns:
@@ -131,6 +148,7 @@ def recurse(
     eval_rows: int = 2000,
     holdout: float = 0.2,
     progress: Callable[[str], None] | None = None,
+    on_generation: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Recursive training of a tabular generator on ``data`` (module docstring).
 
@@ -161,6 +179,10 @@ def recurse(
         Fraction of the table held out from training, for ``heldout_loglik`` (0: none).
     progress : callable, optional
         Called with a line of text after each replication.
+    on_generation : callable, optional
+        Called as ``on_generation(replication, generation)`` once each generation is fitted and
+        measured (``replications * (generations + 1)`` calls in all), e.g. to feed a
+        :class:`~modelcollapse._progress.Progress` bar.
 
     Returns
     -------
@@ -187,7 +209,7 @@ def recurse(
         raise fail("schedule", "tabular generators handle at most 10^7 rows per generation", "")
     children = as_seed_sequence(seed).spawn(replications + 1)
     order = np.random.default_rng(children[0]).permutation(len(data))
-    cut = round(holdout * len(data))
+    cut = len(data) - training_rows(len(data), holdout)
     # The log-likelihood is averaged over at most eval_rows of the held-out rows.
     heldout = data.iloc[order[: min(cut, eval_rows)]].reset_index(drop=True) if cut else None
     train = data.iloc[order[cut:]].reset_index(drop=True)
@@ -222,6 +244,8 @@ def recurse(
                     **measured,
                 }
             )
+            if on_generation is not None:
+                on_generation(rep, t)
         if progress is not None:
             progress(
                 f"replication {rep + 1}/{replications}: {generations} generations in "
@@ -233,3 +257,14 @@ def recurse(
 def summarise(frame: pd.DataFrame) -> pd.DataFrame:
     """Mean over replications of every metric, per generation."""
     return frame.drop(columns="replication").groupby("generation").mean()
+
+
+def summarise_bands(
+    frame: pd.DataFrame, lower: float = 0.1, upper: float = 0.9
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``lower`` and ``upper`` quantiles over replications of every metric, per generation
+    (the band of a figure: by default 80% of the replications lie between them)."""
+    lower = check_real("lower", lower, lower=0.0, upper=1.0)
+    upper = check_real("upper", upper, lower=lower, upper=1.0)
+    grouped = frame.drop(columns="replication").groupby("generation")
+    return grouped.quantile(lower), grouped.quantile(upper)
