@@ -45,7 +45,24 @@ FAMILY_CASES = {
     "logistic-table": lambda: _small_table(),
     "cdf-normal": lambda: mc.EmpiricalCDF(),
     "cdf-gamma": lambda: mc.EmpiricalCDF(stats.gamma(2.0, scale=0.5)),
+    "scipy-weibull": lambda: mc.ScipyFamily("weibull_min", c=1.5, scale=2.0),
+    "logdensity-logistic": lambda: _logistic(),
 }
+
+
+def _logistic() -> mc.LogDensityFamily:
+    """A hand-written logistic law (location m, scale b), its information by quadrature."""
+
+    def logpdf(x, m, b):
+        z = (x - m) / b
+        return -z - np.log(b) - 2.0 * np.logaddexp(0.0, -z)
+
+    def sampler(rng, size, m, b):
+        return rng.logistic(m, b, size)
+
+    return mc.LogDensityFamily(
+        logpdf, sampler, {"m": 1.0, "b": 0.5}, domains={"b": "positive"}, support=(-np.inf, np.inf)
+    )
 
 
 def _small_table() -> mc.LogisticTable:

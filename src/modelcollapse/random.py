@@ -185,6 +185,14 @@ class ReplicationRandom:
     def _blocks(self, kind: int) -> list[tuple[Any, int, int]]:
         return [(g, a, b) for g, (_, a, b) in zip(self._gens(kind), self._ranges, strict=True)]
 
+    def parametric_blocks(self) -> list[tuple[np.random.Generator, int, int]]:
+        """``(generator, a, b)`` for each replication block of this range: the numpy generator
+        of the block's draws that depend on the replication's parameters, and the rows
+        ``[a, b)`` it covers. A family whose sampler takes a :class:`numpy.random.Generator`
+        draws block by block with these, so that its draws are the same whatever the chunk
+        size and the number of workers."""
+        return self._blocks(_PARAMETRIC)
+
     def _draw(self, method: str, tail: tuple[int, ...], *params: Any) -> np.ndarray:
         tail = tuple(int(k) for k in tail)
         kind = _PARAMETRIC if any(_per_replication(p, tail) for p in params) else _NOISE

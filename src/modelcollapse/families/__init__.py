@@ -14,6 +14,7 @@ from .empirical import ContinuousLaw, EmpiricalCDF, EmpiricalModel, SampleStats
 from .exponential import ExponentialDistribution, ExponentialParams
 from .gamma import GammaDistribution, GammaParams, GammaStats
 from .gaussian import Gaussian, GaussianParams, GaussianStats, MultivariateGaussian
+from .generic import GenericParams, LogDensityFamily, PointData, ScipyFamily
 from .glm import GLMData, GLMParams, LogisticRegression, PoissonRegression
 from .linear import (
     FixedDesignParams,
@@ -52,17 +53,21 @@ __all__ = [
     "Gaussian",
     "GaussianParams",
     "GaussianStats",
+    "GenericParams",
     "LinearRegressionFixed",
     "LinearRegressionRandom",
+    "LogDensityFamily",
     "LogisticRegression",
     "LogisticTable",
     "MultivariateGaussian",
+    "PointData",
     "Poisson",
     "PoissonParams",
     "PoissonRegression",
     "RegressionParams",
     "RegressionStats",
     "SampleStats",
+    "ScipyFamily",
     "TableSource",
     "make_family",
 ]
