@@ -22,7 +22,9 @@ command-line option has its configuration name). A ``[sweep]`` table turns the f
     seed = [0, 1, 2, 3]
 
 Lists are accepted where the command line takes a comma list (``beta = [1.0, -1.0]``, ``p =
-[0.5, 0.3, 0.2]``, ``record = [0, 10, 100]``, ``bias = [-1.0, 0.5]``). Without ``[sweep]`` the
+[0.5, 0.3, 0.2]``, ``record = [0, 10, 100]``, ``bias = [-1.0, 0.5]``, ``fixed = ["loc"]``), and
+a ``scipy:NAME`` family's ``params`` may be a table (``params = {c = 1.5, scale = 2.0}``) as well
+as the command line's text (``params = "c=1.5,scale=2"``). Without ``[sweep]`` the
 file is one simulation, and ``rows``, ``format`` and ``out`` (a file) have their ``simulate``
 meaning.
 
@@ -132,6 +134,16 @@ def _check_value(
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise reader.error(table, key, "must be a number", value)
         return float(value)
+    if key == "params" and isinstance(value, dict):  # params = {c = 1.5, scale = 2.0}
+        if not value or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values()
+        ):
+            raise reader.error(table, key, "must be a non-empty table of numbers", value)
+        return ",".join(f"{k}={v!r}" for k, v in value.items())
+    if key == "fixed" and isinstance(value, list):  # fixed = ["loc", "scale"]
+        if not value or not all(isinstance(v, str) for v in value):
+            raise reader.error(table, key, "must be a non-empty list of parameter names", value)
+        return ",".join(value)
     if isinstance(value, list) and key in _LIST_OPTIONS:
         if not value or not all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in value

@@ -6,6 +6,10 @@ and choices to validate a configuration file, so every command-line option ``--n
 configuration name ``n_real``. :func:`simulate_from_options` turns a complete set of options
 (a namespace's ``vars`` or a dictionary with every key) into a family and a
 :func:`~modelcollapse.simulate` call.
+
+Besides the built-in families, ``--family scipy:NAME`` is any :mod:`scipy.stats` distribution
+(:class:`~modelcollapse.ScipyFamily`), its true parameters given by ``--params c=1.5,scale=2``
+and the ones held at their true values by ``--fixed loc`` (:func:`scipy_family`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import argparse
 from typing import Any
 
 from ._validation import InvalidArgumentError, check_int, fail
+from .cli._common import SCIPY_PREFIX, FamilyChoices, is_scipy
 from .engine import ENGINES, simulate
 from .families import FAMILY_NAMES, make_family
 from .families.gaussian import COMBINE_RULES, VARIANCE_ESTIMATORS
@@ -23,11 +28,15 @@ from .schedules import parse_bias
 
 __all__ = [
     "FAMILY_OPTIONS",
+    "SCIPY_OPTIONS",
     "add_simulate_arguments",
     "check_options",
     "family_from_options",
     "parse_bias",
+    "parse_fixed",
+    "parse_params",
     "parse_record",
+    "scipy_family",
     "simulate_defaults",
     "simulate_from_options",
 ]
@@ -41,8 +50,26 @@ def add_simulate_arguments(p: argparse.ArgumentParser) -> None:
     model.add_argument(
         "--family",
         default="gaussian",
-        choices=FAMILY_NAMES,
-        help="statistical family (default: %(default)s)",
+        choices=FamilyChoices(FAMILY_NAMES),
+        help="statistical family: a built-in one, or scipy:NAME for any continuous or discrete "
+        "scipy.stats distribution, e.g. scipy:weibull_min, fitted by weighted maximum "
+        "likelihood (engines sample and asymptotic; with --params and --fixed) "
+        "(default: %(default)s)",
+    )
+    model.add_argument(
+        "--params",
+        default=None,
+        metavar="NAME=VALUE,...",
+        help="scipy:NAME: the true parameters, the distribution's shape parameters and loc, "
+        "scale (continuous) or loc (discrete), e.g. c=1.5,scale=2; a loc or scale not given "
+        "keeps scipy's default 0 or 1 and is fixed",
+    )
+    model.add_argument(
+        "--fixed",
+        default=None,
+        metavar="NAME,...",
+        help="scipy:NAME: parameters held at their true values instead of estimated, a comma "
+        "list, e.g. loc (default: none beyond a loc or scale not given)",
     )
     model.add_argument(
         "--dim",
@@ -246,6 +273,112 @@ FAMILY_OPTIONS = {
 }
 
 
+#: The options of a ``scipy:NAME`` family (the true parameters and the fixed ones).
+SCIPY_OPTIONS = ("params", "fixed")
+
+
+def parse_params(text: Any) -> dict[str, float]:
+    """``--params``: ``"c=1.5,scale=2"`` (or a dictionary) as ``{"c": 1.5, "scale": 2.0}``.
+
+    Examples
+    --------
+    >>> parse_params("c=1.5, scale=2")
+    {'c': 1.5, 'scale': 2.0}
+    """
+    if isinstance(text, dict):
+        items = [(str(k), v) for k, v in text.items()]
+    else:
+        items = []
+        for part in str(text).split(","):
+            if not part.strip():
+                continue
+            name, sep, value = part.partition("=")
+            if not sep or not name.strip().isidentifier():
+                raise fail(
+                    "params",
+                    "must be NAME=VALUE pairs separated by commas, e.g. c=1.5,scale=2",
+                    text,
+                )
+            items.append((name.strip(), value.strip()))
+    if not items:
+        raise fail("params", "must give at least one NAME=VALUE pair, e.g. c=1.5,scale=2", text)
+    out: dict[str, float] = {}
+    for name, value in items:
+        if name in out:
+            raise fail("params", f"{name}: is given twice", text)
+        if isinstance(value, bool):
+            raise fail("params", f"{name}: must be a number", value)
+        try:
+            out[name] = float(value)
+        except (TypeError, ValueError):
+            raise fail("params", f"{name}: must be a number", value) from None
+    return out
+
+
+def parse_fixed(text: Any) -> tuple[str, ...]:
+    """``--fixed``: ``"loc,scale"`` (or a sequence of names) as ``("loc", "scale")``.
+
+    Examples
+    --------
+    >>> parse_fixed("loc, scale")
+    ('loc', 'scale')
+    """
+    if text is None:
+        return ()
+    parts = str(text).split(",") if isinstance(text, str) else [str(v) for v in text]
+    names = tuple(p.strip() for p in parts if p.strip())
+    for name in names:
+        if not name.isidentifier():
+            raise fail("fixed", "must be parameter names separated by commas, e.g. loc", text)
+    return names
+
+
+def scipy_family(family: str, params: Any = None, fixed: Any = None) -> Any:
+    """The :class:`~modelcollapse.ScipyFamily` of ``--family scipy:NAME --params ... --fixed
+    ...``.
+
+    Every error names the option at fault: ``family`` (not a :mod:`scipy.stats` distribution),
+    ``params`` (bad text, an unknown parameter, a missing shape parameter, a value outside its
+    domain) or ``fixed`` (a name that is not a parameter, nothing left to estimate).
+
+    Examples
+    --------
+    >>> scipy_family("scipy:weibull_min", "c=1.5,scale=2").param_labels
+    ('c', 'scale')
+    """
+    name = str(family)[len(SCIPY_PREFIX) :].strip()
+    from scipy import stats
+
+    dist = getattr(stats, name, None) if name.isidentifier() else None
+    if not isinstance(dist, (stats.rv_continuous, stats.rv_discrete)):
+        raise fail(
+            "family",
+            "scipy:NAME needs NAME to be a continuous or discrete distribution of scipy.stats, "
+            "e.g. scipy:weibull_min, scipy:lognorm, scipy:nbinom",
+            family,
+        )
+    values = {} if params is None else parse_params(params)
+    held = parse_fixed(fixed)
+    from .families.generic import ScipyFamily
+
+    try:
+        return ScipyFamily(name, fixed=held, **values)
+    except InvalidArgumentError as err:
+        key, _, rest = str(err).partition(":")
+        if key == "dist":
+            raise InvalidArgumentError(f"family:{rest}") from None
+        if key == "fixed" and rest.startswith(" leaves no parameter") and not held:
+            raise fail(
+                "params",
+                f"leaves no parameter of {name} to estimate: a loc or scale not given is fixed "
+                "at scipy's default; give the ones to estimate, e.g. loc=0,scale=1",
+                params,
+            ) from None
+        if key == "fixed":
+            raise
+        raise InvalidArgumentError(f"params: {err}") from None
+
+
 def _numbers(name: str, text: Any, problem: str) -> list[float]:
     try:
         return [float(v) for v in str(text).split(",") if v.strip()]
@@ -255,7 +388,8 @@ def _numbers(name: str, text: Any, problem: str) -> list[float]:
 
 def family_from_options(options: dict[str, Any]) -> Any:
     """The family ``options["family"]`` with the options given for it (not None); an option
-    given for another family is an error.
+    given for another family is an error. ``scipy:NAME`` takes ``params`` and ``fixed``
+    (:func:`scipy_family`).
 
     Examples
     --------
@@ -263,15 +397,24 @@ def family_from_options(options: dict[str, Any]) -> Any:
     Categorical(K=3)
     """
     family = options.get("family") or "gaussian"
-    if family not in FAMILY_OPTIONS:
-        raise fail("family", f"must be one of {', '.join(FAMILY_OPTIONS)}", family)
-    allowed = FAMILY_OPTIONS[family]
-    known = sorted({k for keys in FAMILY_OPTIONS.values() for k in keys})
+    scipy = is_scipy(family)
+    if family not in FAMILY_OPTIONS and not scipy:
+        names = ", ".join((*FAMILY_OPTIONS, "scipy:NAME"))
+        raise fail("family", f"must be one of {names}", family)
+    allowed = SCIPY_OPTIONS if scipy else FAMILY_OPTIONS[family]
+    known = sorted({k for keys in FAMILY_OPTIONS.values() for k in keys} | set(SCIPY_OPTIONS))
     given = {key: options[key] for key in known if options.get(key) is not None}
     for key, value in given.items():
-        if key not in allowed:
-            names = ", ".join(allowed) or "none"
-            raise fail(key, f"does not apply to family {family}, whose options are {names}", value)
+        if key in allowed:
+            continue
+        names = ", ".join(allowed) or "none"
+        if key in SCIPY_OPTIONS:
+            raise fail(
+                key, f"applies to scipy:NAME families only (family {family} takes {names})", value
+            )
+        raise fail(key, f"does not apply to family {family}, whose options are {names}", value)
+    if scipy:
+        return scipy_family(family, given.get("params"), given.get("fixed"))
     if "bias" in given:
         given["bias"] = parse_bias(given["bias"])
     if "beta" in given:

@@ -7,11 +7,14 @@ Both answers come from the theory layer, never from simulation:
     recursion inflates the real-data risk of an asymptotically normal estimator by ``1 + r_T``,
     ``r_T = n0 sum_{t<=T} 1/n_t`` (exact for a Gaussian mean), and the probability that the
     generation-``T`` fit beats the real-data fit is ``Q_T = (1/pi) arctan(2/sqrt(r_T))`` (one
-    parameter; ``d = 2`` has its own closed form). A target on either, or a budget of synthetic
-    samples, is a condition on ``sum 1/n_t``. The planner searches the growing families
-    (``power:n0=A,s=S``: ``A t^(1+S)``; ``exp:n0=A,c=C``: ``A C^t``; ``two-phase:n=A,until=U,s=S``:
-    ``A`` up to generation ``U``, then ``A (t/U)^(1+S)``), for each shape the smallest scale that
-    meets the target (or, under a budget, the largest that fits), and returns the cheapest;
+    parameter; for ``d`` parameters ``Q_T = E_{R ~ chi_d} Phi(-R sqrt(r_T)/2)``, which is the
+    Student-t probability ``F_{t_d}(-sqrt(d r_T)/2)``: ``(1 - sqrt(r/(4 + r)))/2`` for ``d = 2``).
+    A target on either, or a budget of synthetic samples, is a condition on ``sum 1/n_t``, the
+    same for every family (a general family's ``d`` is its number of free parameters). The
+    planner searches the growing families (``power:n0=A,s=S``: ``A t^(1+S)``;
+    ``exp:n0=A,c=C``: ``A C^t``; ``two-phase:n=A,until=U,s=S``: ``A`` up to generation ``U``, then
+    ``A (t/U)^(1+S)``), for each shape the smallest scale that meets the target (or, under a
+    budget, the largest that fits), and returns the cheapest;
     constant and linear schedules are shown beside it. For a fixed horizon a constant size is
     the cheapest way to bound ``sum 1/n_t`` (``sum n_t`` is smallest when the sizes are equal),
     but it collapses as ``T`` grows: the recommendation is the cheapest schedule whose verdict
@@ -22,7 +25,9 @@ Both answers come from the theory layer, never from simulation:
     Fresh real data (paper 2): ``n_real`` real and ``n_synth`` synthetic points per generation,
     ``k = n_real / n_synth``: the optimal weight ``w* = (sqrt(k^2 + 4k) - k)/2``, and the limiting
     error ``C R(w, k)/n_real`` at ``w*``, at naive pooling ``k/(1+k)`` and with real data only
-    (``R = 1``), in the family's units where ``C`` is known.
+    (``R = 1``), in the family's units where ``C`` is known: a model of
+    :func:`~modelcollapse.theory.model_constant`, or ``C = tr(I^-1)`` of a family object with a
+    Fisher information ``I`` (:class:`~modelcollapse.ScipyFamily`).
 """
 
 from __future__ import annotations
@@ -65,10 +70,39 @@ def _inflation_for_win(q: float, dim: int) -> float:
     """The largest ``1 + r_T`` with ``Q_T >= q`` (plug-in form)."""
     if dim == 1:
         r = (2.0 / math.tan(math.pi * q)) ** 2
-    else:  # d = 2: Q = (1 - sqrt(r / (4 + r))) / 2
+    elif dim == 2:  # Q = (1 - sqrt(r / (4 + r))) / 2
         u = 1.0 - 2.0 * q
         r = 4.0 * u * u / (1.0 - u * u)
+    else:  # Q = F_{t_d}(-sqrt(d r)/2)
+        from scipy.special import stdtrit
+
+        r = 4.0 * float(stdtrit(dim, q)) ** 2 / dim
     return 1.0 + r
+
+
+def _win(r: float, dim: int) -> float:
+    """The plug-in ``Q_T`` at ``r_T = r`` for ``dim`` parameters (module docstring): the
+    closed forms for ``d = 1, 2``, the Student-t distribution function beyond."""
+    if r <= 0:
+        return 0.5
+    if dim == 1:
+        return float(np.arctan(2.0 / np.sqrt(r)) / math.pi)
+    if dim == 2:
+        return 0.5 * (1.0 - math.sqrt(r / (4.0 + r)))
+    return float(_plugin_win(np.array([r]), dim)[0])
+
+
+def _plugin_win(r: np.ndarray, dim: int) -> np.ndarray:
+    """The plug-in ``Q`` at every ``r`` (an array) for ``dim >= 3`` parameters:
+    ``E_{R ~ chi_d} Phi(-R sqrt(r)/2) = F_{t_d}(-sqrt(d r)/2)`` (``Z/R`` with ``Z`` standard
+    normal is ``t_d / sqrt(d)``), vectorised; ``1/2`` at ``r = 0``."""
+    from scipy.special import stdtr
+
+    r = np.asarray(r, dtype=float)
+    out = np.full(r.shape, 0.5)
+    pos = r > 0
+    out[pos] = stdtr(dim, -np.sqrt(dim * r[pos]) / 2.0)
+    return out
 
 
 #: Largest horizon ``T`` the planner takes. It sums every candidate schedule term by term over
@@ -117,11 +151,7 @@ def _row(kind: str, text: str, n0: int, generations: int, dim: int) -> dict[str,
         return None
     total, inverse, last = sums
     inflation = 1.0 + n0 * inverse
-    r = inflation - 1.0
-    if dim == 1:
-        win = float(np.arctan(2.0 / np.sqrt(r)) / math.pi) if r > 0 else 0.5
-    else:
-        win = 0.5 * (1.0 - math.sqrt(r / (4.0 + r))) if r > 0 else 0.5
+    win = _win(inflation - 1.0, dim)
     return {
         "family": kind,
         "schedule": str(schedule),
@@ -285,8 +315,9 @@ def plan_schedule(
     budget : float, optional
         Synthetic samples available over the ``T`` generations: the schedule with the lowest
         inflation within it.
-    dim : {1, 2}
-        Parameters compared by the win probability.
+    dim : int
+        Parameters compared by the win probability (a general family's free parameters ``d``;
+        ``d >= 3`` uses the Student-t form of the module docstring).
     bias : (float, float), optional
         ``(beta, gamma)``: the fitted variance is biased by ``1 + beta n^-gamma`` (paper 1's
         biased estimators). Each schedule's ``verdict`` is then
@@ -321,8 +352,6 @@ def plan_schedule(
             generations,
         )
     dim = check_int("dim", dim, minimum=1)
-    if dim > 2:
-        raise fail("dim", "must be 1 or 2 (the closed forms of the win probability)", dim)
     given = [v is not None for v in (max_inflation, target_win_probability, budget)]
     if sum(given) != 1:
         raise fail(
@@ -524,7 +553,30 @@ def _assumed(family: str, params: dict[str, Any]) -> dict[str, Any]:
     return {**defaults.get(family, {}), **params}
 
 
-def plan_weight(n_real: int, n_synth: int, family: str | None = None, **params: Any) -> WeightPlan:
+def _family_constant(family: Any) -> tuple[float, dict[str, Any]]:
+    """``C = tr(I^-1)`` of a family object with a Fisher information (a
+    :class:`~modelcollapse.ScipyFamily` or :class:`~modelcollapse.LogDensityFamily`) at its true
+    parameters, and those parameters."""
+    for hook in ("truth", "asymptotic_covariance", "fisher_information"):
+        if not callable(getattr(family, hook, None)):
+            raise fail(
+                "family",
+                "must be a model name of theory.model_constant or a family with a Fisher "
+                "information (ScipyFamily, LogDensityFamily)",
+                family,
+            )
+    truth = family.truth()
+    info = np.asarray(family.fisher_information(truth), dtype=float)
+    if not np.all(np.isfinite(info)) or np.linalg.matrix_rank(info) < info.shape[-1]:
+        raise fail(
+            "family", "has a singular or infinite Fisher information at its true parameters", family
+        )
+    cov = np.asarray(family.asymptotic_covariance(truth), dtype=float)
+    params = dict(getattr(family, "theta", {}))
+    return float(np.trace(cov)), params
+
+
+def plan_weight(n_real: int, n_synth: int, family: Any = None, **params: Any) -> WeightPlan:
     """The weight on ``n_real`` fresh real points against ``n_synth`` synthetic ones.
 
     ``w*`` minimises the limiting error of repeated generations, each fitted to ``n_real``
@@ -537,10 +589,14 @@ def plan_weight(n_real: int, n_synth: int, family: str | None = None, **params: 
     ----------
     n_real, n_synth : int
         Points per generation.
-    family : str, optional
+    family : str or family, optional
         A model of :func:`modelcollapse.theory.model_constant` (``gaussian-mean``,
         ``logistic``, ...), for the error in its units; ``params`` are its true parameters
-        (``WeightPlan.params`` records them, defaults included).
+        (``WeightPlan.params`` records them, defaults included). Or a family object with a
+        Fisher information ``I`` (:class:`~modelcollapse.ScipyFamily`,
+        :class:`~modelcollapse.LogDensityFamily`; no ``params``): ``C = tr(I^-1)`` at its true
+        parameters, the first-order ``n E|theta_hat - theta*|^2`` of its MLE in the free
+        parameters.
 
     Examples
     --------
@@ -560,9 +616,14 @@ def plan_weight(n_real: int, n_synth: int, family: str | None = None, **params: 
         "naive k/(1+k)": float(theory.limiting_ratio(naive, k)),
         "real data only": 1.0,
     }
-    constant = None if family is None else float(theory.model_constant(family, **params))
-    errors = (
-        None if constant is None else {name: constant * r / n_real for name, r in ratios.items()}
-    )
-    assumed = {} if family is None else _assumed(family, params)
-    return WeightPlan(k, w_star, naive, ratios, errors, family, constant, n_real, n_synth, assumed)
+    if family is None or isinstance(family, str):
+        constant = None if family is None else float(theory.model_constant(family, **params))
+        assumed = {} if family is None else _assumed(family, params)
+        name = family
+    else:
+        if params:
+            raise fail("params", "are the family object's own: pass none with it", params)
+        constant, assumed = _family_constant(family)
+        name = str(getattr(family, "name", type(family).__name__))
+    errors = None if constant is None else {key: constant * r / n_real for key, r in ratios.items()}
+    return WeightPlan(k, w_star, naive, ratios, errors, name, constant, n_real, n_synth, assumed)

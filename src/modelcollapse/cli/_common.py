@@ -53,6 +53,41 @@ class UsageError(Exception):
     """A command-line error reported as one line with exit status 2."""
 
 
+#: How ``--family`` names a :mod:`scipy.stats` distribution (``scipy:weibull_min``).
+SCIPY_PREFIX = "scipy:"
+#: The form listed among the choices of ``--family``.
+SCIPY_FORM = "scipy:NAME"
+
+
+class FamilyChoices(tuple):
+    """The choices of a ``--family`` option: the names listed, and any ``scipy:NAME``.
+
+    A tuple of the names followed by ``scipy:NAME`` (so that help, argparse's "invalid choice"
+    error and a configuration file's "must be one of" list both forms), which also contains
+    every text that starts with ``scipy:``; the distribution itself is checked where the family
+    is built (:func:`modelcollapse.options.scipy_family`).
+
+    Examples
+    --------
+    >>> choices = FamilyChoices(("gaussian", "poisson"))
+    >>> "scipy:weibull_min" in choices, "gauss" in choices, ", ".join(choices)
+    (True, False, 'gaussian, poisson, scipy:NAME')
+    """
+
+    def __new__(cls, names: Any) -> FamilyChoices:
+        return super().__new__(cls, (*names, SCIPY_FORM))
+
+    def __contains__(self, value: object) -> bool:
+        if isinstance(value, str) and value.startswith(SCIPY_PREFIX):
+            return True
+        return tuple.__contains__(self, value)
+
+
+def is_scipy(family: Any) -> bool:
+    """Whether ``family`` is a ``--family`` text of the form ``scipy:NAME``."""
+    return isinstance(family, str) and family.startswith(SCIPY_PREFIX)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")

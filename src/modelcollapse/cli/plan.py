@@ -8,7 +8,56 @@ import sys
 from typing import Any
 
 from ..theory.paper2 import CONSTANT_MODELS
-from ._common import COMMANDS, UsageError, _jsonable, _model_params, _Parser, _table
+from ._common import (
+    COMMANDS,
+    FamilyChoices,
+    UsageError,
+    _jsonable,
+    _model_params,
+    _Parser,
+    _table,
+    is_scipy,
+)
+
+
+def _add_law_arguments(p: argparse.ArgumentParser, family_help: str | None = None) -> None:
+    """``--params`` and ``--fixed`` of ``--family scipy:NAME`` (and ``--family`` itself when
+    ``family_help`` is given)."""
+    if family_help is not None:
+        p.add_argument(
+            "--family",
+            default=None,
+            choices=FamilyChoices(()),
+            metavar="scipy:NAME",
+            help=family_help,
+        )
+    p.add_argument(
+        "--params",
+        default=None,
+        metavar="NAME=VALUE,...",
+        help="the true parameters of --family scipy:NAME, as in 'simulate', e.g. c=1.5,scale=2",
+    )
+    p.add_argument(
+        "--fixed",
+        default=None,
+        metavar="NAME,...",
+        help="parameters of --family scipy:NAME held at their true values (not estimated)",
+    )
+
+
+def _law(args: argparse.Namespace) -> Any:
+    """The ``scipy:NAME`` family of ``--family``, ``--params`` and ``--fixed``; or None, after
+    checking that ``--params`` and ``--fixed`` are not given without it."""
+    if not is_scipy(args.family):
+        for flag in ("params", "fixed"):
+            if getattr(args, flag) is not None:
+                raise UsageError(
+                    f"--{flag}: applies with --family scipy:NAME (got {getattr(args, flag)!r})"
+                )
+        return None
+    from ..options import scipy_family
+
+    return scipy_family(args.family, args.params, args.fixed)
 
 
 def _add_plan(sub: Any) -> None:
@@ -39,7 +88,17 @@ def _add_plan(sub: Any) -> None:
         "--budget", type=float, help="synthetic samples available over the T generations"
     )
     sched.add_argument(
-        "--dim", type=int, default=1, help="parameters compared by Q_T: 1 or 2 (default: 1)"
+        "--dim",
+        type=int,
+        default=1,
+        help="parameters d compared by Q_T (default: 1; with --family scipy:NAME, its free "
+        "parameters)",
+    )
+    _add_law_arguments(
+        sched,
+        "any parametric model: a scipy.stats law, e.g. scipy:weibull_min, whose free "
+        "parameters set d for --target-win-probability (the risk inflation and the verdict "
+        "are the same for every family)",
     )
     sched.add_argument(
         "--bias",
@@ -80,9 +139,11 @@ def _add_plan(sub: Any) -> None:
     weight.add_argument(
         "--family",
         default=None,
-        choices=CONSTANT_MODELS,
-        help="a model whose constant C gives the error in its units",
+        choices=FamilyChoices(CONSTANT_MODELS),
+        help="a model whose constant C gives the error in its units; scipy:NAME is any "
+        "scipy.stats law (with --params, --fixed), C = tr(I^-1) from its Fisher information I",
     )
+    _add_law_arguments(weight)
     weight.add_argument(
         "--dim", type=int, default=1, help="dimension of the model (default: %(default)s)"
     )
@@ -114,21 +175,47 @@ def _run_plan_schedule(args: argparse.Namespace) -> int:
     from ..planner import plan_schedule
     from ..schedules import parse_bias
 
+    law = _law(args)
+    dim = args.dim
+    if law is not None:
+        dim = len(law.param_labels)
+        if args.dim not in (1, dim):
+            raise UsageError(
+                f"--dim: is set by --family {args.family}: its free parameters number "
+                f"d = {dim} (got {args.dim})"
+            )
+        if args.bias is not None or args.variance != "unbiased":
+            flag, value = (
+                ("bias", args.bias) if args.bias is not None else ("variance", args.variance)
+            )
+            raise UsageError(
+                f"--{flag}: models the Gaussian variance estimator, not --family {args.family} "
+                f"(got {value!r})"
+            )
     plan = plan_schedule(
         args.n0,
         args.generations,
         max_inflation=args.max_inflation,
         target_win_probability=args.target_win_probability,
         budget=args.budget,
-        dim=args.dim,
+        dim=dim,
         bias=parse_bias(args.bias),
         variance=args.variance,
         progress=not args.quiet,
     )
+    if law is not None:
+        plan.target["family"] = law.name
+        plan.target["free_parameters"] = list(law.param_labels)
     if args.format == "json":
         json.dump(_jsonable(plan.to_dict()), sys.stdout, indent=1, default=float)
         sys.stdout.write("\n")
         return 0
+    if law is not None:
+        print(
+            f"{law.name}: d = {dim} free parameters ({', '.join(law.param_labels)}); the risk "
+            "inflation 1 + r_T and the verdict (collapse iff sum 1/n_t diverges) hold for "
+            f"any family, Q_T is the plug-in form with d = {dim}\n"
+        )
     best = plan.best
     print(
         f"recommended: {best['schedule']}  ({best['total_synthetic']:,} synthetic samples over "
@@ -213,12 +300,24 @@ def _assumptions(family: str, params: dict[str, Any]) -> str:
 def _run_plan_weight(args: argparse.Namespace) -> int:
     from ..planner import WEIGHT_OBJECTIVE, plan_weight
 
-    params = {} if args.family is None else _weight_params(args)
-    if args.family is None:
+    law = _law(args)
+    if law is not None:
         for flag, default in (("beta", None), ("p", None), ("dim", 1), ("sigma2", 1.0)):
             if getattr(args, flag) != default:
-                raise UsageError(f"--{flag}: applies with --family (got {getattr(args, flag)!r})")
-    plan = plan_weight(args.n_real, args.n_synth, args.family, **params)
+                raise UsageError(
+                    f"--{flag}: give the true parameters of --family {args.family} with "
+                    f"--params (got {getattr(args, flag)!r})"
+                )
+        plan = plan_weight(args.n_real, args.n_synth, law)
+    else:
+        params = {} if args.family is None else _weight_params(args)
+        if args.family is None:
+            for flag, default in (("beta", None), ("p", None), ("dim", 1), ("sigma2", 1.0)):
+                if getattr(args, flag) != default:
+                    raise UsageError(
+                        f"--{flag}: applies with --family (got {getattr(args, flag)!r})"
+                    )
+        plan = plan_weight(args.n_real, args.n_synth, args.family, **params)
     if args.format == "json":
         json.dump(_jsonable(plan.to_dict()), sys.stdout, indent=1, default=float)
         sys.stdout.write("\n")
@@ -233,6 +332,18 @@ def _run_plan_weight(args: argparse.Namespace) -> int:
     ]
     if plan.family == "cdf":
         lines.append(f"cdf: C = {plan.constant:.4g} for any continuous distribution.")
+    elif law is not None and plan.constant is not None:
+        fixed = set(law.fixed)
+        shown = ", ".join(
+            f"{k} = {v:g}" + (" (fixed)" if k in fixed else "") for k, v in law.theta.items()
+        )
+        lines.append(
+            f"{plan.family}: C = tr(I^-1) = {plan.constant:.4g}, the first-order "
+            f"n E|theta_hat - theta*|^2 of the MLE of its d = {len(law.param_labels)} free "
+            f"parameters ({', '.join(law.param_labels)}), with the Fisher information I by "
+            f"{law.information_method}, computed at the true parameters {shown}; change them "
+            "with --params and --fixed."
+        )
     elif plan.constant is not None:
         lines.append(
             f"{plan.family}: C = {plan.constant:.4g}, computed at "

@@ -130,9 +130,12 @@ def _table(result: SimulationResult, rows: int) -> str:
     summary = result.summary()
     summary = summary[summary["generation"].isin(shown)]
     table = pd.DataFrame({"generation": shown})
+    generic = _is_generic(result)
     for metric, stat, label in _TABLE_COLUMNS:
         if metric in result.metric_names:
             values = summary[summary["metric"] == metric].set_index("generation")[stat]
+            if generic and metric == "param_error":
+                label = "E|theta-theta*|^2"
             table[label.replace("eps", f"{result.eps:g}")] = values.reindex(shown).to_numpy()
     return table.to_string(index=False, float_format=lambda v: f"{v:.4g}")
 
@@ -223,14 +226,31 @@ def _weight_text(result: SimulationResult) -> str:
     return f"w={name} ({used[0]:.4g} at t={t[0]} ... {used[-1]:.4g} at t={t[-1]})"
 
 
+def _is_generic(result: SimulationResult) -> bool:
+    """Whether the run's family is a ``scipy:NAME`` family (its parameters are ``theta``)."""
+    return str(result.config["family"].get("family", "")).startswith("scipy:")
+
+
+def _family_text(described: dict[str, Any]) -> str:
+    """``name (options)`` of a family's description; a scipy family's true parameters, the
+    fixed ones marked: ``scipy:weibull_min (c=1.5, loc=0 fixed, scale=2)``."""
+    fam = dict(described)
+    name = fam.pop("family")
+    if isinstance(fam.get("params"), dict):
+        fixed = set(fam.get("fixed") or ())
+        options = ", ".join(
+            f"{k}={v:g}" + (" fixed" if k in fixed else "") for k, v in fam["params"].items()
+        )
+    else:
+        options = ", ".join(f"{k}={v}" for k, v in fam.items() if k not in ("mean", "cov"))
+    return f"{name} ({options})"
+
+
 def _header(result: SimulationResult) -> str:
     c = result.config
-    fam = dict(c["family"])
-    name = fam.pop("family")
-    options = ", ".join(f"{k}={v}" for k, v in fam.items() if k not in ("mean", "cov"))
     engine = c["engine"] + (f" ({c['approximation']})" if "approximation" in c else "")
     lines = [
-        f"{name} ({options}), engine={engine}, regime={c['regime']}"
+        f"{_family_text(c['family'])}, engine={engine}, regime={c['regime']}"
         + (f", shrinkage={c['shrinkage']}" if c.get("shrinkage") else ""),
         f"n0={c['n0']}, n_synth={c['schedule']}, n_real={c['n_real']}"
         + (f", {_weight_text(result)}" if c["weight"] is not None else "")

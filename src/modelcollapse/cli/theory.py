@@ -10,7 +10,15 @@ from typing import Any
 from .._validation import InvalidArgumentError
 from ..theory._common import VARIANCE_ESTIMATORS
 from ..theory.paper2 import CONSTANT_MODELS
-from ._common import COMMANDS, UsageError, _jsonable, _model_params, _table
+from ._common import (
+    COMMANDS,
+    FamilyChoices,
+    UsageError,
+    _jsonable,
+    _model_params,
+    _table,
+    is_scipy,
+)
 
 _THEORY_QUANTITIES = (
     "collapse-probability",
@@ -47,6 +55,9 @@ _THEORY_HELP = {
     "with --family the error C R(w, k)/n in the model's units",
 }
 
+#: The quantities that are closed forms of the Gaussian recursion alone.
+_GAUSSIAN_ONLY = ("collapse-probability", "moments")
+
 
 class _WrappedDescription(argparse.HelpFormatter):
     """Help whose description keeps its paragraphs and its indented lines (one per quantity),
@@ -82,7 +93,14 @@ def _add_theory(sub: Any) -> None:
             "Closed forms of both papers, with the option names of 'simulate'. Paper 1: the "
             "fully synthetic Gaussian recursion; prints the value at generation T, or a table "
             "with --every K. Paper 2: fresh real data mixed in with weight w.\n\n"
-            f"quantities:\n{quantities}"
+            f"quantities:\n{quantities}\n\n"
+            "Any parametric model: --family scipy:NAME --params ... (a scipy.stats law, as in "
+            "'simulate') gives paper 1's general-family theory for schedule and "
+            "win-probability (the risk inflation 1 + r_T, the collapse verdict: collapse iff "
+            "sum 1/n_t diverges, the plug-in win probability with d = its free parameters, "
+            "the first-order error C (1 + r_t)/n0) and the error C R(w, k)/n of "
+            "limiting-error, with C = tr(I^-1) from its Fisher information I, computed "
+            "numerically."
         ),
         formatter_class=_WrappedDescription,
     )
@@ -185,19 +203,42 @@ def _add_theory(sub: Any) -> None:
     two.add_argument(
         "--family",
         default=None,
-        choices=CONSTANT_MODELS,
+        choices=FamilyChoices(CONSTANT_MODELS),
         help="limiting-error: the model whose constant C gives the error in its "
-        "units, C R(w, k) / n (with --dim, --sigma2, --p)",
+        "units, C R(w, k) / n (with --dim, --sigma2, --p); or scipy:NAME, any scipy.stats "
+        "law with --params and --fixed, for schedule, win-probability and limiting-error",
     )
     two.add_argument(
         "--p",
         default=None,
         help="categorical: cell probabilities as a comma list (default 0.5,0.5)",
     )
+    law = p.add_argument_group("any parametric model (--family scipy:NAME)")
+    law.add_argument(
+        "--params",
+        default=None,
+        metavar="NAME=VALUE,...",
+        help="the true parameters of --family scipy:NAME, as in 'simulate', e.g. c=1.5,scale=2",
+    )
+    law.add_argument(
+        "--fixed",
+        default=None,
+        metavar="NAME,...",
+        help="parameters of --family scipy:NAME held at their true values (not counted in d)",
+    )
     p.set_defaults(handler=_run_theory)
 
 
 def _run_theory(args: argparse.Namespace) -> int:
+    scipy = is_scipy(args.family)
+    if not scipy:
+        for flag in ("params", "fixed"):
+            if getattr(args, flag) is not None:
+                raise UsageError(
+                    f"--{flag}: applies with --family scipy:NAME (got {getattr(args, flag)!r})"
+                )
+    if scipy and args.quantity != "optimal-weight":
+        return _run_law_theory(args)
     if args.quantity in ("optimal-weight", "limiting-error"):
         return _run_weight_theory(args)
     try:
@@ -209,7 +250,9 @@ def _run_theory(args: argparse.Namespace) -> int:
         raise
 
 
-def _run_schedule_theory(args: argparse.Namespace) -> int:
+def _run_schedule_theory(args: argparse.Namespace, law: dict[str, Any] | None = None) -> int:
+    """Paper 1's quantities over the schedule; ``law`` (from :func:`_law`): those of a general
+    family with ``d`` free parameters and the constant ``C``."""
     import numpy as np
 
     from .. import theory
@@ -235,6 +278,8 @@ def _run_schedule_theory(args: argparse.Namespace) -> int:
     base = (args.n0, sizes, args.variance)
     columns: dict[str, Any]
     header: dict[str, Any] = {}
+    if law is not None:
+        return _print_theory(args, gens, *_law_columns(args, law, schedule, sizes, gens))
     if args.quantity == "collapse-probability":
         p = theory.collapse_probability(
             *base[:2], args.eps, args.variance, args.sigma2, generations=gens, **chain
@@ -284,7 +329,103 @@ def _run_schedule_theory(args: argparse.Namespace) -> int:
     return _print_theory(args, gens, columns, header)
 
 
-def _run_weight_theory(args: argparse.Namespace) -> int:
+def _law(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The ``scipy:NAME`` family of the options, and what the theory needs of it: ``family``
+    (its text), ``free_parameters``, ``d``, ``fisher_information`` (per observation, at the true
+    parameters), ``information_method`` (with ``information_se`` for Monte Carlo) and ``C`` =
+    ``tr(I^-1)``."""
+    import numpy as np
+
+    from ..options import scipy_family
+
+    family = scipy_family(args.family, args.params, args.fixed)
+    truth = family.truth()
+    info = np.asarray(family.fisher_information(truth), dtype=float)
+    cov = np.asarray(family.asymptotic_covariance(truth), dtype=float)
+    if not (np.all(np.isfinite(info)) and np.linalg.matrix_rank(info) == info.shape[0]):
+        raise UsageError(
+            f"--params: the Fisher information of {family.name} is singular or not finite at "
+            f"these parameters, so the first-order theory does not apply (got {args.params!r})"
+        )
+    fixed = set(family.fixed)
+    shown = ", ".join(
+        f"{k}={v:g}" + (" fixed" if k in fixed else "") for k, v in family.theta.items()
+    )
+    facts: dict[str, Any] = {
+        "family": f"{family.name} ({shown})",
+        "free_parameters": list(family.param_labels),
+        "d": len(family.param_labels),
+        "fisher_information": info.tolist(),
+        "information_method": family.information_method,
+    }
+    if family.information_method == "monte-carlo":
+        facts["information_se"] = np.asarray(
+            family.information_standard_error(truth), dtype=float
+        ).tolist()
+    facts["C"] = float(np.trace(cov))
+    return family, facts
+
+
+def _refuse_gaussian_options(args: argparse.Namespace, d: int) -> None:
+    """Options of the Gaussian recursion that a ``scipy:NAME`` family does not take."""
+    if args.bias is not None or args.shrinkage is not None:
+        flag = "bias" if args.bias is not None else "shrinkage"
+        raise UsageError(
+            f"--{flag}: models the Gaussian variance estimator; the general-family theory of "
+            f"--family {args.family} is first-order, without it (got {getattr(args, flag)!r})"
+        )
+    if args.variance != "unbiased":
+        raise UsageError(
+            f"--variance: chooses the Gaussian variance estimator; --family {args.family} is "
+            f"fitted by maximum likelihood (got {args.variance!r})"
+        )
+    if args.sigma2 != 1.0 or args.p is not None:
+        flag = "sigma2" if args.sigma2 != 1.0 else "p"
+        raise UsageError(
+            f"--{flag}: give the true parameters of --family {args.family} with --params "
+            f"(got {getattr(args, flag)!r})"
+        )
+    if args.dim not in (1, d):
+        raise UsageError(
+            f"--dim: is set by --family {args.family}: its free parameters number d = {d} "
+            f"(got {args.dim})"
+        )
+
+
+def _run_law_theory(args: argparse.Namespace) -> int:
+    """Paper 1's general-family theory, and paper 2's limiting error, for ``scipy:NAME``."""
+    if args.quantity in _GAUSSIAN_ONLY:
+        raise UsageError(
+            f"--family: {args.quantity} is a closed form of the Gaussian recursion (its fitted "
+            f"variance sigma2_t); for {args.family} use 'theory schedule' (risk inflation "
+            "1 + r_T, collapse verdict, win probability, first-order error) or "
+            f"'theory win-probability' (got {args.family!r})"
+        )
+    if args.quantity == "win-probability" and args.method == "exact":
+        raise UsageError(
+            "--method: exact is the Gaussian mean's conditional form; for --family "
+            f"{args.family} use plug-in (got 'exact')"
+        )
+    facts = _law(args)[1]
+    d = facts["d"]
+    _refuse_gaussian_options(args, d)
+    if args.quantity == "limiting-error":
+        return _run_weight_theory(args, facts)
+    if args.quantity == "win-probability" and args.method == "independent" and d != 1:
+        raise UsageError(
+            f"--method: independent is the one-parameter form; --family {args.family} has "
+            f"d = {d} free parameters: use plug-in (got 'independent')"
+        )
+    try:
+        return _run_schedule_theory(args, facts)
+    except InvalidArgumentError as err:  # the theory's n_synth is the command's --schedule
+        message = str(err)
+        if message.startswith("n_synth:"):
+            raise InvalidArgumentError("schedule:" + message[len("n_synth:") :]) from None
+        raise
+
+
+def _run_weight_theory(args: argparse.Namespace, law: dict[str, Any] | None = None) -> int:
     import numpy as np
 
     from .. import theory
@@ -305,7 +446,22 @@ def _run_weight_theory(args: argparse.Namespace) -> int:
     else:
         w = w_star if args.w is None else args.w
         values = {"k": k, "w": w, "R": float(theory.limiting_ratio(w, k))}
-        if args.family is not None:
+        if law is not None:  # C = tr(I^-1): the first-order n E|theta_hat - theta*|^2
+            from .._validation import check_int
+
+            n = check_int("n", args.n, minimum=2)
+            c = law["C"]
+            values.update(
+                {
+                    **{key: v for key, v in law.items() if key != "C"},
+                    "C": c,
+                    "n": n,
+                    "m": max(2, round(n / k)),
+                    "error_asymptotic": c * values["R"] / n,
+                    "error_real_only": c / n,
+                }
+            )
+        elif args.family is not None:
             from .._validation import check_int
 
             n = check_int("n", args.n, minimum=2)
@@ -337,9 +493,73 @@ def _run_weight_theory(args: argparse.Namespace) -> int:
     else:
         width = max(len(key) for key in values)
         for key, value in values.items():
-            text = f"{value:.10g}" if isinstance(value, float) else str(value)
+            text = f"{value:.10g}" if isinstance(value, float) else _header_text(value)
             print(f"{key:{width}s}  {text}")
     return 0
+
+
+def _law_columns(
+    args: argparse.Namespace, law: dict[str, Any], schedule: Any, sizes: Any, gens: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The columns and header of ``schedule`` or ``win-probability`` for a general family:
+    paper 1, section 4 (the error of any asymptotically normal fit is inflated by ``1 + r_t``)
+    and section 5 (the plug-in win probability with ``d`` parameters)."""
+    import numpy as np
+
+    from .. import theory
+
+    d = law["d"]
+    if args.quantity == "win-probability":
+        if args.method == "independent":
+            q = theory.win_probability_independent(args.n0, sizes)
+        else:
+            q = _win_plugin(args.n0, sizes, d)
+        return {"win_probability": q[gens]}, dict(law)
+    T = sizes.size
+    harmonic = np.concatenate([[0.0], theory.harmonic_sum(sizes)]) if T else np.zeros(1)
+    total = np.concatenate([[0], np.cumsum(sizes)])
+    inflation = theory.risk_inflation(args.n0, sizes)
+    limit = theory.harmonic_limit(schedule)
+    verdict = theory.collapse_verdict(schedule)  # no bias: collapse iff sum 1/n_t diverges
+    header = {
+        **law,
+        "schedule": str(schedule),
+        "sum_inv_n_limit": "unknown" if limit is None else limit,
+        "verdict": verdict,
+        "dichotomy": "general family (paper 1): collapses iff sum 1/n_t diverges, when the "
+        "risk inflation 1 + r_T grows without bound; stable when it converges",
+    }
+    columns = {
+        "n_synth": np.concatenate([[args.n0], sizes])[gens],
+        "sum_inv_n": harmonic[gens],
+        "total_synthetic_samples": total[gens],
+        "risk_inflation": inflation[gens],
+        "param_error_first_order": law["C"] * inflation[gens] / args.n0,
+        "win_probability_plugin": _win_plugin(args.n0, sizes, d)[gens],
+    }
+    return columns, header
+
+
+def _win_plugin(n0: int, sizes: Any, d: int) -> Any:
+    """:func:`theory.win_probability_plugin` with ``d`` parameters at every generation; for
+    ``d >= 3`` its ``chi_d`` expectation in the Student-t closed form (the same values, to
+    rounding), vectorised over the generations instead of one quadrature each."""
+    from .. import theory
+
+    if d <= 2:
+        return theory.win_probability_plugin(n0, sizes, d)
+    from ..planner import _plugin_win
+
+    return _plugin_win(theory.risk_inflation(n0, sizes) - 1.0, d)
+
+
+def _header_text(value: Any, inner: bool = False) -> str:
+    """A header value as text; a list (a matrix) with its numbers to 6 significant digits."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_header_text(v, True) for v in value) + "]"
+    if inner and isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
 
 
 def _print_theory(
@@ -356,7 +576,7 @@ def _print_theory(
         sys.stdout.write("\n")
         return 0
     for key, value in header.items():
-        print(f"{key}: {value}")
+        print(f"{key}: {_header_text(value)}")
     if args.every is None and len(columns) == 1:
         print(f"{float(next(iter(columns.values()))[0]):.10g}")
     else:
