@@ -26,6 +26,7 @@ SCRIPTS = (
     "bench_glm.py",
     "bench_memory.py",
     "bench_startup.py",
+    "bench_generic.py",
 )
 START, END = "<!-- run:start -->", "<!-- run:end -->"
 

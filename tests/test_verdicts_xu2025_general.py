@@ -240,41 +240,41 @@ def test_bias_window_ratio_se_matches_independent_batches():
 # -- general families ---------------------------------------------------------------------------
 
 
+def _general_frames(family, rank, T, n0=10_000, r=1_000, engine="exact"):
+    """Both schedules of one family with 1 + r_t as the 'simulated' inflation."""
+    frames = []
+    for s_name, schedule in (("constant n0", Constant(n0)), ("power n0 t^2", Power(n0, 1.0))):
+        predicted = theory.risk_inflation(n0, schedule.sizes(T))
+        # The rise since T/2 of n0 |theta - theta*|^2 / d, theta_t = theta_h + a normal step.
+        gap = predicted - predicted[T // 2]
+        var = (4 * predicted[T // 2] * np.abs(gap) * rank + 2 * rank * gap**2) / rank**2
+        frames.append(
+            pd.DataFrame(
+                {
+                    "family": family,
+                    "schedule": s_name,
+                    "regime": theory.collapse_verdict(schedule),
+                    "n0": n0,
+                    "T": T,
+                    "replications": r,
+                    "engine": engine,
+                    "rank": rank,
+                    "t": np.arange(T + 1),
+                    "inflation_sim": predicted,
+                    "inflation_se": predicted * math.sqrt(2 / (rank * r)),
+                    "inflation_theory": predicted,
+                    "rise_sim": gap,
+                    "rise_se": np.sqrt(var / r),
+                }
+            )
+        )
+    return frames
+
+
 @pytest.fixture(scope="module")
 def general_table():
     """Two families under both schedules, with 1 + r_t as the 'simulated' inflation."""
-    frames = []
-    r = 1_000
-    for family, rank in (("A", 1), ("B", 2)):
-        for s_name, schedule in (
-            ("constant n0", Constant(10_000)),
-            ("power n0 t^2", Power(10_000, 1.0)),
-        ):
-            T = 20
-            predicted = theory.risk_inflation(10_000, schedule.sizes(T))
-            # The rise since T/2 of n0 |theta - theta*|^2 / d, theta_t = theta_h + a normal step.
-            gap = predicted - predicted[T // 2]
-            var = (4 * predicted[T // 2] * np.abs(gap) * rank + 2 * rank * gap**2) / rank**2
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "family": family,
-                        "schedule": s_name,
-                        "regime": theory.collapse_verdict(schedule),
-                        "n0": 10_000,
-                        "T": T,
-                        "replications": r,
-                        "engine": "exact",
-                        "rank": rank,
-                        "t": np.arange(T + 1),
-                        "inflation_sim": predicted,
-                        "inflation_se": predicted * math.sqrt(2 / (rank * r)),
-                        "inflation_theory": predicted,
-                        "rise_sim": gap,
-                        "rise_se": np.sqrt(var / r),
-                    }
-                )
-            )
+    frames = _general_frames("A", 1, 20) + _general_frames("B", 2, 20)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -309,6 +309,72 @@ def test_general_family_constant_schedule_that_levels_off_fails(general_table):
         (table.regime == "collapses") & (table.family == "B") & (table.t == 10), "inflation_sim"
     ].iloc[0]
     table.loc[rows, "rise_sim"] = 0.0
+    verdicts = _judge_general(table)
+    assert _by_claim(verdicts, "The collapse dichotomy").holds is False
+    assert _by_claim(verdicts, "For every family").holds is False
+
+
+# -- general families: the ScipyFamily panels ---------------------------------------------------
+
+
+def test_general_cases_run_weibull_and_lognormal_through_scipy():
+    """The two ScipyFamily panels, on the sample engine, measure the error in the metric of the
+    right V*: the closed-form information of the Weibull (shape c, scale) and log-normal
+    (s, scale) laws."""
+    from modelcollapse.families import ScipyFamily
+
+    for quick in (True, False):
+        cases = {c["name"]: c for c in xg._general_cases(quick)}
+        weibull = cases["Weibull (shape, scale; ScipyFamily)"]
+        lognormal = cases["log-normal (s, scale; ScipyFamily)"]
+        for case in (weibull, lognormal):
+            assert isinstance(case["family"], ScipyFamily) and case["engine"] == "sample"
+            assert case["family"].param_labels[1] == "scale" and case["T"] >= 2
+    c, lam, euler = 1.5, 1.0, 0.5772156649015329
+    weibull_info = np.array(
+        [
+            [((1 - euler) ** 2 + math.pi**2 / 6) / c**2, -(1 - euler) / lam],
+            [-(1 - euler) / lam, c**2 / lam**2],
+        ]
+    )
+    s = 0.5
+    lognormal_info = np.diag([2 / s**2, 1 / s**2])
+    for case, info in ((weibull, weibull_info), (lognormal, lognormal_info)):
+        family = case["family"]
+        v_star = np.asarray(family.asymptotic_covariance(family.broadcast(family.truth(), 1)))[0]
+        np.testing.assert_allclose(v_star, np.linalg.inv(info), rtol=1e-6, atol=1e-9)
+
+
+@pytest.fixture(scope="module")
+def mixed_table(general_table):
+    """The exact-engine families beside a short sample-engine panel (T = 4, fewer replications),
+    as the ScipyFamily panels run."""
+    short = _general_frames("W", 2, 4, n0=300, r=1_000, engine="sample")
+    return pd.concat([general_table, *short], ignore_index=True)
+
+
+def test_general_family_verdicts_hold_with_a_short_sample_engine_panel(mixed_table):
+    verdicts = _judge_general(mixed_table)
+    assert all(v.holds is True for v in verdicts), [v.line() for v in verdicts]
+
+
+def test_general_family_short_panel_that_levels_off_fails(mixed_table):
+    """The rise from T/2 to T is read at each family's own T: a short panel whose constant
+    schedule stops rising after t = 2 breaks the dichotomy, the long ones intact."""
+    table = mixed_table.copy()
+    rows = (table.family == "W") & (table.regime == "collapses")
+    level = table.loc[rows & (table.t == 2), "inflation_sim"].iloc[0]
+    table.loc[rows & (table.t > 2), "inflation_sim"] = level
+    table.loc[rows & (table.t > 2), "rise_sim"] = 0.0
+    verdicts = _judge_general(table)
+    assert _by_claim(verdicts, "The collapse dichotomy").holds is False
+    assert "W: " in _by_claim(verdicts, "The collapse dichotomy").evidence
+
+
+def test_general_family_short_panel_above_the_limit_fails(mixed_table):
+    table = mixed_table.copy()
+    rows = (table.family == "W") & (table.regime == "stable") & (table.t == 4)
+    table.loc[rows, "inflation_sim"] = 1 + math.pi**2 / 6 + 8 * table.loc[rows, "inflation_se"]
     verdicts = _judge_general(table)
     assert _by_claim(verdicts, "The collapse dichotomy").holds is False
     assert _by_claim(verdicts, "For every family").holds is False

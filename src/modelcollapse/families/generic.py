@@ -43,8 +43,11 @@ Failure. A replication whose objective is not finite at every start (data outsid
 whose derivatives are not finite, whose line search fails or which has not converged after 100
 iterations has *failed*: its record keeps ``converged = False`` and its last iterate, ``flatten``
 gives NaN for it, the metric ``fit_failed`` is 1 and ``param_error`` is ``inf``. Where the MLE
-does not exist (a negative binomial fitted to underdispersed data runs to ``n = inf``) the fit
-fails in this way; it is never silently wrong.
+does not exist because the likelihood keeps rising towards the boundary of the domain (a negative
+binomial fitted to underdispersed data runs to ``n = inf``), the iterate follows the flat ridge
+until the step test stops it, and the fit may be reported converged at a huge value (``n`` of
+``2e5`` to ``1e15`` on 20-point samples): such laws' fits need checking for that (not detected
+yet).
 
 Fisher information ``I(theta)`` of one observation, in the free natural coordinates, as
 ``E[s s^T]`` with the score ``s`` by central finite differences of the log-density (or from
