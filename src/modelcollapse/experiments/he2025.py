@@ -927,6 +927,43 @@ def _summaries(values: np.ndarray, mid: int) -> dict[str, np.ndarray]:
     }
 
 
+def _fig7_run(
+    family_key: str,
+    family: Any,
+    engine: str,
+    n: int,
+    p: int,
+    generations: int,
+    r: int,
+    seed: np.random.SeedSequence,
+    record: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """One family's fully synthetic recursion of Figure 7 (a call of ``ctx.map``, so that the
+    families run side by side): each of its panels' per-replication values, shape ``(R, G)``."""
+    members = [panel for panel in _PANELS if panel.family == family_key]
+    res = simulate(
+        family,
+        n0=n,
+        schedule=n,
+        generations=generations,
+        replications=r,
+        seed=seed,
+        engine=engine,
+        record=record,
+        metrics=sorted({m.metric for m in members if m.metric != "logdet"}),
+    )
+    out = {}
+    for panel in members:
+        if panel.metric == "logdet":
+            sign, logdet = np.linalg.slogdet(np.asarray(family.covariance(res.params)))
+            # A covariance whose condition number passes 1/eps is numerically singular: its
+            # log-determinant is not computable (NaN, counted in ``not_finite``).
+            out[panel.key] = np.where(sign > 0, logdet, np.nan) - p * math.log(1.0 / p)
+        else:
+            out[panel.key] = np.asarray(res.values(panel.metric))
+    return out
+
+
 def _fig7(ctx: Context) -> Outcome:
     n, p = 100, 4
     generations = 200 if ctx.quick else 1000
@@ -938,31 +975,18 @@ def _fig7(ctx: Context) -> Outcome:
     ctx.note(n=n, p=p, generations=generations, recorded=int(record.size))
     laws = _fig7_laws(n, p, generations)
     families = _families(p)
+    ctx.progress(
+        f"{len(families)} fully synthetic recursions side by side ({', '.join(families)}), "
+        f"{r:,} replications x {generations} generations each"
+    )
+    calls = [
+        (key, family, engine, n, p, generations, r, ctx.child_seed(j), record)
+        for j, (key, (family, engine)) in enumerate(families.items())
+    ]
     rows = []
-    for j, (family_key, (family, engine)) in enumerate(ctx.track(families.items())):
-        members = [panel for panel in _PANELS if panel.family == family_key]
-        ctx.progress(
-            f"{family_key}: fully synthetic, {r:,} replications x {generations} generations"
-        )
-        res = simulate(
-            family,
-            n0=n,
-            schedule=n,
-            generations=generations,
-            replications=r,
-            seed=ctx.child_seed(j),
-            engine=engine,
-            record=record,
-            metrics=sorted({m.metric for m in members if m.metric != "logdet"}),
-        )
-        for panel in members:
-            if panel.metric == "logdet":
-                sign, logdet = np.linalg.slogdet(np.asarray(family.covariance(res.params)))
-                # A covariance whose condition number passes 1/eps is numerically singular:
-                # its log-determinant is not computable (NaN, counted in ``not_finite``).
-                values = np.where(sign > 0, logdet, np.nan) - p * math.log(1.0 / p)
-            else:
-                values = res.values(panel.metric)
+    for values_by_panel in ctx.map(_fig7_run, calls):
+        for panel_key, values in values_by_panel.items():
+            panel = next(pl for pl in _PANELS if pl.key == panel_key)
             law, law_var = laws[panel.key]
             rows.append(
                 pd.DataFrame(
