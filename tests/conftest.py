@@ -46,12 +46,13 @@ FAMILY_CASES = {
     "cdf-normal": lambda: mc.EmpiricalCDF(),
     "cdf-gamma": lambda: mc.EmpiricalCDF(stats.gamma(2.0, scale=0.5)),
     "scipy-weibull": lambda: mc.ScipyFamily("weibull_min", c=1.5, scale=2.0),
-    "logdensity-logistic": lambda: _logistic(),
+    "logdensity-logistic": lambda: logistic_family(support=(-np.inf, np.inf)),
 }
 
 
-def _logistic() -> mc.LogDensityFamily:
-    """A hand-written logistic law (location m, scale b), its information by quadrature."""
+def logistic_family(**kwargs) -> mc.LogDensityFamily:
+    """A hand-written logistic law (location m, scale b) with its sampler; ``kwargs`` go to
+    :class:`~modelcollapse.LogDensityFamily` (``support`` for the information by quadrature)."""
 
     def logpdf(x, m, b):
         z = (x - m) / b
@@ -61,7 +62,7 @@ def _logistic() -> mc.LogDensityFamily:
         return rng.logistic(m, b, size)
 
     return mc.LogDensityFamily(
-        logpdf, sampler, {"m": 1.0, "b": 0.5}, domains={"b": "positive"}, support=(-np.inf, np.inf)
+        logpdf, sampler, {"m": 1.0, "b": 0.5}, domains={"b": "positive"}, **kwargs
     )
 
 

@@ -3,6 +3,7 @@ against paper 1's first-order theory."""
 
 import numpy as np
 import pytest
+from conftest import logistic_family
 from scipy import stats
 from scipy.special import polygamma
 
@@ -105,29 +106,14 @@ def test_fisher_information_matches_closed_forms(family, expected):
     np.testing.assert_allclose(cov[1] @ np.asarray(expected), np.eye(len(expected)), atol=1e-5)
 
 
-def _logistic_family(**kwargs):
-    """A hand-written logistic law (location m, scale b) with its sampler."""
-
-    def logpdf(x, m, b):
-        z = (x - m) / b
-        return -z - np.log(b) - 2.0 * np.logaddexp(0.0, -z)
-
-    def sampler(rng, size, m, b):
-        return rng.logistic(m, b, size)
-
-    return mc.LogDensityFamily(
-        logpdf, sampler, {"m": 1.0, "b": 0.5}, domains={"b": "positive"}, **kwargs
-    )
-
-
 def test_log_density_information_by_quadrature_and_monte_carlo():
     """Logistic: I = diag(1/3, (pi^2 + 3)/9) / b^2; quadrature to 1e-6, Monte Carlo within 5 SE."""
     expected = np.diag([1.0 / 3.0, (np.pi**2 + 3.0) / 9.0]) / 0.25
-    quad = _logistic_family(support=(-np.inf, np.inf))
+    quad = logistic_family(support=(-np.inf, np.inf))
     assert quad.information_method == "quadrature"
     info = quad.fisher_information(quad.truth())
     np.testing.assert_allclose(info, expected, rtol=1e-6, atol=1e-9)
-    mcarlo = _logistic_family()
+    mcarlo = logistic_family()
     assert mcarlo.information_method == "monte-carlo"
     info = mcarlo.fisher_information(mcarlo.truth())
     se = mcarlo.information_standard_error(mcarlo.truth())

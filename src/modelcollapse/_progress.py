@@ -43,7 +43,7 @@ def reporter(progress: bool | Callable[[str], None]) -> Callable[[str], None]:
     return lambda line: None
 
 
-def _columns(stream: Any) -> int:
+def terminal_columns(stream: Any) -> int:
     """The width of the terminal ``stream`` writes to (80 where it cannot be told)."""
     try:
         return os.get_terminal_size(stream.fileno()).columns or 80
@@ -214,7 +214,7 @@ class Progress:
         return f"{text} {note}".rstrip()
 
     def _live(self, text: str) -> None:
-        text = text[: _columns(self.stream) - 1]  # a live line that wraps cannot be redrawn
+        text = text[: terminal_columns(self.stream) - 1]  # a live line that wraps cannot be redrawn
         pad = max(0, self._width - len(text))
         self.stream.write("\r" + text + " " * pad)
         self.stream.flush()

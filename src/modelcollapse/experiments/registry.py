@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._progress import Progress, format_seconds
+from .._progress import Progress, format_seconds, terminal_columns
 from .._validation import check_int, fail
 from ..plots import text_problems
 from ..random import as_seed_sequence
@@ -258,7 +258,7 @@ class Context:
             short = overall.split(",")[0]
             notes = [f"{note} ({overall})".lstrip(), f"({overall})", f"({short})", note]
         if self.bar.terminal and self.bar.enabled:  # a live line must not wrap
-            width = shutil.get_terminal_size((100, 24)).columns - 1
+            width = terminal_columns(self.bar.stream) - 1
             notes = [n for n in notes if len(self.bar.line(n)) <= width] or [""]
         note = notes[0]
         self.bar.update(current, note)

@@ -94,7 +94,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import check_int, fail
+from .._validation import check_int, check_real, fail
 from ..random import ReplicationRandom
 from ._common import DataFamily, as_data, random_subset, used_sources
 
@@ -218,6 +218,16 @@ class _Domain:
         return np.clip(theta, self.low, self.high)
 
 
+def _fixed_names(fixed: Any) -> tuple[Any, ...]:
+    """``fixed`` as a tuple of names (one name may be given as a string)."""
+    if isinstance(fixed, str):
+        return (fixed,)
+    try:
+        return tuple(fixed)
+    except TypeError:
+        raise fail("fixed", "must be a sequence of parameter names", fixed) from None
+
+
 def _parse_domain(name: str, spec: Any) -> _Domain:
     if isinstance(spec, _Domain):
         return spec
@@ -338,25 +348,13 @@ class LogDensityFamily(DataFamily):
         discrete: bool,
         name: str,
     ) -> None:
-        if isinstance(fixed, str):
-            fixed = (fixed,)
-        try:
-            fixed = tuple(fixed)
-        except TypeError:
-            raise fail("fixed", "must be a sequence of parameter names", fixed) from None
+        fixed = _fixed_names(fixed)
         for item in fixed:
             if not isinstance(item, str) or item not in theta:
                 raise fail("fixed", f"must name parameters among {', '.join(theta)}", item)
         values = {}
         for key, value in theta.items():
-            if isinstance(value, bool):
-                raise fail(key, "must be a real number", value)
-            try:
-                v = float(value)
-            except (TypeError, ValueError):
-                raise fail(key, "must be a real number", value) from None
-            if not math.isfinite(v):
-                raise fail(key, "must be finite", value)
+            v = check_real(key, value)
             if not domains[key].inside(v, closed=key in fixed):
                 raise fail(key, f"must lie in {domains[key]!r}{self._where()}", value)
             values[key] = v
@@ -390,7 +388,10 @@ class LogDensityFamily(DataFamily):
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v:g}" for k, v in self.theta.items())
         fixed = f", fixed={self.fixed!r}" if self.fixed else ""
-        return f"{type(self).__name__}({self.name!r}, {args}{fixed})"
+        return f"{type(self).__name__}({self._repr_name()!r}, {args}{fixed})"
+
+    def _repr_name(self) -> str:
+        return self.name
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -951,12 +952,7 @@ class ScipyFamily(LogDensityFamily):
                 raise fail(
                     key, f"is not a parameter of {dist.name}, which takes {', '.join(names)}", value
                 )
-        if isinstance(fixed, str):
-            fixed = (fixed,)
-        try:
-            fixed = tuple(fixed)
-        except TypeError:
-            raise fail("fixed", "must be a sequence of parameter names", fixed) from None
+        fixed = _fixed_names(fixed)
         for item in fixed:
             if item not in names:
                 raise fail(
@@ -1007,10 +1003,8 @@ class ScipyFamily(LogDensityFamily):
     def _where(self) -> str:
         return f" for scipy.stats {self.dist.name}"
 
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v:g}" for k, v in self.theta.items())
-        fixed = f", fixed={self.fixed!r}" if self.fixed else ""
-        return f"ScipyFamily({self.dist.name!r}, {args}{fixed})"
+    def _repr_name(self) -> str:
+        return self.dist.name
 
     def describe(self) -> dict[str, Any]:
         return {
