@@ -240,3 +240,24 @@ def test_bad_input():
         "family": "cdf",
         "law": {"name": "norm", "args": [0.0, 1.0], "kwds": {}},
     }
+
+
+def test_two_component_inversion_matches_the_general_one():
+    """The sampler's shortcut for a model of two components (real and synthetic atoms) picks
+    exactly the atoms of the general inverse CDF, a third, empty-weight component aside."""
+    fam = mc.EmpiricalCDF()
+    rng = np.random.default_rng(3)
+    r, n, m = 5, 7, 11
+    levels = np.concatenate(
+        [np.sort(rng.uniform(size=(r, n)), -1), np.sort(rng.uniform(size=(r, m)), -1)], -1
+    )
+    mass = np.column_stack([np.full(r, 0.3 / n), np.full(r, 0.7 / m)])
+    u = np.sort(rng.uniform(size=(r, 4000)), -1)
+    u[:, 0], u[:, -1] = 0.0, 1.0 - 2.0**-53
+    two = fam._locate(fam._sampler(EmpiricalModel(levels, mass, (n, m))), u)
+    # The same law with an extra component of zero weight goes through the general path.
+    extra = np.concatenate([levels, np.full((r, 1), 0.5)], -1)
+    three = np.column_stack([mass, np.zeros(r)])
+    general = fam._locate(fam._sampler(EmpiricalModel(extra, three, (n, m, 1))), u)
+    assert np.array_equal(two, general)
+    assert np.isin(two, levels).all()

@@ -199,6 +199,17 @@ class EmpiricalCDF(DataFamily):
         for a in range(0, r, rows):
             b = min(a + rows, r)
             us = u[a:b] * upper[a:b, -1:]  # total mass (1 up to rounding)
+            if sizes.size == 2:  # the usual model (real and synthetic atoms): no gathers
+                second = us >= upper[a:b, :1]
+                us -= np.where(second, lower[a:b, 1:], lower[a:b, :1])
+                us *= np.where(second, scale[a:b, 1:], scale[a:b, :1])
+                np.floor(us, out=us)
+                np.clip(us, 0.0, np.where(second, top[1], top[0]), out=us)
+                index = us.astype(np.intp)
+                base = offset + np.arange(b - a)[:, None] * atoms  # (rows, 2)
+                index += np.where(second, base[:, 1:], base[:, :1])
+                levels[a:b].ravel().take(index, out=out[a:b])
+                continue
             j = np.zeros(us.shape, dtype=np.intp)
             for k in range(sizes.size - 1):  # loop over the (one or two) components
                 j += us >= upper[a:b, k : k + 1]

@@ -83,6 +83,7 @@ approximation of the unpenalised MLE).
 
 from __future__ import annotations
 
+import functools
 from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -128,6 +129,11 @@ _HALVINGS = 50
 #: replications) so that the temporaries stay in cache.
 _SLICE_POINTS = 32768
 _SLICE_MIN_ROWS = 16
+#: Up to this many features the information is summed from the products ``x_k x_l``
+#: (``k <= l``) of every point with one matrix-vector product (3 products per point at
+#: ``p = 2`` instead of 2 + 4 for ``X diag(v) X'``): Newton fits 4-6% faster at ``p = 2``,
+#: slower at ``p = 6`` (21 products formed per point and pass).
+_PAIRS_MAX_DIM = 2
 #: Rows of the information quadrature computed at once (``rows x nodes`` temporaries).
 _QUADRATURE_ROWS = 512
 #: The Newton iteration works on all replications (masking those done) until fewer than one in
@@ -355,13 +361,17 @@ class _GLM(DataFamily):
         info = np.zeros((r, p, p))
         separated = np.ones(r, dtype=bool)
         signed = (beta * self._sign)[:, None, :]
+        pairs, symmetric = _pairs(p)
         with np.errstate(over="ignore", invalid="ignore"):
             for b in blocks:
                 n = b.y.shape[1]
                 size = min(r, max(_SLICE_MIN_ROWS, _SLICE_POINTS // n))
                 first = np.empty((size, 1, n))
                 second = np.empty((size, n))
-                scaled = np.empty((size, p, n))
+                if pairs:
+                    products = np.empty((size, len(pairs), n))
+                else:
+                    scaled = np.empty((size, p, n))
                 for a in range(0, r, size):
                     rows = slice(a, min(a + size, r))
                     k = rows.stop - a
@@ -378,8 +388,13 @@ class _GLM(DataFamily):
                     np.subtract(b.xy[rows], part, out=part)
                     part *= b.weight
                     score[rows] += part
-                    xv = np.multiply(x, var[:, None, :], out=scaled[:k])
-                    part = np.matmul(xv, x.transpose(0, 2, 1))
+                    if pairs:  # H = sum_i v_i (x_ik x_il), k <= l: one matrix-vector product
+                        for t, (i, j) in enumerate(pairs):
+                            np.multiply(x[:, i], x[:, j], out=products[:k, t])
+                        part = _times_vector(products[:k], var)[:, symmetric]
+                    else:  # H = (X diag(v)) X'
+                        xv = np.multiply(x, var[:, None, :], out=scaled[:k])
+                        part = np.matmul(xv, x.transpose(0, 2, 1))
                     part *= b.weight
                     info[rows] += part
         if np.any(self._ridge):
@@ -578,6 +593,20 @@ def _linear_predictor(x: np.ndarray, beta: np.ndarray) -> np.ndarray:
 def _times_vector(x: np.ndarray, v: np.ndarray) -> np.ndarray:
     """``sum_i x_i v_i`` per replication, shape ``(r, p)``, for ``x`` of shape ``(r, p, n)``."""
     return np.matmul(x, v[:, :, None])[:, :, 0]
+
+
+@functools.cache
+def _pairs(p: int) -> tuple[tuple[tuple[int, int], ...], np.ndarray]:
+    """The pairs ``(k, l)``, ``k <= l``, of ``p`` features, and for each entry of a ``p x p``
+    matrix the index of its pair (``(p, p)``), which spreads a vector of pair values into the
+    symmetric matrix; no pairs above ``_PAIRS_MAX_DIM`` features."""
+    if p > _PAIRS_MAX_DIM:
+        return (), np.zeros((p, p), dtype=np.intp)
+    pairs = tuple((i, j) for i in range(p) for j in range(i, p))
+    index = np.empty((p, p), dtype=np.intp)
+    for t, (i, j) in enumerate(pairs):
+        index[i, j] = index[j, i] = t
+    return pairs, index
 
 
 def _feature_major(r: int, p: int, n: int) -> np.ndarray:
