@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ._poisson import poisson
 from ._validation import check_int, fail
 
 __all__ = [
@@ -233,8 +234,10 @@ class ReplicationRandom:
     def poisson(self, lam: Any, tail: tuple[int, ...] = ()) -> np.ndarray:
         """Poisson draws with mean ``lam``, as floats of shape ``(size, *tail)``.
 
-        numpy's generator loses accuracy above means of about ``1e13`` and stops at ``9.2e18``;
-        means above :data:`_POISSON_EXACT` (``1e12``) are drawn from the normal approximation
+        Means up to 10 are drawn from tables (:mod:`modelcollapse._poisson`: exact in
+        distribution, two uniforms per draw, two to four times the speed of numpy's sampler),
+        larger ones by numpy's generator. That generator loses accuracy above means of about
+        ``1e13`` and stops at ``9.2e18``; means above :data:`_POISSON_EXACT` (``1e12``) are drawn from the normal approximation
         with its Cornish-Fisher skewness term, ``lam + sqrt(lam) z + (z^2 - 1)/6``, rounded, whose
         error is of order ``1/lam < 1e-12``. The choice is made per block, so it never depends on
         the chunking. An infinite mean (a total beyond the range of doubles) draws ``inf``
@@ -322,10 +325,10 @@ class ReplicationRandom:
                 with np.errstate(invalid="ignore"):  # inf - inf at an infinite mean
                     normal = np.rint(part + np.sqrt(part) * z + (z * z - 1.0) / 6.0)
                 normal[np.isposinf(part)] = np.inf
-                small = gen.poisson(np.where(big, 0.0, part))
+                small = poisson(gen, np.where(big, 0.0, part))
                 out[a:b] = np.where(big, normal, small)
             else:
-                out[a:b] = gen.poisson(part)
+                out[a:b] = poisson(gen, part)
         return out
 
     def _fill_binomial(
