@@ -1,4 +1,4 @@
-"""Poisson draws with small means from tables: exact in distribution, 2-4 times numpy's speed.
+"""Poisson draws with small means from tables: exact in distribution, one call for a whole array.
 
 numpy's ``Generator.poisson`` draws a mean below 10 by multiplying uniforms until their product
 falls below ``exp(-lam)``: ``lam + 1`` uniforms per draw on average, each through a function

@@ -235,10 +235,11 @@ class ReplicationRandom:
         """Poisson draws with mean ``lam``, as floats of shape ``(size, *tail)``.
 
         Means up to 10 are drawn from tables (:mod:`modelcollapse._poisson`: exact in
-        distribution, two uniforms per draw, two to four times the speed of numpy's sampler),
+        distribution, two uniforms per draw; speed against numpy's sampler in BENCHMARKS.md),
         larger ones by numpy's generator. That generator loses accuracy above means of about
-        ``1e13`` and stops at ``9.2e18``; means above :data:`_POISSON_EXACT` (``1e12``) are drawn from the normal approximation
-        with its Cornish-Fisher skewness term, ``lam + sqrt(lam) z + (z^2 - 1)/6``, rounded, whose
+        ``1e13`` and stops at ``9.2e18``; means above :data:`_POISSON_EXACT` (``1e12``) are drawn
+        from the normal approximation with its Cornish-Fisher skewness term,
+        ``lam + sqrt(lam) z + (z^2 - 1)/6``, rounded, whose
         error is of order ``1/lam < 1e-12``. The choice is made per block, so it never depends on
         the chunking. An infinite mean (a total beyond the range of doubles) draws ``inf``
         deliberately, never NaN.
