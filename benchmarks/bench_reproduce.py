@@ -6,6 +6,13 @@
 Runs each experiment once (or reads the ``meta.json`` files of a finished
 ``modelcollapse reproduce`` run) and writes a section of BENCHMARKS.md named after the papers
 covered (``xu2025``, ``he2025``, ...).
+
+Beside each wall time: the experiment's *floor*, the time its random numbers take alone
+(``meta.json``'s ``draw_time_s``, the seconds spent inside the random draws in all processes,
+divided by the workers: the wall time if the draws were all it did, spread evenly), and for
+paper 2's Figures 7-9 the CPU time the authors' code would take for the same replications (from
+the external measurements in :data:`AUTHORS`) over ours, counted as ``wall time x workers``
+(at least our CPU time, so the ratio is a lower bound).
 """
 
 from __future__ import annotations
@@ -20,6 +27,37 @@ from bench_engine import machine, publish
 
 from modelcollapse.experiments import experiment_ids, get_experiment, run_experiment
 from modelcollapse.experiments.verdicts import headline, tally
+
+#: External measurements of the authors' code (BENCHMARKS.md, "The authors' code"): CPU seconds
+#: per unit (low, high) with their pinned requirements on one thread, and the number of units
+#: of a run from its ``meta.json``.
+AUTHORS = {
+    "he2025-fig7": ((6.6, 6.6), lambda meta: meta["replications"]),
+    "he2025-fig8": (
+        (0.46, 0.61),
+        lambda meta: (len(meta["settings"]["weights"]) + 1) * meta["replications"],
+    ),
+    "he2025-fig9": ((6.7, 6.7), lambda meta: 2 * meta["replications"]),
+}
+
+
+def _floor(meta: dict) -> tuple[str, str]:
+    """The floor in seconds of wall time and the wall time over it (``-`` if not recorded)."""
+    drawn = meta.get("draw_time_s")
+    if not drawn:
+        return "-", "-"
+    floor = drawn / meta.get("workers", 1)
+    return f"{floor:.1f}", f"{meta['wall_time_s'] / floor:.1f}"
+
+
+def _authors(meta: dict) -> str:
+    """The authors' CPU time for this run over ours (``wall x workers``), or ``-``."""
+    if meta["id"] not in AUTHORS or meta["quick"]:
+        return "-"
+    (low, high), units = AUTHORS[meta["id"]]
+    ours = meta["wall_time_s"] * meta.get("workers", 1)
+    low, high = low * units(meta) / ours, high * units(meta) / ours
+    return f"{low:.0f}x" if round(low) == round(high) else f"{low:.0f}-{high:.0f}x"
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -37,6 +75,7 @@ def _row(meta: dict) -> str:
     return (
         f"| `{meta['id']}` | {get_experiment(meta['id']).figure} | "
         f"{meta['replications']:,} | {meta.get('workers', 1)} | {meta['wall_time_s']:.1f} | "
+        f"{' | '.join(_floor(meta))} | {_authors(meta)} | "
         f"{_counts(c['simulation'])} | {_counts(c['approximation'])} | {theory} |"
     )
 
@@ -83,12 +122,15 @@ def main() -> None:
             f"`python benchmarks/bench_reproduce.py` on {time.strftime('%Y-%m-%d')}{source}. "
             f"Machine: {machine()}.",
             "",
-            "Verdicts by kind: simulation and approximation tests as agree / disagree / not "
-            "informative at this scale; theory statements holding.",
+            "Floor: the seconds spent drawing random numbers (all processes) over the workers, "
+            "the wall time the draws alone would take. Authors' code: the CPU time their code "
+            "takes for the same replications (external measurements, below) over ours, counted "
+            "as wall time x workers. Verdicts by kind: simulation and approximation tests as "
+            "agree / disagree / not informative at this scale; theory statements holding.",
             "",
-            "| experiment | figure | replications | workers | wall time (s) | simulation "
-            "| approximation | theory |",
-            "|---|---|---:|---:|---:|---:|---:|---:|",
+            "| experiment | figure | replications | workers | wall time (s) | floor (s) "
+            "| wall / floor | authors' code / ours | simulation | approximation | theory |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
             *(_row(m) for m in metas),
             "",
             f"Total: {total:.1f} s. Verdicts: {headline(v for m in metas for v in m['verdicts'])}.",

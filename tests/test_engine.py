@@ -424,3 +424,18 @@ def test_workers_in_weight_sweeps_and_their_errors():
         n_real=10,
     )
     assert small.values("sigma2").shape == (50, 3)
+
+
+def test_draw_clock_counts_the_draws_of_worker_processes():
+    """The time spent drawing random numbers (an experiment's floor, meta.json's draw_time_s)
+    includes the workers': with two workers the parent draws nothing itself."""
+    from modelcollapse.random import draw_seconds
+
+    kwargs = dict(n0=200, schedule=200, generations=5, replications=4096, seed=3)
+    before = draw_seconds()
+    mc.simulate(mc.Gaussian(), engine="sample", **kwargs)
+    alone = draw_seconds() - before
+    before = draw_seconds()
+    mc.simulate(mc.Gaussian(), engine="sample", workers=2, **kwargs)
+    split = draw_seconds() - before
+    assert alone > 0 and split > 0

@@ -42,6 +42,9 @@ def test_experiment_quick_scale(quick_run, experiment_id):
     assert meta["replications"] == experiment.quick_replications
     assert meta["quick"] is True and meta["seed"] == 0
     assert meta["wall_time_s"] > 0 and meta["versions"]["numpy"]
+    # The time spent drawing random numbers, in all processes: none for the theory alone.
+    assert 0 <= meta["draw_time_s"] <= meta["wall_time_s"] * meta["workers"]
+    assert (meta["draw_time_s"] > 0) == (experiment_id != "he2025-theory")
     summary = (target / "summary.md").read_text()
     assert summary.startswith(f"# {experiment_id}:")
     assert "## Simulation beside theory" in summary and "## Verdicts" in summary

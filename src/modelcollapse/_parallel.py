@@ -24,8 +24,9 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import SpawnContext, SpawnProcess
+from typing import Any
 
-__all__ = ["pool", "process_pool", "terminate"]
+__all__ = ["clocked_call", "pool", "process_pool", "terminate"]
 
 #: Seconds between the watchdog's checks of the parent.
 _WATCH_INTERVAL = 0.5
@@ -85,6 +86,16 @@ def terminate(executor: ProcessPoolExecutor) -> None:
     for process in processes:
         with contextlib.suppress(Exception):
             process.join(timeout=5)
+
+
+def clocked_call(func: Any, *args: Any) -> tuple[Any, float]:
+    """``func(*args)`` in a worker, with the seconds it spent drawing random numbers: the parent
+    adds them to its own count (:func:`modelcollapse.random.add_draw_seconds`)."""
+    from .random import draw_seconds
+
+    before = draw_seconds()
+    result = func(*args)
+    return result, draw_seconds() - before
 
 
 @contextlib.contextmanager

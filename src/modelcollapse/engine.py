@@ -811,7 +811,8 @@ class _Plan:
         import pickle
         from concurrent.futures import as_completed
 
-        from ._parallel import pool
+        from ._parallel import clocked_call, pool
+        from .random import add_draw_seconds
 
         try:
             pickle.dumps((self, weights))
@@ -825,10 +826,15 @@ class _Plan:
         pieces = self._ranges(4 * len(ranges)) if tick.active else ranges
         per_replication = self.generations + 1
         with pool(len(ranges)) as executor:
-            futures = {executor.submit(_run_range, self, weights, a, b): (a, b) for a, b in pieces}
+            futures = {
+                executor.submit(clocked_call, _run_range, self, weights, a, b): (a, b)
+                for a, b in pieces
+            }
             for finished, future in enumerate(as_completed(futures), start=1):
                 a, b = futures[future]
-                for recorder, (flat, metrics) in zip(recorders, future.result(), strict=True):
+                result, seconds = future.result()
+                add_draw_seconds(seconds)
+                for recorder, (flat, metrics) in zip(recorders, result, strict=True):
                     if recorder.flat is not None:
                         recorder.flat[a:b] = flat
                     for name, values in metrics.items():

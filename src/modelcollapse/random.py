@@ -26,6 +26,7 @@ would have drawn alone.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -37,9 +38,11 @@ __all__ = [
     "BLOCK_SIZE",
     "ReplicationRandom",
     "SharedNoise",
+    "add_draw_seconds",
     "as_seed_sequence",
     "block_seed",
     "block_size_for",
+    "draw_seconds",
 ]
 
 #: Replications per random stream. Changing it changes every result for a given seed.
@@ -76,6 +79,35 @@ def block_size_for(points: int) -> int:
 #: Above about 1e13 numpy's transformed-rejection sampler is no longer exact (its log-pmf cancels
 #: in float64, numpy/numpy#31986: the variance is 8% too large at 3.5e15, 60% at 1e17).
 _POISSON_EXACT = 1e12
+#: Seconds this process has spent drawing random numbers (see :func:`draw_seconds`).
+_DRAW_CLOCK = [0.0]
+
+
+def draw_seconds() -> float:
+    """Seconds this process has spent drawing random numbers through :class:`ReplicationRandom`
+    (and, added by :func:`add_draw_seconds`, the workers it waited for). An experiment's floor
+    is the difference over its run: the time its random numbers take alone. Draws a family
+    makes itself with :meth:`ReplicationRandom.parametric_blocks` are not counted."""
+    return _DRAW_CLOCK[0]
+
+
+def add_draw_seconds(seconds: float) -> None:
+    """Count ``seconds`` of drawing done elsewhere (a worker process) in :func:`draw_seconds`."""
+    _DRAW_CLOCK[0] += float(seconds)
+
+
+class _Clocked:
+    """``with _Clocked():`` adds the block's wall time to :func:`draw_seconds`."""
+
+    __slots__ = ("start",)
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        _DRAW_CLOCK[0] += time.perf_counter() - self.start
+
+
 #: Spawn-key suffixes of a block's two generators.
 _NOISE, _PARAMETRIC = 0, 1
 
@@ -199,7 +231,8 @@ class ReplicationRandom:
         kind = _PARAMETRIC if any(_per_replication(p, tail) for p in params) else _NOISE
         if kind == _NOISE and self._shared is not None:
             return self._shared.fetch(self, method, tail, params)
-        return getattr(self, "_fill_" + method)(self._blocks(kind), tail, *params)
+        with _Clocked():
+            return getattr(self, "_fill_" + method)(self._blocks(kind), tail, *params)
 
     @staticmethod
     def _part(param: Any, tail: tuple[int, ...], a: int, b: int) -> Any:
@@ -262,8 +295,9 @@ class ReplicationRandom:
             for a in (ngood, nbad, nsample)
         ]
         out = np.empty(self.size)
-        for gen, a, b in self._blocks(_PARAMETRIC):
-            out[a:b] = gen.hypergeometric(*(x[a:b] for x in args))
+        with _Clocked():
+            for gen, a, b in self._blocks(_PARAMETRIC):
+                out[a:b] = gen.hypergeometric(*(x[a:b] for x in args))
         return out
 
     def multinomial(self, n: int, pvals: np.ndarray) -> np.ndarray:
@@ -285,8 +319,9 @@ class ReplicationRandom:
         if pvals.ndim != 2 or pvals.shape[0] != self.size:
             raise fail("pvals", f"must have shape ({self.size}, K)", pvals.shape)
         out = np.empty((self.size, pvals.shape[-1]))
-        for gen, a, b in self._blocks(_PARAMETRIC):
-            out[a:b] = gen.multinomial(n, pvals[a:b])
+        with _Clocked():
+            for gen, a, b in self._blocks(_PARAMETRIC):
+                out[a:b] = gen.multinomial(n, pvals[a:b])
         return out
 
     # -- block fillers --------------------------------------------------------------------------
@@ -389,7 +424,8 @@ class SharedNoise:
         signature = _signature(method, tail, params)
         if reader._cursor == len(self._records):
             source = self._source
-            draw = getattr(source, "_fill_" + method)(source._blocks(_NOISE), tail, *params)
+            with _Clocked():
+                draw = getattr(source, "_fill_" + method)(source._blocks(_NOISE), tail, *params)
             draw.flags.writeable = False
             self._records.append((signature, draw))
         expected, draw = self._records[reader._cursor]

@@ -33,7 +33,7 @@ import pandas as pd
 from .._progress import Progress, format_seconds, terminal_columns
 from .._validation import check_int, fail
 from ..plots import text_problems
-from ..random import as_seed_sequence
+from ..random import as_seed_sequence, draw_seconds
 from .verdicts import Verdict, headline
 
 __all__ = [
@@ -162,15 +162,18 @@ class Context:
                 return results
             from concurrent.futures import as_completed
 
-            from .._parallel import pool
+            from .._parallel import clocked_call, pool
+            from ..random import add_draw_seconds
 
             with pool(min(self.workers, len(calls))) as executor:
-                futures = [executor.submit(func, *args) for args in calls]
+                futures = [executor.submit(clocked_call, func, *args) for args in calls]
                 for future in as_completed(futures):
                     if future.exception() is not None:
                         break
                     self._advance(depth)
-                return [f.result() for f in futures]
+                results = [f.result() for f in futures]
+            add_draw_seconds(sum(seconds for _, seconds in results))
+            return [result for result, _ in results]
         finally:
             self._close(depth)
 
@@ -573,10 +576,12 @@ def run_experiment(
         )
         context.progress = _message_printer(experiment.id, context)
         context.progress(f"start: {experiment.title} (R = {reps:,}{', quick' if quick else ''})")
+        drawn = draw_seconds()
         outcome = experiment.run(context)
+        drawn = draw_seconds() - drawn
         verdicts = judge_table(experiment, outcome.table)
         try:
-            wall = _write(tmp, experiment, outcome, verdicts, context, seed, root, bar.start)
+            wall = _write(tmp, experiment, outcome, verdicts, context, seed, root, bar.start, drawn)
         except OSError as err:
             raise fail(
                 "out", f"cannot write the results ({err.strerror or err})", str(out)
@@ -614,10 +619,14 @@ def _write(
     seed: Any,
     root: np.random.SeedSequence,
     start: float,
+    drawn: float = 0.0,
 ) -> float:
     """Write an experiment's files into ``folder``, ``meta.json`` (with the checksums of the
     others) last; the wall time since ``start`` (``time.perf_counter``), taken once the
-    figures are drawn, is the one that ``summary.md``, ``meta.json`` and the progress show."""
+    figures are drawn, is the one that ``summary.md``, ``meta.json`` and the progress show.
+    ``drawn`` is the time the run spent drawing random numbers, in all its processes
+    (:func:`modelcollapse.random.draw_seconds`): ``meta.json``'s ``draw_time_s``, the
+    experiment's floor."""
     reps, quick = context.replications, context.quick
     outcome.table.to_csv(folder / "results.csv", index=False)
     outcome.key_table.to_csv(folder / "key.csv", index=False)
@@ -642,6 +651,7 @@ def _write(
         "workers": context.workers,
         "settings": context.settings,
         "wall_time_s": round(wall, 3),
+        "draw_time_s": round(drawn, 3),
         "versions": _versions(),
         "platform": platform.platform(),
         "headline": headline(verdicts),
