@@ -27,6 +27,7 @@ SCRIPTS = (
     "bench_memory.py",
     "bench_startup.py",
     "bench_generic.py",
+    "bench_poisson.py",
 )
 START, END = "<!-- run:start -->", "<!-- run:end -->"
 

@@ -46,7 +46,7 @@ _tables: tuple[np.ndarray, np.ndarray] | None = None
 def _build_tables() -> tuple[np.ndarray, np.ndarray]:
     """``cdf[j * _TERMS + k] = P(Poisson(j / _GRID) <= k)`` (the last term of each row 2.0, so
     every search stops), and ``start[j * _GUIDE + g]``: the flat index of the smallest ``k``
-    with ``cdf > g / _GUIDE``."""
+    with ``cdf >= g / _GUIDE``, where the search for any ``u >= g / _GUIDE`` may start."""
     global _tables
     if _tables is None:
         rows = int(INVERSION_MAX * _GRID) + 1
@@ -58,7 +58,7 @@ def _build_tables() -> tuple[np.ndarray, np.ndarray]:
         cdf = np.cumsum(pmf, axis=1)
         cdf[:, -1] = 2.0
         levels = np.arange(_GUIDE) / _GUIDE
-        first = np.stack([np.searchsorted(row, levels, side="right") for row in cdf])
+        first = np.stack([np.searchsorted(row, levels, side="left") for row in cdf])
         start = first + np.arange(rows)[:, None] * _TERMS
         _tables = (cdf.ravel(), start.ravel().astype(np.int32))
     return _tables
