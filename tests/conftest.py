@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -78,3 +82,42 @@ def _small_table() -> mc.LogisticTable:
 @pytest.fixture(params=sorted(FAMILY_CASES))
 def family(request):
     return FAMILY_CASES[request.param]()
+
+
+def run_in_terminal(
+    args: list[str], cwd: object = None, columns: int | None = None
+) -> tuple[int, str, str]:
+    """Run ``python ARGS`` with stderr on a pseudo-terminal (``columns`` wide if given, as a
+    real terminal reports it and ``COLUMNS`` says): the exit status, the stdout and everything
+    the terminal received. POSIX only."""
+    master, slave = os.openpty()
+    env = None
+    if columns is not None:
+        import fcntl
+        import struct
+        import termios
+
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+        env = {**os.environ, "COLUMNS": str(columns)}
+    proc = subprocess.Popen(
+        [sys.executable, *args],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        env=env,
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 1 << 16)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    out = proc.stdout.read().decode()
+    proc.stdout.close()
+    return proc.wait(timeout=60), out, b"".join(chunks).decode()

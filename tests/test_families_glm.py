@@ -20,6 +20,17 @@ def _rng(seed, size):
     return ReplicationRandom(np.random.SeedSequence(seed), 0, size)
 
 
+def _real_and_synthetic(fam, seed: int, r: int = 64) -> list:
+    """Two sources for ``r`` replications: 40 points from the truth (streams ``seed``) and 300
+    from a model off the truth (``seed + 1``)."""
+    truth = fam.broadcast(fam.truth(), r)
+    model = GLMParams(np.tile([0.2, 0.4], (r, 1)), np.ones(r, bool), "synthetic")
+    return [
+        fam.draw(truth, 40, _rng(seed, r), "sample"),
+        fam.draw(model, 300, _rng(seed + 1, r), "sample"),
+    ]
+
+
 def _se(x):
     return x.std(ddof=1) / np.sqrt(x.size)
 
@@ -101,13 +112,7 @@ def test_fit_does_not_depend_on_when_running_replications_are_split_off(name, mo
     import modelcollapse.families.glm as glm
 
     fam = _families()[name]
-    r = 64
-    truth = fam.broadcast(fam.truth(), r)
-    model = GLMParams(np.tile([0.2, 0.4], (r, 1)), np.ones(r, bool), "synthetic")
-    sources = [
-        fam.draw(truth, 40, _rng(3, r), "sample"),
-        fam.draw(model, 300, _rng(4, r), "sample"),
-    ]
+    sources = _real_and_synthetic(fam, seed=3)
     fits = []
     for below in (10**9, 1, glm._SUBSET_BELOW):
         monkeypatch.setattr(glm, "_SUBSET_BELOW", below)
@@ -361,13 +366,7 @@ def test_information_from_point_products_matches_the_matrix_product(name, monkey
     import modelcollapse.families.glm as glm
 
     fam = _families()[name]
-    r = 64
-    truth = fam.broadcast(fam.truth(), r)
-    model = GLMParams(np.tile([0.2, 0.4], (r, 1)), np.ones(r, bool), "synthetic")
-    sources = [
-        fam.draw(truth, 40, _rng(5, r), "sample"),
-        fam.draw(model, 300, _rng(6, r), "sample"),
-    ]
+    sources = _real_and_synthetic(fam, seed=5)
     products = fam.fit(sources, [0.4, 0.6])
     monkeypatch.setattr(glm, "_SLICE_POINTS", 1)  # one slice of _SLICE_MIN_ROWS rows at a time
     sliced = fam.fit(sources, [0.4, 0.6])

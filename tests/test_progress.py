@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import subprocess
 import sys
 import textwrap
 import time
@@ -21,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_in_terminal
 
 import modelcollapse.planner as planner
 from modelcollapse._progress import Progress
@@ -65,35 +64,7 @@ _SCRIPT = textwrap.dedent(
 def _in_terminal(args: list[str], cwd: Path) -> tuple[int, str, str]:
     """Run the script with ``args``, stderr on a pseudo-terminal (100 columns): the status, the
     stdout and everything written to the terminal."""
-    import fcntl
-    import struct
-    import termios
-
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    env = {**os.environ, "COLUMNS": "100"}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _SCRIPT, *args],
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=slave,
-        env=env,
-    )
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(master, 1 << 16)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(master)
-    out = proc.stdout.read().decode()
-    proc.wait(timeout=60)
-    return proc.returncode, out, b"".join(chunks).decode()
+    return run_in_terminal(["-c", _SCRIPT, *args], cwd, columns=100)
 
 
 def _live_lines(terminal: str) -> list[str]:

@@ -1,11 +1,10 @@
 """``simulate`` with its theory beside it, round table rows, the weight used, and progress."""
 
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from conftest import run_in_terminal
 
 import modelcollapse as mc
 from modelcollapse.cli import main
@@ -203,28 +202,9 @@ def test_progress_with_workers_reports_each_finished_piece():
 
 def _run_in_pty(args):
     """Run the command line with stderr on a pseudo-terminal; return (stdout, terminal text)."""
-    master, slave = os.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "modelcollapse", *args],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=slave,
-    )
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 4096)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
-    out = proc.stdout.read().decode()
-    proc.stdout.close()
-    assert proc.wait(timeout=60) == 0
-    return out, b"".join(chunks).decode()
+    status, out, terminal = run_in_terminal(["-m", "modelcollapse", *args])
+    assert status == 0
+    return out, terminal
 
 
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
