@@ -106,6 +106,37 @@ class HidesAsymptotic(mc.Gaussian):
     engines = ("exact", "sample")
 
 
+class DeclaresMissingHook(mc.Poisson):
+    """Declares a shrink hook it does not have."""
+
+    hooks = mc.Poisson.hooks | {"shrink"}
+
+
+class HidesHook(mc.Poisson):
+    """Has a shrink method but does not declare it: the engine would never use it."""
+
+    def shrink(self, params, factor):
+        return params
+
+
+class WrongRecord(mc.Poisson):
+    capabilities = ("exact", "sample")
+
+
+class ForwardingTable(mc.TableSource):
+    """A table source that forwards every attribute of the wrapped family, as the table
+    source once did: it offers the asymptotic hooks its capabilities leave out."""
+
+    def __getattr__(self, name):
+        if name.startswith("_") or name == "family":
+            raise AttributeError(name)
+        return getattr(self.family, name)
+
+
+def _table():
+    return np.random.default_rng(5).normal(1.0, 2.0, size=400)
+
+
 class CdfFitIgnoresWeights(mc.EmpiricalCDF):
     """A nonparametric fit giving every atom the same mass, whatever its source's weight."""
 
@@ -159,7 +190,15 @@ BROKEN = [
     (StatisticsDropPoint(), {}, r"sample-engine: field 'count' of the sample engine's draw"),
     (CovarianceDoubled(), {}, r"covariance: asymptotic_covariance times fisher_information"),
     (HooksBothWrong(), {}, r"covariance: n \(theta_hat - theta\)\^2 of shape has mean"),
-    (HidesAsymptotic(), {}, r"protocol: engines must list 'asymptotic' exactly when"),
+    (HidesAsymptotic(), {}, r"capabilities: the asymptotic engine must be declared exactly"),
+    (DeclaresMissingHook(), {}, r"capabilities: declares shrink but has no such method$"),
+    (HidesHook(), {}, r"capabilities: has shrink but does not declare it"),
+    (WrongRecord(), {}, r"capabilities: raised TypeError: WrongRecord.capabilities must be"),
+    (
+        ForwardingTable(mc.Gaussian(1.0, 4.0), _table()),
+        {},
+        r"capabilities: has asymptotic_covariance, fisher_information, project but does not",
+    ),
     (CdfFitIgnoresWeights(), {}, r"weights: fit\(\[a, b\], \[1, 0\]\) differs"),
     (MeanHookUsesBatch(), {"workers": False}, r"simulate-chunks \(exact engine\): metric 'mean"),
     (FitFailsOnThreeSources(), {}, r"weights: raised TypeError: three sources are too many$"),
@@ -187,6 +226,35 @@ def test_the_broken_families_fail_only_through_their_fault():
     same checks (so the failures are not the suite's), shown here for the base classes."""
     for family in (mc.Gaussian(), mc.GammaDistribution(), mc.Poisson(), mc.EmpiricalCDF()):
         check_family(family, workers=False)
+
+
+def test_a_table_source_declares_what_it_offers():
+    """A table source offers the wrapped family's capabilities but the asymptotic engine's:
+    it neither lists the engine nor has its hooks (it once forwarded them)."""
+    table = mc.TableSource(mc.Gaussian(1.0, 4.0), _table())
+    caps = mc.capabilities_of(table)
+    assert caps.engines == table.engines == ("exact", "sample")
+    assert not caps.asymptotic and not hasattr(table, "asymptotic_covariance")
+    assert not mc.families.asymptotic.supports_asymptotic(table)
+    assert caps.hooks == mc.capabilities_of(mc.Gaussian()).hooks - {
+        "asymptotic_covariance",
+        "fisher_information",
+        "project",
+    }
+    check_family(table, workers=False)
+
+
+def test_a_family_without_a_record_is_described_by_its_methods():
+    """A family written against the protocol alone gets its capabilities from its methods."""
+
+    class Plain:
+        name, min_sample_size, engines, param_labels = "plain", 2, ("sample",), ("m",)
+
+        def mean(self, params):
+            return params
+
+    caps = mc.capabilities_of(Plain())
+    assert caps.engines == ("sample",) and caps.hooks == {"mean"} and caps.record_params
 
 
 class _NotAFamily:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors
     from .engine import ENGINES, simulate, simulate_weights
     from .families import (
         Bernoulli,
+        Capabilities,
         Categorical,
         EmpiricalCDF,
         ExponentialDistribution,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors
         PoissonRegression,
         ScipyFamily,
         TableSource,
+        capabilities_of,
         make_family,
     )
     from .regimes import Replace, make_regime
@@ -69,6 +71,8 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors
 #: Public name -> the module that defines it (a module name itself: the submodule).
 _LAZY = {
     "Bernoulli": ".families",
+    "Capabilities": ".families",
+    "capabilities_of": ".families",
     "Categorical": ".families",
     "Constant": ".schedules",
     "ConstantWeight": ".schedules",
@@ -117,6 +121,7 @@ _LAZY = {
 __all__ = [
     "ENGINES",
     "Bernoulli",
+    "Capabilities",
     "Categorical",
     "Constant",
     "ConstantWeight",
@@ -148,6 +153,7 @@ __all__ = [
     "TLog",
     "TableSource",
     "TwoPhase",
+    "capabilities_of",
     "make_family",
     "make_regime",
     "metrics",

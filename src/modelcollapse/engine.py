@@ -39,6 +39,7 @@ from ._validation import (
 )
 from .families.asymptotic import AsymptoticFamily
 from .families.base import Family
+from .families.capabilities import capabilities_of
 from .families.points import PointsFamily
 from .metrics import available_metrics
 from .random import BLOCK_SIZE, ReplicationRandom, SharedNoise, as_seed_sequence, block_size_for
@@ -192,7 +193,7 @@ def _run_range(
 
 def _check_fixed_size(family: Family, n0: int, n_synth: np.ndarray, n_fresh: np.ndarray) -> None:
     """Every sample size must equal a family's ``fixed_sample_size`` where it has one."""
-    fixed = getattr(family, "fixed_sample_size", None)
+    fixed = capabilities_of(family).fixed_sample_size
     if fixed is None:
         return
     for label, sizes in (("n0", np.array([n0])), ("schedule", n_synth), ("n_real", n_fresh)):
@@ -480,8 +481,9 @@ class _Plan:
         if not _implements_family(family):
             raise fail("family", "must implement the modelcollapse Family protocol", family)
         self.family = family
+        self.caps = caps = capabilities_of(family)
         self.engine = check_choice(
-            "engine", family.engines[0] if engine is None else engine, family.engines
+            "engine", caps.engines[0] if engine is None else engine, caps.engines
         )
         # Counts are integers: a float, even an integral one such as 1e7, is refused.
         self.n0 = check_int(
@@ -505,7 +507,7 @@ class _Plan:
             "n_real", self.real_schedule, self.n_fresh, family.min_sample_size, allow_zero=True
         )
         _check_fixed_size(family, self.n0, self.n_synth, self.n_fresh)
-        size = getattr(self.regime, "size", None)
+        size = self.regime.size
         if size is not None and size < family.min_sample_size:
             raise fail(
                 "regime",
@@ -514,7 +516,7 @@ class _Plan:
             )
 
         self.shrink_rule = None if shrinkage is None else parse_shrinkage(shrinkage, "shrinkage")
-        if self.shrink_rule is not None and not hasattr(family, "shrink"):
+        if self.shrink_rule is not None and not caps.shrink:
             raise fail(
                 "shrinkage",
                 f"needs a family with a shrink hook, not {family.name}",
@@ -538,8 +540,8 @@ class _Plan:
         # that subsamples needs the points, which the sample engine keeps for a family whose
         # statistics are sums.
         self.stepper: Any = AsymptoticFamily(family) if self.engine == "asymptotic" else family
-        if self.regime.subsamples and not hasattr(self.stepper, "subsample"):
-            if self.engine != "sample" or "sample" not in family.engines:
+        if self.regime.subsamples and not capabilities_of(self.stepper).subsample:
+            if self.engine != "sample" or "sample" not in caps.engines:
                 raise fail(
                     "engine",
                     f"the {self.regime.name} regime subsamples the pooled points, which the "
@@ -598,7 +600,7 @@ class _Plan:
         if points <= SAMPLE_MAX_POINTS:
             return
         name, value = self._size_option()
-        others = [e for e in ("exact", "asymptotic") if e in self.family.engines]
+        others = [e for e in ("exact", "asymptotic") if e in self.caps.engines]
         hint = (
             f"use engine {' or '.join(others)}, which "
             f"{'do' if len(others) > 1 else 'does'} not draw the points"
@@ -614,9 +616,8 @@ class _Plan:
 
     def _check_precision(self) -> None:
         """The family's check that float64 carries its results at these sample sizes."""
-        check = getattr(self.family, "check_precision", None)
-        if check is not None:
-            check(self._training_points())
+        if self.caps.offers("check_precision"):
+            self.family.check_precision(self._training_points())
 
     def _state_model(
         self, generations: int | None = None
@@ -633,17 +634,14 @@ class _Plan:
         or the points kept for a subsampling regime, holds the training set; otherwise the state
         is a few copies of the parameters, with ``p x p`` matrices.
         """
-        family = self.family
+        family, caps = self.family, self.caps
         metrics = len(self.metric_names)
-        keep = getattr(family, "record_params", True)
-        point_size = max(1, int(getattr(family, "_point_size", 1) or 1))
-        holds = self.engine == "sample" and (
-            getattr(family, "holds_points", False) or isinstance(self.stepper, PointsFamily)
-        )
-        points = self._training_points(generations) * point_size * 4.0 if holds else 0.0
+        keep = caps.record_params
+        holds = self.engine == "sample" and capabilities_of(self.stepper).holds_points
+        points = self._training_points(generations) * caps.point_size * 4.0 if holds else 0.0
         asymptotic = self.engine == "asymptotic"
-        hook = getattr(family, "memory_model", None)
-        model = hook(self.metric_names) if hook is not None else None
+        hook = caps.offers("memory_model")
+        model = family.memory_model(self.metric_names) if hook else None
 
         def base(extra: float, params: float, data: float) -> tuple[float, float, float]:
             floats = 4.0 * (params + metrics) + 16.0 + extra
@@ -701,7 +699,7 @@ class _Plan:
         # A fit per arm (the temporaries are shared), the data points once per arm.
         per_process = 8.0 * held * (state * (1 + arms) / 2 + points * arms)
         if self.engine == "sample":  # the pieces of drawn data, a few arrays of each
-            point_size = max(1, int(getattr(self.family, "_point_size", 1) or 1))
+            point_size = self.caps.point_size
             largest = max(float(self.n0), self._training_points(generations))
             per_process += 8.0 * 4 * held * min(largest * point_size, 4096.0 + point_size)
         # The family's own arrays, the horizon's arrays and a label string per parameter.

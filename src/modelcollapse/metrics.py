@@ -39,6 +39,7 @@ import numpy as np
 
 from ._validation import fail
 from .families.base import Family
+from .families.capabilities import capabilities_of
 
 __all__ = ["METRICS", "Metric", "available_metrics", "axis_label", "compute_metrics"]
 
@@ -169,7 +170,8 @@ METRICS: dict[str, Metric] = {
 
 def available_metrics(family: Family) -> tuple[str, ...]:
     """Names of the metrics the family supports, in the table's order."""
-    return tuple(name for name, m in METRICS.items() if hasattr(family, m.hook))
+    hooks = capabilities_of(family).hooks
+    return tuple(name for name, m in METRICS.items() if m.hook in hooks)
 
 
 def compute_metrics(

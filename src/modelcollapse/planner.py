@@ -557,14 +557,17 @@ def _family_constant(family: Any) -> tuple[float, dict[str, Any]]:
     """``C = tr(I^-1)`` of a family object with a Fisher information (a
     :class:`~modelcollapse.ScipyFamily` or :class:`~modelcollapse.LogDensityFamily`) at its true
     parameters, and those parameters."""
-    for hook in ("truth", "asymptotic_covariance", "fisher_information"):
-        if not callable(getattr(family, hook, None)):
-            raise fail(
-                "family",
-                "must be a model name of theory.model_constant or a family with a Fisher "
-                "information (ScipyFamily, LogDensityFamily)",
-                family,
-            )
+    from .families.capabilities import capabilities_of  # a family object: families are loaded
+
+    caps = capabilities_of(family)
+    hooks = caps.offers("asymptotic_covariance") and caps.offers("fisher_information")
+    if not (hooks and callable(getattr(family, "truth", None))):
+        raise fail(
+            "family",
+            "must be a model name of theory.model_constant or a family with a Fisher "
+            "information (ScipyFamily, LogDensityFamily)",
+            family,
+        )
     truth = family.truth()
     info = np.asarray(family.fisher_information(truth), dtype=float)
     if not np.all(np.isfinite(info)) or np.linalg.matrix_rank(info) < info.shape[-1]:

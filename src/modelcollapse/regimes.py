@@ -54,6 +54,8 @@ class Regime(ABC):
     subsamples = False
     #: Whether the state pools every generation's data (its size grows with ``t``).
     pools = False
+    #: The training-set size a regime fixes (``accumulate-subsample``), else None.
+    size: int | None = None
 
     def start(self, family: Family, real0: Any) -> Any:
         """State carried between generations, from the generation-0 real statistics."""

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ._validation import fail
 from .families.base import Family
+from .families.capabilities import capabilities_of
 from .metrics import compute_metrics
 
 __all__ = ["DEFAULT_QUANTILES", "Expectation", "Recorder", "SimulationResult", "summarize"]
@@ -87,7 +88,7 @@ class Recorder:
         self.slot = np.full(int(self.generations.max(initial=0)) + 1, -1)
         self.slot[self.generations] = np.arange(self.generations.size)
         shape = (replications, self.generations.size)
-        keep = getattr(family, "record_params", True)
+        keep = capabilities_of(family).record_params
         self.flat = np.empty((*shape, len(family.param_labels))) if keep else None
         self.metrics = {name: np.empty(shape) for name in self.metric_names}
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import check_int, fail
+from .families.capabilities import capabilities_of, derived_capabilities
 from .random import BLOCK_SIZE, ReplicationRandom
 
 __all__ = ["check_family"]
@@ -50,9 +51,17 @@ def check_family(
 
     ``protocol``
         The protocol's attributes have sensible values: a ``name``, ``min_sample_size >= 1``,
-        ``engines`` among ``modelcollapse.ENGINES`` with ``"sample"``, ``"asymptotic"`` exactly
-        when the family has ``asymptotic_covariance`` or ``fisher_information``,
-        ``param_labels`` (one per parameter), and a JSON ``describe()`` naming the family.
+        ``engines`` among ``modelcollapse.ENGINES`` with ``"sample"``, ``param_labels`` (one
+        per parameter), and a JSON ``describe()`` naming the family.
+    ``capabilities``
+        The family's declared :class:`~modelcollapse.Capabilities` (its ``capabilities``
+        record; derived from its methods for a family without one) agree with it: every
+        declared hook is a method and every hook method is declared (an undeclared hook is
+        never used), the declared engines are ``family.engines``, ``"asymptotic"`` among them
+        exactly when ``asymptotic_covariance`` or ``fisher_information`` is declared,
+        ``weight_by_information`` only with ``fisher_information``, and the attributes
+        ``fixed_sample_size``, ``record_params``, ``weight_by_information``, where the family
+        has them, equal the declared values.
     ``shapes``, per engine
         A draw from the truth and a fit give ``(R, p)`` finite parameters (finite wherever the
         ``converged`` hook, if any, says the fit converged); a record's ``count`` is its ``n``.
@@ -240,7 +249,7 @@ class _Checker:
 
     def n(self, n: int) -> int:
         """``n`` (at least the family's smallest sample size), or its fixed sample size."""
-        fixed = getattr(self.family, "fixed_sample_size", None)
+        fixed = self.caps.fixed_sample_size
         return int(fixed) if fixed is not None else max(int(n), int(self.family.min_sample_size))
 
     def truth(self, size: int) -> Any:
@@ -254,9 +263,9 @@ class _Checker:
         family = self.family
         if self.parametric:
             return self.flat(params)
-        if hasattr(family, "cdf"):
+        if self.caps.offers("cdf"):
             return np.asarray(family.cdf(params, self.probe), dtype=float)
-        hooks = [getattr(family, h) for h in ("mean", "covariance") if hasattr(family, h)]
+        hooks = [getattr(family, h) for h in ("mean", "covariance") if self.caps.offers(h)]
         if not hooks:
             return None
         values = [np.asarray(h(params), dtype=float).reshape(self.R, -1) for h in hooks]
@@ -276,9 +285,10 @@ class _Checker:
     # -- the run -----------------------------------------------------------------------------
     def run(self) -> None:
         self.guarded("protocol", self.check_protocol)
-        self.parametric = bool(getattr(self.family, "record_params", True))
+        self.guarded("capabilities", self.check_capabilities)
+        self.parametric = self.caps.record_params
         self.probe = None
-        if not self.parametric and hasattr(self.family, "cdf"):
+        if not self.parametric and self.caps.offers("cdf"):
             self.guarded("sample-engine", self.make_probe)
         for engine in self.engines:
             where = f" ({engine} engine)"
@@ -301,7 +311,6 @@ class _Checker:
 
     def check_protocol(self) -> None:
         from .engine import ENGINES
-        from .families.asymptotic import supports_asymptotic
 
         family, check = self.family, "protocol"
         name = family.name
@@ -316,21 +325,11 @@ class _Checker:
         unknown = [e for e in engines if e not in ENGINES]
         if unknown:
             raise self.fail(check, f"engines {unknown} are not among {', '.join(ENGINES)}")
-        if ("asymptotic" in engines) != supports_asymptotic(family):
-            raise self.fail(
-                check,
-                "engines must list 'asymptotic' exactly when the family has "
-                "asymptotic_covariance or fisher_information",
-            )
         labels = family.param_labels
         if not isinstance(labels, tuple) or not all(isinstance(x, str) for x in labels):
             raise self.fail(check, f"param_labels must be a tuple of strings, not {labels!r}")
         if len(set(labels)) != len(labels):
             raise self.fail(check, f"param_labels must be distinct (got {labels!r})")
-        if getattr(family, "record_params", True) and not labels:
-            raise self.fail(
-                check, "param_labels is empty: a nonparametric family sets record_params = False"
-            )
         desc = family.describe()
         if not isinstance(desc, dict) or desc.get("family") != name:
             raise self.fail(check, f"describe() must be a dict with family={name!r}")
@@ -338,6 +337,48 @@ class _Checker:
             json.dumps(desc)
         except (TypeError, ValueError) as err:
             raise self.fail(check, f"describe() must be JSON-serialisable ({err})") from None
+
+    def check_capabilities(self) -> None:
+        """The declared capabilities agree with the family: each declared hook is a method,
+        each hook method is declared, the engines are the family's, the asymptotic engine is
+        declared exactly with its hooks."""
+        family, check = self.family, "capabilities"
+        self.caps = caps = capabilities_of(family)
+        found = derived_capabilities(family)
+        missing = sorted(caps.hooks - found.hooks)
+        if missing:
+            raise self.fail(check, f"declares {', '.join(missing)} but has no such method")
+        undeclared = sorted(found.hooks - caps.hooks)
+        if undeclared:
+            raise self.fail(
+                check,
+                f"has {', '.join(undeclared)} but does not declare it in its capabilities "
+                "(an undeclared hook is never used)",
+            )
+        if caps.engines != tuple(family.engines):
+            raise self.fail(
+                check, f"declares engines {caps.engines} but family.engines is {family.engines}"
+            )
+        if ("asymptotic" in caps.engines) != caps.asymptotic:
+            raise self.fail(
+                check,
+                "the asymptotic engine must be declared exactly when asymptotic_covariance or "
+                "fisher_information is",
+            )
+        if caps.record_params and not family.param_labels:
+            raise self.fail(
+                check, "param_labels is empty: a nonparametric family sets record_params = False"
+            )
+        if caps.weight_by_information and not caps.offers("fisher_information"):
+            raise self.fail(check, "weight_by_information needs fisher_information")
+        for name in ("fixed_sample_size", "record_params", "weight_by_information"):
+            attribute = inspect.getattr_static(family, name, None)
+            if attribute is not None and getattr(found, name) != getattr(caps, name):
+                raise self.fail(
+                    check,
+                    f"declares {name}={getattr(caps, name)!r} but the family's {name} is "
+                    f"{getattr(found, name)!r}",
+                )
 
     def select_engines(self, engines: Any) -> tuple[str, ...]:
         offered = self.family.engines
@@ -389,7 +430,7 @@ class _Checker:
             ):
                 raise self.fail(check, f"flatten of a fit has shape {flat.shape}, not {expected}")
             ok = np.ones(self.R, dtype=bool)
-            if hasattr(self.family, "converged"):
+            if self.caps.offers("converged"):
                 ok = np.broadcast_to(np.asarray(self.family.converged(fit), dtype=bool), ok.shape)
             bad = ~np.all(np.isfinite(flat), axis=-1) & ok
             if np.any(bad):
@@ -548,7 +589,7 @@ class _Checker:
             family.fit([b, a], [1 - w, w]),
             fit,
         )
-        if getattr(family, "penalty", "none") == "none":
+        if family.describe().get("penalty", "none") == "none":
             self.compare_fits(
                 check,
                 "fit([a, b, b], [0.3, 0.35, 0.35]) differs from fit([a, b], [0.3, 0.7]): a "
@@ -582,7 +623,7 @@ class _Checker:
         check, family = "covariance", self.family
         p = len(family.param_labels)
         wrapped = AsymptoticFamily(family)
-        cov = wrapped.covariance(self.truth(3))
+        cov = wrapped.asymptotic_covariance(self.truth(3))
         if cov.shape != (3, p, p):
             raise self.fail(
                 check, f"V(theta) of 3 replications has shape {cov.shape}, not (3, {p}, {p})"
@@ -601,13 +642,13 @@ class _Checker:
         r, n = 5 * self.R, self.n(_COVARIANCE_N)
         truth = self.truth(r)
         fits = family.fit([family.draw(truth, n, self.rng(21, r), "sample")], [1.0])
-        if hasattr(family, "fisher_information") and hasattr(family, "asymptotic_covariance"):
+        if self.caps.offers("fisher_information") and self.caps.offers("asymptotic_covariance"):
             self.check_inverse(fits)
         flat = self.flat(fits)
         finite = np.all(np.isfinite(flat), axis=-1)
         if finite.sum() < r / 2:
             raise self.fail(check, f"fewer than half of {r} fits at n={n} are finite")
-        v = np.diagonal(wrapped.covariance(family.truth()))
+        v = np.diagonal(wrapped.asymptotic_covariance(family.truth()))
         scaled = n * (flat[finite] - self.flat(family.truth())) ** 2
         mean = scaled.mean(axis=0)
         se = scaled.std(axis=0, ddof=1) / np.sqrt(scaled.shape[0])
@@ -626,7 +667,7 @@ class _Checker:
         ``V`` is a sandwich) and at fitted models."""
         family = self.family
         where = [("fitted models", _take(family, fits, 3))]
-        if not getattr(family, "real_data_misspecified", False):
+        if not self.caps.real_data_misspecified:
             where.insert(0, ("the truth", self.truth(3)))
         p = len(family.param_labels)
         for label, params in where:
@@ -644,7 +685,7 @@ class _Checker:
 
     # -- through simulate ------------------------------------------------------------------------
     def simulate_args(self) -> dict[str, Any]:
-        fixed = getattr(self.family, "fixed_sample_size", None)
+        fixed = self.caps.fixed_sample_size
         if fixed is not None:
             sizes: dict[str, Any] = {"n0": fixed, "schedule": fixed, "n_real": fixed}
         else:

@@ -9,6 +9,7 @@ from ._regression import RegressionParams
 from .asymptotic import AsymptoticFamily, Estimate
 from .base import Family
 from .bernoulli import Bernoulli, BernoulliParams
+from .capabilities import Capabilities, capabilities_of
 from .categorical import Categorical, CategoricalParams, CategoricalStats
 from .empirical import ContinuousLaw, EmpiricalCDF, EmpiricalModel, SampleStats
 from .exponential import ExponentialDistribution, ExponentialParams
@@ -33,6 +34,7 @@ __all__ = [
     "AsymptoticFamily",
     "Bernoulli",
     "BernoulliParams",
+    "Capabilities",
     "Categorical",
     "CategoricalParams",
     "CategoricalStats",
@@ -69,6 +71,7 @@ __all__ = [
     "SampleStats",
     "ScipyFamily",
     "TableSource",
+    "capabilities_of",
     "make_family",
 ]
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from .._validation import InvalidArgumentError, check_finite, check_int, fail
 from ..random import BLOCK_SIZE, ReplicationRandom
+from .capabilities import Capabilities
 
 __all__ = [
     "DataFamily",
@@ -187,8 +188,34 @@ class DataFamily(ABC):
     engines: tuple[str, ...]
     min_sample_size: int
     param_labels: tuple[str, ...]
+    #: The optional hooks the family offers (see :mod:`~modelcollapse.families.capabilities`).
+    hooks: frozenset[str] = frozenset()
+    #: The only sample size the family accepts, if any.
+    fixed_sample_size: int | None = None
+    #: False for a large state the recorder should not keep.
+    record_params: bool = True
+    #: Whether the asymptotic engine weights estimates by their information.
+    weight_by_information: bool = False
+    #: Whether the truth's data are a real table rather than draws from the model.
+    real_data_misspecified: bool = False
+    #: Whether the statistics are the data points.
+    holds_points: bool = False
     #: Random numbers drawn per data point; sizes the sample engine's pieces.
     _point_size: int = 1
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """The family's declared capabilities, from the class attributes above."""
+        return Capabilities(
+            engines=self.engines,
+            hooks=self.hooks,
+            fixed_sample_size=self.fixed_sample_size,
+            record_params=self.record_params,
+            weight_by_information=self.weight_by_information,
+            real_data_misspecified=self.real_data_misspecified,
+            holds_points=self.holds_points,
+            point_size=self._point_size,
+        )
 
     # -- supplied by the families -----------------------------------------------------------
     @abstractmethod

@@ -46,6 +46,7 @@ from .._validation import fail
 from ..random import ReplicationRandom
 from ._common import FamilyWrapper, used_sources
 from .base import Family
+from .capabilities import Capabilities, capabilities_of
 
 __all__ = ["AsymptoticFamily", "Estimate", "supports_asymptotic"]
 
@@ -62,8 +63,9 @@ class Estimate:
 
 
 def supports_asymptotic(family: Any) -> bool:
-    """Whether ``family`` has the hook the asymptotic engine needs."""
-    return hasattr(family, "asymptotic_covariance") or hasattr(family, "fisher_information")
+    """Whether ``family`` declares a hook the asymptotic engine can use
+    (``asymptotic_covariance`` or ``fisher_information``)."""
+    return capabilities_of(family).asymptotic
 
 
 class AsymptoticFamily(FamilyWrapper):
@@ -79,17 +81,29 @@ class AsymptoticFamily(FamilyWrapper):
     engines = ("asymptotic",)
 
     def __init__(self, family: Family) -> None:
-        if not supports_asymptotic(family):
+        inner = capabilities_of(family)
+        if not inner.asymptotic:
             raise fail(
                 "family",
                 "needs asymptotic_covariance or fisher_information for the asymptotic engine",
                 family,
             )
         super().__init__(family)
+        self.inner = inner
+        #: Draws are estimates; the wrapper offers ``V(theta)`` and nothing else.
+        self.capabilities = Capabilities(
+            engines=self.engines,
+            hooks={"asymptotic_covariance"},
+            record_params=inner.record_params,
+            weight_by_information=inner.weight_by_information,
+            point_size=inner.point_size,
+        )
 
-    def covariance(self, params: Any) -> np.ndarray:
-        """``V(theta)``, the covariance of ``sqrt(n)(theta_hat - theta)``, shape ``(..., p, p)``."""
-        if hasattr(self.family, "asymptotic_covariance"):
+    def asymptotic_covariance(self, params: Any) -> np.ndarray:
+        """``V(theta)``, the covariance of ``sqrt(n)(theta_hat - theta)``, shape ``(..., p, p)``:
+        the wrapped family's ``asymptotic_covariance``, else its inverted
+        ``fisher_information``."""
+        if self.inner.offers("asymptotic_covariance"):
             return np.asarray(self.family.asymptotic_covariance(params), dtype=float)
         info = np.asarray(self.family.fisher_information(params), dtype=float)
         # An infinite information (the boundary, e.g. lam = 0) means no spread: V = 0 there.
@@ -97,9 +111,9 @@ class AsymptoticFamily(FamilyWrapper):
         safe = np.where(finite, info, np.eye(info.shape[-1]))
         return np.where(finite, np.linalg.pinv(safe, hermitian=True), 0.0)
 
-    def project(self, flat: np.ndarray) -> np.ndarray:
+    def project_flat(self, flat: np.ndarray) -> np.ndarray:
         """Flattened parameters mapped into the family's domain by its ``project`` hook."""
-        if not hasattr(self.family, "project"):
+        if not self.inner.offers("project"):
             return flat
         return self.family.flatten(self.family.project(self.family.unflatten(flat)))
 
@@ -108,14 +122,14 @@ class AsymptoticFamily(FamilyWrapper):
         if engine != "asymptotic":
             raise fail("engine", "must be asymptotic for an AsymptoticFamily", engine)
         flat = self.family.flatten(params)
-        factor, _ = cholesky_psd(self.covariance(params))
+        factor, _ = cholesky_psd(self.asymptotic_covariance(params))
         z = rng.standard_normal((flat.shape[-1],))
         step = np.einsum("rij,rj->ri", factor, z)
         step /= np.sqrt(float(n))
-        return Estimate(int(n), self.project(flat + step), self._information(params))
+        return Estimate(int(n), self.project_flat(flat + step), self._information(params))
 
     def _information(self, params: Any) -> np.ndarray | None:
-        if not getattr(self.family, "weight_by_information", False):
+        if not self.inner.weight_by_information:
             return None
         return np.asarray(self.family.fisher_information(params), dtype=float)
 

@@ -26,9 +26,15 @@ Parameters and statistics are small immutable records of arrays whose first axis
 replication. ``flatten`` and ``unflatten`` convert parameters to and from a plain ``(..., p)``
 array, which is how the recorder stores them.
 
+Everything optional is *declared*: a family's ``capabilities`` record
+(:class:`~modelcollapse.families.capabilities.Capabilities`) lists its engines, the hooks below it
+offers and the optional attributes; the engine, the metrics and the wrappers read the record, and
+:func:`~modelcollapse.testing.check_family` checks that it agrees with the methods. (A family
+without a record gets one derived from its methods.)
+
 Optional hooks used by :mod:`modelcollapse.metrics` (a metric is offered for a family exactly
-when the family has the hook): ``mean``, ``covariance`` (the variance for scalar data), ``scale``
-(the variance, or the mean variance ``tr(cov)/d``), ``kl(truth, params)`` and
+when the family declares the hook): ``mean``, ``covariance`` (the variance for scalar data),
+``scale`` (the variance, or the mean variance ``tr(cov)/d``), ``kl(truth, params)`` and
 ``cross_entropy(truth, params)`` (``inf`` rather than NaN for a degenerate fit),
 ``probabilities`` (cell probabilities of a discrete family, for ``prob_error`` and
 ``cells_lost``), ``coefficients`` (a regression's coefficient vector, for ``param_error``; NaN for
@@ -59,8 +65,12 @@ the coordinates of the flattened parameter vector:
 ``project(params) -> params``
     Maps a drawn estimate back into the parameter domain by clipping it to the boundary.
 
-A family lists ``"asymptotic"`` in ``engines`` exactly when it has ``asymptotic_covariance`` or
-``fisher_information`` (and ``project`` if its parameters are constrained).
+Other hooks: ``shrink(params, factor)`` (``simulate(shrinkage=...)``), ``subsample(stats, m,
+rng)`` (the ``accumulate-subsample`` regime), ``check_precision(points)`` and
+``memory_model(metrics)`` (``simulate``'s checks before a run), ``cdf(params, x)``.
+
+A family lists ``"asymptotic"`` in ``engines`` exactly when it declares ``asymptotic_covariance``
+or ``fisher_information`` (and ``project`` if its parameters are constrained).
 """
 
 from __future__ import annotations

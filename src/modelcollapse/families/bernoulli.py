@@ -62,6 +62,20 @@ class Bernoulli(DataFamily):
 
     name = "bernoulli"
     engines = ("exact", "sample", "asymptotic")
+    hooks = frozenset(
+        {
+            "mean",
+            "covariance",
+            "scale",
+            "kl",
+            "cross_entropy",
+            "probabilities",
+            "asymptotic_covariance",
+            "fisher_information",
+            "project",
+            "subsample",
+        }
+    )
     min_sample_size = 1
     param_labels = ("p",)
 

@@ -84,6 +84,20 @@ class Categorical(DataFamily):
 
     name = "categorical"
     engines = ("exact", "sample", "asymptotic")
+    hooks = frozenset(
+        {
+            "mean",
+            "covariance",
+            "scale",
+            "kl",
+            "cross_entropy",
+            "probabilities",
+            "asymptotic_covariance",
+            "project",
+            "subsample",
+            "memory_model",
+        }
+    )
     min_sample_size = 1
 
     def __init__(self, p: Any) -> None:

@@ -130,6 +130,7 @@ class EmpiricalCDF(DataFamily):
     #: engine's memory estimate counts it).
     holds_points = True
     engines = ("sample",)
+    hooks = frozenset({"mean", "covariance", "scale", "cdf_error", "subsample", "cdf"})
     min_sample_size = 1
     param_labels: tuple[str, ...] = ()
     #: The state (atoms) is large: the recorder keeps the metrics only.

@@ -84,6 +84,18 @@ class ExponentialDistribution(DataFamily):
 
     name = "exponential"
     engines = ("exact", "sample", "asymptotic")
+    hooks = frozenset(
+        {
+            "mean",
+            "covariance",
+            "scale",
+            "kl",
+            "cross_entropy",
+            "asymptotic_covariance",
+            "fisher_information",
+            "project",
+        }
+    )
     param_labels = ("rate",)
 
     def __init__(self, rate: float = 1.0, estimator: str = "mle") -> None:

@@ -161,6 +161,18 @@ class GammaDistribution(DataFamily):
 
     name = "gamma"
     engines = ("sample", "asymptotic")
+    hooks = frozenset(
+        {
+            "mean",
+            "covariance",
+            "scale",
+            "kl",
+            "cross_entropy",
+            "asymptotic_covariance",
+            "fisher_information",
+            "project",
+        }
+    )
     min_sample_size = 2
     param_labels = ("shape", "rate")
 

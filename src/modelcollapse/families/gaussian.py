@@ -131,6 +131,7 @@ class _GaussianBase(DataFamily):
 
     name = "gaussian"
     engines = ("exact", "sample", "asymptotic")
+    hooks = frozenset({"mean", "covariance", "shrink"})
     dim: int
     min_sample_size: int
     param_labels: tuple[str, ...]
@@ -252,6 +253,15 @@ class Gaussian(_GaussianBase):
     dim = 1
     min_sample_size = 2
     param_labels = ("mu", "sigma2")
+    hooks = _GaussianBase.hooks | {
+        "scale",
+        "kl",
+        "cross_entropy",
+        "fisher_information",
+        "asymptotic_covariance",
+        "project",
+        "check_precision",
+    }
 
     def __init__(
         self,
@@ -391,6 +401,16 @@ class MultivariateGaussian(_GaussianBase):
         a bias of ``beta sigma2 n^(-gamma)`` (paper 1's biased estimators; ``beta < 0``
         shrinks). ``1 + beta n^(-gamma)`` must stay positive at every sample size used.
     """
+
+    hooks = _GaussianBase.hooks | {
+        "scale",
+        "kl",
+        "cross_entropy",
+        "asymptotic_covariance",
+        "project",
+        "check_precision",
+        "memory_model",
+    }
 
     def __init__(
         self,

@@ -299,6 +299,16 @@ class LogDensityFamily(DataFamily):
     #: The statistics are the data points: a replication holds its training set.
     holds_points = True
     engines = ("sample", "asymptotic")
+    hooks = frozenset(
+        {
+            "coefficients",
+            "converged",
+            "asymptotic_covariance",
+            "fisher_information",
+            "project",
+            "subsample",
+        }
+    )
 
     def __init__(
         self,
@@ -936,6 +946,8 @@ class ScipyFamily(LogDensityFamily):
     >>> mc.ScipyFamily("nbinom", n=5.0, p=0.4).param_labels
     ('n', 'p')
     """
+
+    hooks = LogDensityFamily.hooks | {"mean", "covariance", "kl", "cross_entropy"}
 
     def __init__(self, dist: Any, fixed: Sequence[str] = (), **params: float) -> None:
         from scipy import stats

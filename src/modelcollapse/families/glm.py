@@ -182,6 +182,15 @@ class _GLM(DataFamily):
     #: engine's memory estimate counts it).
     holds_points = True
     engines = ("sample", "asymptotic")
+    hooks = frozenset(
+        {
+            "coefficients",
+            "converged",
+            "asymptotic_covariance",
+            "fisher_information",
+            "subsample",
+        }
+    )
     #: Penalty strength ``lambda`` of ``0.5 sum_k lambda_k beta_k^2`` (a number, or one value per
     #: coefficient) and whether the point weights are rescaled to sum to the number of points
     #: (the ``l2-sklearn`` convention).

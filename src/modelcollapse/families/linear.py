@@ -122,6 +122,7 @@ class LinearRegressionFixed(DataFamily):
 
     name = "linear-fixed"
     engines = ("exact", "sample")
+    hooks = frozenset({"coefficients"})
 
     def __init__(
         self,
@@ -301,6 +302,7 @@ class LinearRegressionRandom(DataFamily):
 
     name = "linear-random"
     engines = ("exact", "sample", "asymptotic")
+    hooks = frozenset({"coefficients", "asymptotic_covariance", "fisher_information"})
 
     def __init__(
         self,

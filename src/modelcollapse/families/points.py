@@ -21,6 +21,7 @@ import numpy as np
 from .._validation import fail
 from ..random import ReplicationRandom
 from ._common import FamilyWrapper, random_subset
+from .capabilities import Capabilities, capabilities_of
 
 __all__ = ["Points", "PointsFamily"]
 
@@ -53,15 +54,20 @@ class PointsFamily(FamilyWrapper):
     ((3, 50), (3, 20))
     """
 
-    #: The statistics are the data points: a replication holds its training set (the
-    #: engine's memory estimate counts it).
-    holds_points = True
     engines = ("sample",)
 
     def __init__(self, family: Any) -> None:
-        if not (hasattr(family, "sample") and hasattr(family, "statistics")):
-            raise fail("family", "needs sample and statistics to keep its data points", family)
         super().__init__(family)
+        inner = capabilities_of(family)
+        #: The statistics are the data points: a replication holds its training set (the
+        #: engine's memory estimate counts it), and they can be subsampled.
+        self.capabilities = Capabilities(
+            engines=self.engines,
+            hooks={"subsample"},
+            record_params=inner.record_params,
+            holds_points=True,
+            point_size=inner.point_size,
+        )
 
     def draw(self, params: Any, n: int, rng: ReplicationRandom, engine: str = "sample") -> Points:
         """``n`` points per replication from ``params`` (the wrapped family's ``sample``)."""

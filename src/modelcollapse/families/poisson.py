@@ -89,6 +89,18 @@ class Poisson(DataFamily):
 
     name = "poisson"
     engines = ("exact", "sample", "asymptotic")
+    hooks = frozenset(
+        {
+            "mean",
+            "covariance",
+            "scale",
+            "kl",
+            "cross_entropy",
+            "asymptotic_covariance",
+            "fisher_information",
+            "project",
+        }
+    )
     min_sample_size = 1
     param_labels = ("lam",)
 

@@ -26,6 +26,7 @@ import numpy as np
 from .._validation import fail
 from ..random import ReplicationRandom
 from ._common import bootstrap_rows
+from .capabilities import ASYMPTOTIC_HOOKS, capabilities_of
 
 __all__ = ["TableSource"]
 
@@ -76,18 +77,20 @@ class TableSource:
         self.data = np.array(checked[0])
         self.rows = self.data.shape[0]
         self.name = family.name
-        self.engines = tuple(e for e in family.engines if e != "asymptotic")
+        #: The wrapped family's capabilities but the asymptotic engine's (its law of an
+        #: estimate is the model's, not the table's) and hooks.
+        self.capabilities = capabilities_of(family).without(
+            engines=("asymptotic",), hooks=ASYMPTOTIC_HOOKS
+        )
+        self.engines = self.capabilities.engines
         self.min_sample_size = family.min_sample_size
         self.param_labels = family.param_labels
+        # The declared hooks, and only those, are the wrapped family's.
+        for hook in sorted(self.capabilities.hooks):
+            setattr(self, hook, getattr(family, hook))
 
     def __repr__(self) -> str:
         return f"TableSource({self.family!r}, rows={self.rows})"
-
-    def __getattr__(self, name: str) -> Any:
-        # Metric hooks and optional attributes of the wrapped family (not its private parts).
-        if name.startswith("_") or name == "family":
-            raise AttributeError(name)
-        return getattr(self.family, name)
 
     def describe(self) -> dict[str, Any]:
         return {**self.family.describe(), "real_data": f"table of {self.rows} rows"}
