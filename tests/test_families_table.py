@@ -154,7 +154,7 @@ def test_information_and_covariance_of_a_fitted_model_are_inverse():
 
 
 def test_adult_pseudo_truth():
-    from modelcollapse.experiments.adult import FIG10_COVARIATES, adult_income_table
+    from modelcollapse.experiments.he2025.fig10 import FIG10_COVARIATES, adult_income_table
 
     x, y = adult_income_table()
     assert x.shape == (48_842, 5) and y.mean() == pytest.approx(11_687 / 48_842)
@@ -269,7 +269,7 @@ def test_a_fit_along_a_flat_direction_converges():
     failed. It converges, to the reference solver's estimate."""
     from pathlib import Path
 
-    from modelcollapse.experiments.adult import FIG10_COVARIATES, adult_income_table
+    from modelcollapse.experiments.he2025.fig10 import FIG10_COVARIATES, adult_income_table
     from modelcollapse.families.glm import GLMData
 
     x, y = adult_income_table()

@@ -183,13 +183,13 @@ def test_errors_inside_an_experiment_are_one_line_and_leave_nothing(
 def test_the_found_case_of_a_huge_replication_count(tmp_path, capsys, monkeypatch):
     """``reproduce xu2025-fig3 --replications 1000000000`` left an empty folder behind: the
     engine's allocation (or its memory check) fails, and now nothing is left."""
-    import modelcollapse.experiments.xu2025 as xu2025
+    from modelcollapse.experiments.xu2025 import fig3
 
     def huge(*args, replications, **kwargs):
         assert replications == 10**9
         raise MemoryError("Unable to allocate 29.8 GiB")  # numpy's _ArrayMemoryError is one
 
-    monkeypatch.setattr(xu2025, "simulate", huge)
+    monkeypatch.setattr(fig3, "simulate", huge)
     out = tmp_path / "results"
     argv = ["reproduce", "xu2025-fig3", "--replications", "1000000000", "--out", str(out)]
     assert main([*argv, "--quiet"]) == 2

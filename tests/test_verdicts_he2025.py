@@ -10,8 +10,10 @@ import pandas as pd
 import pytest
 
 from modelcollapse import theory
-from modelcollapse.experiments import he2025, xu2025_adult
+from modelcollapse.experiments import he2025
+from modelcollapse.experiments.he2025 import fig7, theory_claims
 from modelcollapse.experiments.verdicts import perturbed
+from modelcollapse.experiments.xu2025 import adult_verdicts
 
 RNG = np.random.default_rng(20250)
 
@@ -184,10 +186,10 @@ def _fig7_table(reps=1000, horizon=40):
     """A Figure 7 table whose simulated means equal the laws, with the exact standard errors
     where they exist and 2% elsewhere."""
     n, p = 100, 4
-    laws = he2025._fig7_laws(n, p, horizon)
+    laws = fig7.laws(n, p, horizon)
     t = np.arange(horizon + 1)
     frames = []
-    for panel in he2025._PANELS:
+    for panel in fig7.PANELS:
         law, var = laws[panel.key]
         se_exact = np.sqrt(var / reps) if var is not None else np.full(t.size, np.nan)
         se = np.where(np.isfinite(se_exact), se_exact, 0.02 * np.abs(law) + 1e-6)
@@ -221,24 +223,24 @@ def _by_panel(verdicts):
 
 def test_fig7_verdicts_hold_on_their_laws_and_fail_when_moved():
     table = _fig7_table()
-    verdicts = he2025._judge_fig7(table)
+    verdicts = fig7.judge(table)
     assert [v.holds for v in verdicts] == [True] * len(verdicts)
     for v in verdicts:
-        again = perturbed(he2025._judge_fig7, table, v)
+        again = perturbed(fig7.judge, table, v)
         assert again.holds is False, v.claim
     # A 30% excess of the Gaussian mean's error over its first generations fails (a).
     moved = table.copy()
     rows = (moved.panel == "mean") & (moved.t <= 5)
     moved.loc[rows, "error"] *= 1.3
-    assert _by_panel(he2025._judge_fig7(moved))["(a)"].holds is False
+    assert _by_panel(fig7.judge(moved))["(a)"].holds is False
 
 
 def test_fig7_penalised_logistic_must_level_off():
     table = _fig7_table()
     rows = table.panel == "logistic"
     # The unpenalised first-order line (linear growth) does not level off.
-    table.loc[rows, "error"] = he2025._glm_first_order("logistic", 4, 100, 40)
-    (logistic,) = [v for v in he2025._judge_fig7(table) if v.claim.startswith("(e)")]
+    table.loc[rows, "error"] = fig7.glm_first_order("logistic", 4, 100, 40)
+    (logistic,) = [v for v in fig7.judge(table) if v.claim.startswith("(e)")]
     assert logistic.holds is False and logistic.kind == "approximation"
 
 
@@ -249,21 +251,21 @@ def test_fig7_poisson_must_keep_growing_and_needs_power():
     flat.loc[rows, "error"] = float(
         table[(table.panel == "poisson") & (table.t == 20)].error.iloc[0]
     )
-    assert _by_panel(he2025._judge_fig7(flat))["(f)"].holds is False
+    assert _by_panel(fig7.judge(flat))["(f)"].holds is False
     # Standard errors too wide to resolve the predicted growth: not informative.
     wide = table.copy()
     wide.loc[wide.panel == "poisson", "se_from_mid"] *= 50
-    assert _by_panel(he2025._judge_fig7(wide))["(f)"].holds is None
+    assert _by_panel(fig7.judge(wide))["(f)"].holds is None
 
 
 def test_fig7_heavy_tails_are_not_informative_with_few_replications():
-    verdicts = _by_panel(he2025._judge_fig7(_fig7_table(reps=10)))
+    verdicts = _by_panel(fig7.judge(_fig7_table(reps=10)))
     assert verdicts["(a)"].holds is None and "no recorded generation" in verdicts["(a)"].evidence
     # A numerically singular covariance has no log-determinant: named, not compared.
     table = _fig7_table()
     rows = (table.panel == "logdet") & (table.t >= 30)
     table.loc[rows, "error"] = np.nan
-    (logdet,) = [v for v in he2025._judge_fig7(table) if "log det" in v.claim]
+    (logdet,) = [v for v in fig7.judge(table) if "log det" in v.claim]
     assert logdet.holds is True and "not computable at 11 recorded" in logdet.evidence
 
 
@@ -272,16 +274,16 @@ def test_fig7_heavy_tails_are_not_informative_with_few_replications():
 
 def test_theory_verdicts_hold_and_can_fail(monkeypatch):
     table = pd.DataFrame({"w": [0.5], "k": [1.0], "R": [1.0]})
-    verdicts = he2025._judge_theory(table)
+    verdicts = theory_claims.judge(table)
     assert all(v.holds and v.kind == "theory" for v in verdicts)
     # A wrong optimal weight (the naive one) fails every statement about w*.
-    monkeypatch.setattr(he2025.theory, "optimal_weight", lambda k: np.asarray(k) / (1 + k))
-    failed = [v.claim[:25] for v in he2025._judge_theory(table) if not v.holds]
+    monkeypatch.setattr(theory_claims.theory, "optimal_weight", lambda k: np.asarray(k) / (1 + k))
+    failed = [v.claim[:25] for v in theory_claims.judge(table) if not v.holds]
     assert len(failed) >= 3
 
 
 def test_adult_theory_of_collapse():
-    verdict = xu2025_adult._theory_collapse(100, ["constant", "linear", "t^2", "2^t"])
+    verdict = adult_verdicts.theory_collapse(100, ["constant", "linear", "t^2", "2^t"])
     assert verdict.holds is True and verdict.kind == "theory"
 
 
@@ -299,15 +301,15 @@ def test_adult_constant_schedule_must_lose_most_categories():
                 }
             )
     table = pd.DataFrame(rows)
-    verdict = xu2025_adult._loses_most(table)
+    verdict = adult_verdicts.loses_most(table)
     assert verdict.holds is True
-    fewer = xu2025_adult._fewer_lost(table.assign(part=xu2025_adult.ALL_COLUMNS), 0.01)
-    assert xu2025_adult._loses_most(fewer).holds is False
+    fewer = adult_verdicts.fewer_lost(table.assign(part=adult_verdicts.ALL_COLUMNS), 0.01)
+    assert adult_verdicts.loses_most(fewer).holds is False
     close = table.copy()
     close.loc[close.schedule == "constant", "cells_lost"] = table[
         table.schedule == "linear"
     ].cells_lost.to_numpy()
-    assert xu2025_adult._loses_most(close).holds is False
+    assert adult_verdicts.loses_most(close).holds is False
 
 
 def test_penalised_first_order_stays_on_its_plateau_near_the_zero_model():

@@ -12,7 +12,15 @@ import pandas as pd
 import pytest
 
 from modelcollapse import theory
-from modelcollapse.experiments import peers, peers_discrete, strategies
+from modelcollapse.experiments.peers import (
+    bounds,
+    discrete,
+    discrete_verdicts,
+    regression,
+    strategies,
+    strategies_arms,
+)
+from modelcollapse.experiments.peers.strategies_arms import STRATEGIES
 from modelcollapse.experiments.verdicts import ordering, perturbed
 
 
@@ -70,17 +78,17 @@ def _regression_table(generations=20, reps=1000, c=0.12):
 
 def test_regression_accumulate_above_the_bound_fails():
     table = _regression_table()
-    verdicts = peers._judge_regression(table)
+    verdicts = regression.judge(table)
     assert [v.holds for v in verdicts] == [True, True, True]
     assert [v.kind for v in verdicts] == ["simulation", "simulation", "theory"]
     bounded = _by_claim(verdicts, "Accumulating the data")
     last = (table.regime == "accumulate") & (table.t == 20)
     broken = table.copy()
     broken.loc[last, "error"] = table.bound[last] + 6 * table.se_exact[last]
-    again = peers._judge_regression(broken)
+    again = regression.judge(broken)
     assert _by_claim(again, "Accumulating the data").holds is False
     assert _by_claim(again, "The exact laws").holds is True  # theory reads no simulation
-    assert perturbed(peers._judge_regression, table, bounded).holds is False
+    assert perturbed(regression.judge, table, bounded).holds is False
 
 
 # -- peers-bounds -------------------------------------------------------------------------------
@@ -114,7 +122,7 @@ def _bounds_table(generations=40, reps=10_000):
 
 def test_bounds_a_simulated_probability_above_the_bound_fails():
     table = _bounds_table()
-    verdicts = peers._judge_bounds(table)
+    verdicts = bounds.judge(table)
     assert [v.holds for v in verdicts] == [True, True, True]
     assert verdicts[0].kind == "theory"
     under = _by_claim(verdicts, "The simulated probability")
@@ -123,21 +131,21 @@ def test_bounds_a_simulated_probability_above_the_bound_fails():
     cell = int(np.argmin(np.where(tight < 1, tight, np.inf)))
     lifted = table.copy()
     lifted.loc[cell, "simulated"] = tight[cell] * 1.2
-    again = peers._judge_bounds(lifted)
+    again = bounds.judge(lifted)
     assert _by_claim(again, "The simulated probability").holds is False
     assert _by_claim(again, "The exact probability").holds is True
     # where the bound is capped at 1 nothing can exceed it, and the test does not read it
     capped = table.copy()
     capped.loc[tight >= 1, "simulated"] = 1.0
-    assert _by_claim(peers._judge_bounds(capped), "The simulated probability").holds is True
-    assert perturbed(peers._judge_bounds, table, under).holds is False
+    assert _by_claim(bounds.judge(capped), "The simulated probability").holds is True
+    assert perturbed(bounds.judge, table, under).holds is False
 
 
 # -- peers-discrete -----------------------------------------------------------------------------
 
 
 def _discrete_table(reps=4000, sizes=(10, 20, 50), horizon=60):
-    part = peers_discrete._part
+    part = discrete.panel_rows
     p = 1.0 / np.arange(1, 11)
     p /= p.sum()
     n = 50
@@ -202,14 +210,14 @@ def _discrete_table(reps=4000, sizes=(10, 20, 50), horizon=60):
 
 def test_discrete_verdicts_and_their_perturbations():
     table = _discrete_table()
-    verdicts = peers_discrete._judge_discrete(table)
+    verdicts = discrete.judge(table)
     assert all(v.holds is True for v in verdicts), [v.claim for v in verdicts if not v.holds]
     kinds = {v.claim.split(":")[0][:40]: v.kind for v in verdicts}
     assert list(kinds.values()).count("theory") == 2
     assert [v.kind for v in verdicts][-1] == "approximation"  # against 2 n ln 2
     for verdict in verdicts:
         if verdict.kind != "theory":
-            again = perturbed(peers_discrete._judge_discrete, table, verdict)
+            again = perturbed(discrete.judge, table, verdict)
             assert again.holds is False, verdict.claim
 
 
@@ -218,11 +226,11 @@ def test_discrete_rare_cells_reversed_and_stretched_times_fail():
     gap = table.panel == "rare_gap"
     reversed_ = table.copy()
     reversed_.loc[gap, "simulated"] = -table.loc[gap, "simulated"]
-    again = peers_discrete._judge_discrete(reversed_)
+    again = discrete.judge(reversed_)
     assert _by_claim(again, "Rare cells are lost first").holds is False
     assert _by_claim(again, "The exact probability that a cell").holds is True
-    stretched = peers_discrete._stretched(table, 0.3)
-    again = peers_discrete._judge_discrete(stretched)
+    stretched = discrete_verdicts.stretched(table, 0.3)
+    again = discrete.judge(stretched)
     assert _by_claim(again, "The whole distribution").holds is False
 
 
@@ -233,7 +241,7 @@ def test_discrete_diffusion_claim_reads_the_simulation_only():
     # a simulated shortfall that does not shrink with n: the approach to 2 n ln 2 fails, while
     # the theory statement about the exact chain still holds
     flat.loc[rows, "simulated"] = 0.85 * table.loc[rows, "diffusion"]
-    again = peers_discrete._judge_discrete(flat)
+    again = discrete.judge(flat)
     assert _by_claim(again, "The mean absorption time approaches").holds is False
     assert _by_claim(again, "The exact mean absorption time").holds is True
 
@@ -250,7 +258,7 @@ def _strategies_table(rel_se=0.02, pair_se=0.002):
         t0 = generations // 2
         same = {"family": family, "n": n, "generations": generations, "t0": t0}
         same.update(replications=reps, c=c)
-        laws = {s: strategies._law(s, n, generations, c, exact) for s in strategies.STRATEGIES}
+        laws = {s: strategies_arms.law(s, n, generations, c, exact) for s in STRATEGIES}
         window = {s: (math.nan if v is None else float(v[t0:].mean())) for s, v in laws.items()}
         for s, law in laws.items():
             curve = 2 * laws["accumulate"] if law is None else law
@@ -278,12 +286,12 @@ def _strategies_table(rel_se=0.02, pair_se=0.002):
                         "error": [value],
                         "se": [rel_se * value / 3],
                         "theory": [window[s]],
-                        "stationary": [strategies._stationary(s, n, c)],
+                        "stationary": [strategies_arms.stationary(s, n, c)],
                         "pairs": [reps],
                     }
                 )
             )
-        with_law = [s for s in strategies.STRATEGIES if laws[s] is not None]
+        with_law = [s for s in STRATEGIES if laws[s] is not None]
         for a, b in itertools.combinations(with_law, 2):
             gap = window[b] - window[a]
             rows.append(
@@ -307,13 +315,13 @@ def _strategies_table(rel_se=0.02, pair_se=0.002):
 
 def test_strategies_claims_are_worded_before_the_run():
     table = _strategies_table()
-    verdicts = strategies._judge(table)
+    verdicts = strategies.judge(table)
     claims = [v.claim for v in verdicts]
     assert len(set(claims)) == len(claims)
     # the claims name what the theory predicts, whatever the simulation gives
     swapped = table.copy()
     swapped.loc[swapped.part == "pair", "error"] *= -1
-    assert [v.claim for v in strategies._judge(swapped)] == claims
+    assert [v.claim for v in strategies.judge(swapped)] == claims
     assert any("golden-ratio mixing has a lower error than naive" in c for c in claims)
     assert any("greedy time-varying weight has a lower error than naive" in c for c in claims)
     assert all(v.holds is not False for v in verdicts), [v.claim for v in verdicts]
@@ -323,7 +331,7 @@ def test_strategies_orderings_fail_when_reversed():
     table = _strategies_table()
     reversed_ = table.copy()
     reversed_.loc[reversed_.part == "pair", "error"] *= -1
-    again = {v.claim: v for v in strategies._judge(reversed_)}
+    again = {v.claim: v for v in strategies.judge(reversed_)}
     orderings = [c for c in again if "lower error than" in c or "higher error than" in c]
     assert len(orderings) == 6
     for claim in orderings:
@@ -341,7 +349,7 @@ def test_strategies_orderings_fail_when_reversed():
 
 def test_strategies_greedy_verdicts():
     table = _strategies_table()
-    verdicts = strategies._judge(table)
+    verdicts = strategies.judge(table)
     stationary = _by_claim(verdicts, "gaussian: the greedy weight reaches")
     law = _by_claim(verdicts, "gaussian: the greedy time-varying weight's simulated error")
     assert stationary.holds is True and stationary.kind == "simulation"
@@ -350,7 +358,7 @@ def test_strategies_greedy_verdicts():
     rows = (table.part == "window") & (table.family == "gaussian") & (table.strategy == "greedy")
     off = table.copy()
     off.loc[rows, "error"] += 10 * table.loc[rows, "se"]
-    assert _by_claim(strategies._judge(off), "gaussian: the greedy weight reaches").holds is False
+    assert _by_claim(strategies.judge(off), "gaussian: the greedy weight reaches").holds is False
     for verdict in verdicts:
         if verdict.kind != "theory" and verdict.holds is not None:
-            assert perturbed(strategies._judge, table, verdict).holds is False, verdict.claim
+            assert perturbed(strategies.judge, table, verdict).holds is False, verdict.claim

@@ -11,19 +11,19 @@ from scipy.stats import chi2
 
 from modelcollapse import theory
 from modelcollapse.experiments import get_experiment
-from modelcollapse.experiments.he2025_weights import (
+from modelcollapse.experiments.he2025.sweep_spec import WEIGHT_GRID
+from modelcollapse.experiments.he2025.sweep_stats import (
     ARGMIN_TOLERANCE,
     INV_PHI,
-    WEIGHT_GRID,
     argmin_set,
     chi2_mixture_isf,
     chi2_mixture_sf,
-    judge_sweep,
     replication_moments,
     shape_fit,
     shift_minimum,
     tilt_curve,
 )
+from modelcollapse.experiments.he2025.sweep_verdicts import judge_sweep
 from modelcollapse.experiments.verdicts import perturbed
 
 N = M = 100

@@ -11,8 +11,8 @@ import pytest
 from modelcollapse import theory
 from modelcollapse.engine import simulate
 from modelcollapse.experiments import get_experiment
-from modelcollapse.experiments import xu2025_general as xg
 from modelcollapse.experiments.verdicts import perturbed
+from modelcollapse.experiments.xu2025 import bias, general_family
 from modelcollapse.families import Gaussian
 from modelcollapse.schedules import Constant, Linear, Power
 
@@ -118,7 +118,7 @@ def test_win_probability_tilt_flips_the_fall_just_beyond_detectable(win_table):
 
 
 def test_bias_cases_cover_the_three_outcomes():
-    labels = {c["label"]: xg._theory_label(c) for c in xg._bias_cases(100)}
+    labels = {c.label: bias.theory_label(c) for c in bias.CASES}
     assert labels["MLE (bias -sigma2/n), t^1.5"] == "stable"
     assert labels["bias -n^-1/2, t^1.5"] == "collapses"
     assert labels["bias +n^-1/2, t^1.5"] == "explodes"
@@ -134,18 +134,18 @@ def bias_table():
     record = np.unique(np.concatenate([[0], np.geomspace(1, T, 40).round()])).astype(int)
     t_half = int(record[np.searchsorted(record, T // 2)])
     frames = []
-    for case in xg._bias_cases(n0):
-        family = Gaussian(**case["family"])
-        chain = {"bias": family.bias, "shrinkage": case["shrinkage"]}
-        sizes = case["schedule"].sizes(T)
+    for case in bias.CASES:  # from n0 = 100 real points
+        family = Gaussian(**case.family)
+        chain = {"bias": family.bias, "shrinkage": case.shrinkage}
+        sizes = case.schedule.sizes(T)
         mean, var = theory.gaussian_variance_moments(n0, sizes, family.variance, **chain)
         e_log, v_log = theory.gaussian_log_variance_moments(n0, sizes, family.variance, **chain)
         frames.append(
             pd.DataFrame(
                 {
-                    "case": case["label"],
-                    "group": case["group"],
-                    "theory": xg._theory_label(case),
+                    "case": case.label,
+                    "group": case.group,
+                    "theory": bias.theory_label(case),
                     "n0": n0,
                     "eps": 0.05,
                     "T": T,
@@ -230,7 +230,7 @@ def test_bias_window_ratio_se_matches_independent_batches():
             "mean_sigma2_se": np.sqrt(np.array([var[h], var[T]]) / r),
         }
     )
-    se = xg._window_ratios(table, table).se.iloc[0]
+    se = bias.window_ratios(table, table).se.iloc[0]
     spread = float(np.std(ratios, ddof=1))
     # 40 batches: the sample SD is within about 30% of the truth with high probability.
     assert 0.65 * se < spread < 1.5 * se
@@ -324,12 +324,12 @@ def test_general_cases_run_weibull_and_lognormal_through_scipy():
     from modelcollapse.families import ScipyFamily
 
     for quick in (True, False):
-        cases = {c["name"]: c for c in xg._general_cases(quick)}
+        cases = {c.name: c for c in general_family.cases(quick)}
         weibull = cases["Weibull (shape, scale; ScipyFamily)"]
         lognormal = cases["log-normal (s, scale; ScipyFamily)"]
         for case in (weibull, lognormal):
-            assert isinstance(case["family"], ScipyFamily) and case["engine"] == "sample"
-            assert case["family"].param_labels[1] == "scale" and case["T"] >= 2
+            assert isinstance(case.family, ScipyFamily) and case.engine == "sample"
+            assert case.family.param_labels[1] == "scale" and case.T >= 2
     c, lam, euler = 1.5, 1.0, 0.5772156649015329
     weibull_info = np.array(
         [
@@ -340,7 +340,7 @@ def test_general_cases_run_weibull_and_lognormal_through_scipy():
     s = 0.5
     lognormal_info = np.diag([2 / s**2, 1 / s**2])
     for case, info in ((weibull, weibull_info), (lognormal, lognormal_info)):
-        family = case["family"]
+        family = case.family
         v_star = np.asarray(family.asymptotic_covariance(family.broadcast(family.truth(), 1)))[0]
         np.testing.assert_allclose(v_star, np.linalg.inv(info), rtol=1e-6, atol=1e-9)
 

@@ -15,6 +15,7 @@ import contextlib
 import errno
 import glob
 import hashlib
+import importlib
 import json
 import os
 import platform
@@ -310,25 +311,50 @@ def register(experiment: Experiment) -> Experiment:
     return experiment
 
 
+#: The experiment modules, in the order their experiments are listed and run by ``all``.
+EXPERIMENT_MODULES = (
+    "xu2025.fig3",
+    "xu2025.random_walk",
+    "xu2025.schedules",
+    "xu2025.win_probability",
+    "xu2025.bias",
+    "xu2025.general_family",
+    "he2025.theory_claims",
+    "he2025.fig7",
+    "he2025.fig8",
+    "he2025.fig9",
+    "he2025.fig10",
+    "xu2025.adult",
+    "peers.regression",
+    "peers.bounds",
+    "peers.discrete",
+    "peers.strategies",
+)
+
+
 def _load() -> None:
     # Importing a module registers its experiments.
-    # Importing a module registers its experiments, in this order.
-    from . import xu2025, xu2025_general  # noqa: F401, I001
-    from . import he2025, he2025_weights, adult, xu2025_adult  # noqa: F401
-    from . import peers, peers_discrete, strategies  # noqa: F401
+    for module in EXPERIMENT_MODULES:
+        importlib.import_module(f".{module}", __package__)
 
 
 def experiment_ids() -> tuple[str, ...]:
-    """Registered ids, in registration order."""
+    """Registered ids: those of :data:`EXPERIMENT_MODULES` in its order (whichever module was
+    imported first), then any other registered experiment in registration order."""
     _load()
-    return tuple(_REGISTRY)
+    rank = {f"{__package__}.{m}": i for i, m in enumerate(EXPERIMENT_MODULES)}
+    order = sorted(
+        enumerate(_REGISTRY.values()),
+        key=lambda item: (rank.get(item[1].run.__module__, len(rank)), item[0]),
+    )
+    return tuple(experiment.id for _, experiment in order)
 
 
 def get_experiment(experiment_id: str) -> Experiment:
     """The experiment registered as ``experiment_id``."""
-    _load()
+    ids = experiment_ids()
     if experiment_id not in _REGISTRY:
-        raise fail("experiment", f"must be one of {', '.join(_REGISTRY)}", experiment_id)
+        raise fail("experiment", f"must be one of {', '.join(ids)}", experiment_id)
     return _REGISTRY[experiment_id]
 
 
