@@ -10,6 +10,9 @@ The public API is short:
   :class:`LogisticRegression`, :class:`PoissonRegression`, :class:`LogisticTable`,
   :class:`EmpiricalCDF`
   (:mod:`modelcollapse.families`);
+- one generation as a pure function, to step a recursion by hand: :mod:`modelcollapse.generation`
+  (``init``, ``step``);
+- what a family offers beyond the protocol: :class:`Capabilities`, :func:`capabilities_of`;
 - schedules and weight rules: :mod:`modelcollapse.schedules`;
 - closed forms: :mod:`modelcollapse.theory`.
 
@@ -23,7 +26,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the names below, for type checkers and editors
-    from . import metrics, schedules, theory
+    from . import generation, metrics, schedules, theory
     from ._validation import InvalidArgumentError
     from .engine import ENGINES, simulate, simulate_weights
     from .families import (
@@ -83,6 +86,7 @@ _LAZY = {
     "ExponentialDistribution": ".families",
     "FromCallable": ".schedules",
     "GammaDistribution": ".families",
+    "generation": ".generation",
     "Gaussian": ".families",
     "Greedy": ".schedules",
     "InvalidArgumentError": "._validation",
@@ -154,6 +158,7 @@ __all__ = [
     "TableSource",
     "TwoPhase",
     "capabilities_of",
+    "generation",
     "make_family",
     "make_regime",
     "metrics",

@@ -41,6 +41,7 @@ from .families.asymptotic import AsymptoticFamily
 from .families.base import Family
 from .families.capabilities import capabilities_of
 from .families.points import PointsFamily
+from .generation import init, step
 from .metrics import available_metrics
 from .random import BLOCK_SIZE, ReplicationRandom, SharedNoise, as_seed_sequence, block_size_for
 from .regimes import Regime, make_regime
@@ -839,6 +840,23 @@ class _Plan:
                         recorder.metrics[name][a:b] = values
                 tick((b - a) * per_replication, f"{finished}/{len(pieces)} pieces")
 
+    def _streams(
+        self, start: int, size: int, arms: int
+    ) -> tuple[ReplicationRandom, list[ReplicationRandom], SharedNoise | None]:
+        """The random streams of replications ``start .. start + size - 1``: stream 0 for the
+        real data, drawn once for every arm; stream 1 for the synthetic data, one reader per
+        arm, on noise drawn once and shared when there are several arms."""
+        root, block = self.root, self.block
+        real_rng = ReplicationRandom(root, start, size, stream=0, block_size=block)
+        if arms == 1:
+            return real_rng, [ReplicationRandom(root, start, size, 1, block_size=block)], None
+        shared = SharedNoise(ReplicationRandom(root, start, size, 1, block_size=block))
+        synth = [
+            ReplicationRandom(root, start, size, 1, shared=shared, block_size=block)
+            for _ in range(arms)
+        ]
+        return real_rng, synth, shared
+
     def _fill(
         self,
         rules: list[tuple[WeightRule, np.ndarray]],
@@ -848,58 +866,58 @@ class _Plan:
         tick: _Ticker | None = None,
     ) -> None:
         """Replications ``first .. stop - 1`` into ``recorders`` (their row 0 is ``first``),
-        telling ``tick`` after each generation of each chunk."""
-        family, stepper, regime = self.family, self.stepper, self.regime
-        truth = family.truth()
-        n_synth, n_fresh, keep = self.n_synth, self.n_fresh, self.keep
+        chunk by chunk, telling ``tick`` after each generation of each chunk."""
         chunks = -(-(stop - first) // self.chunk)
         for start in range(first, stop, self.chunk):
-            size = min(self.chunk, stop - start)
             index = (start - first) // self.chunk + 1
             where = f"chunk {index}/{chunks}, " if chunks > 1 else ""
-            row = start - first
-            # Stream 0: real data, drawn once for every arm. Stream 1: synthetic data, one
-            # reader per arm; with several arms the noise is drawn once and shared.
-            block = self.block
-            real_rng = ReplicationRandom(self.root, start, size, stream=0, block_size=block)
-            if len(rules) == 1:
-                shared = None
-                synth_rngs = [ReplicationRandom(self.root, start, size, 1, block_size=block)]
-            else:
-                shared = SharedNoise(ReplicationRandom(self.root, start, size, 1, block_size=block))
-                synth_rngs = [
-                    ReplicationRandom(self.root, start, size, 1, shared=shared, block_size=block)
-                    for _ in rules
-                ]
-            truth_c = stepper.broadcast(truth, size)
-            real0 = stepper.draw(truth_c, self.n0, real_rng, self.engine)
-            params0 = stepper.fit([real0], [1.0])
-            states = [regime.start(stepper, real0) for _ in rules]
-            params = [params0 for _ in rules]
-            for recorder in recorders:
-                recorder.record(0, row, params0)
-            if tick is not None:
-                tick(size)
-            for t in range(1, self.generations + 1):
-                real = (
-                    stepper.draw(truth_c, n_fresh[t - 1], real_rng, self.engine)
-                    if n_fresh[t - 1]
-                    else None
+            size = min(self.chunk, stop - start)
+            self._fill_chunk(rules, recorders, start, size, start - first, where, tick)
+
+    def _fill_chunk(
+        self,
+        rules: list[tuple[WeightRule, np.ndarray]],
+        recorders: list[Recorder],
+        start: int,
+        size: int,
+        row: int,
+        where: str,
+        tick: _Ticker | None,
+    ) -> None:
+        """One chunk: :func:`~modelcollapse.generation.init` on the real data, then
+        :func:`~modelcollapse.generation.step` per generation and arm, each state recorded."""
+        stepper, regime, engine = self.stepper, self.regime, self.engine
+        real_rng, synth_rngs, shared = self._streams(start, size, len(rules))
+        truth = stepper.broadcast(self.family.truth(), size)
+        first = init(stepper, stepper.draw(truth, self.n0, real_rng, engine), regime)
+        states = [first for _ in rules]  # the generation-0 fit, made once for all arms
+        for recorder in recorders:
+            recorder.record(0, row, first.params)
+        if tick is not None:
+            tick(size)
+        n_synth, n_fresh, keep = self.n_synth.tolist(), self.n_fresh.tolist(), self.keep.tolist()
+        weights = [arm_weights.tolist() for _, arm_weights in rules]
+        for t in range(1, self.generations + 1):
+            fresh = n_fresh[t - 1]
+            real = stepper.draw(truth, fresh, real_rng, engine) if fresh else None
+            if shared is not None:
+                shared.new_round()
+            for a, arm_weights in enumerate(weights):
+                w = arm_weights[t - 1] if real is not None else None
+                states[a], _ = step(
+                    stepper,
+                    regime,
+                    states[a],
+                    synth_rngs[a],
+                    n_synth[t - 1],
+                    real,
+                    w,
+                    engine=engine,
+                    keep=keep[t - 1],
                 )
-                if shared is not None:
-                    shared.new_round()
-                for a, (_, arm_weights) in enumerate(rules):
-                    synth = stepper.draw(params[a], n_synth[t - 1], synth_rngs[a], self.engine)
-                    sources, source_weights, states[a] = regime.training_set(
-                        stepper, states[a], real, synth, float(arm_weights[t - 1]), synth_rngs[a]
-                    )
-                    fitted = stepper.fit(sources, source_weights)
-                    if keep[t - 1] != 1.0:
-                        fitted = family.shrink(fitted, keep[t - 1])
-                    params[a] = fitted
-                    recorders[a].record(t, row, fitted)
-                if tick is not None:
-                    tick(size, f"{where}generation {t:,}/{self.generations:,}")
+                recorders[a].record(t, row, states[a].params)
+            if tick is not None:
+                tick(size, f"{where}generation {t:,}/{self.generations:,}")
 
     def _result(
         self, rule: WeightRule, weights: np.ndarray, weight: Any, recorder: Recorder

@@ -29,7 +29,7 @@ import numpy as np
 
 from .._validation import InvalidArgumentError, check_finite, check_int, fail
 from ..random import BLOCK_SIZE, ReplicationRandom
-from .capabilities import Capabilities
+from .capabilities import Capabilities, capabilities_of
 
 __all__ = [
     "DataFamily",
@@ -65,11 +65,18 @@ class FamilyWrapper:
     """A family that changes what a draw is (an estimate, the points themselves) and delegates
     the rest to the family it wraps: its name, truth, parameters and raw samples."""
 
+    #: Hooks on the wrapped family's parameters that a wrapper passes on when the wrapped
+    #: family declares them: its fits are the wrapped family's parameters.
+    forwarded_hooks = frozenset({"shrink", "converged"})
+
     def __init__(self, family: Any) -> None:
         self.family = family
         self.name = family.name
         self.min_sample_size = family.min_sample_size
         self.param_labels = family.param_labels
+        self.forwarded = capabilities_of(family).hooks & self.forwarded_hooks
+        for hook in sorted(self.forwarded):
+            setattr(self, hook, getattr(family, hook))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.family!r})"
@@ -205,8 +212,12 @@ class DataFamily(ABC):
 
     @property
     def capabilities(self) -> Capabilities:
-        """The family's declared capabilities, from the class attributes above."""
-        return Capabilities(
+        """The family's declared capabilities, from the class attributes above (made on first
+        use: a family does not change once constructed)."""
+        cached = self.__dict__.get("_capabilities")
+        if cached is not None:
+            return cached
+        self.__dict__["_capabilities"] = caps = Capabilities(
             engines=self.engines,
             hooks=self.hooks,
             fixed_sample_size=self.fixed_sample_size,
@@ -216,6 +227,7 @@ class DataFamily(ABC):
             holds_points=self.holds_points,
             point_size=self._point_size,
         )
+        return caps
 
     # -- supplied by the families -----------------------------------------------------------
     @abstractmethod

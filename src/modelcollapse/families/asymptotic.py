@@ -93,7 +93,7 @@ class AsymptoticFamily(FamilyWrapper):
         #: Draws are estimates; the wrapper offers ``V(theta)`` and nothing else.
         self.capabilities = Capabilities(
             engines=self.engines,
-            hooks={"asymptotic_covariance"},
+            hooks={"asymptotic_covariance"} | self.forwarded,
             record_params=inner.record_params,
             weight_by_information=inner.weight_by_information,
             point_size=inner.point_size,
