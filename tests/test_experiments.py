@@ -11,7 +11,8 @@ import pytest
 import modelcollapse as mc
 from modelcollapse.cli import main
 from modelcollapse.experiments import experiment_ids, get_experiment, run_experiment
-from modelcollapse.experiments.registry import configuration_hash, file_checksum, judge_table
+from modelcollapse.experiments.registry import judge_table
+from modelcollapse.experiments.runner import configuration_hash, file_checksum
 from modelcollapse.experiments.verdicts import KINDS, perturbed
 
 _RUNS: dict = {}

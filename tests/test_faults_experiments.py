@@ -27,15 +27,10 @@ import modelcollapse as mc
 import modelcollapse.report as report_module
 from modelcollapse._validation import fail
 from modelcollapse.cli import main
-from modelcollapse.experiments import registry
-from modelcollapse.experiments.registry import (
-    Experiment,
-    Outcome,
-    configuration_hash,
-    experiment_ids,
-    file_checksum,
-    run_experiment,
-)
+from modelcollapse.experiments import registry, runner
+from modelcollapse.experiments.context import Experiment, Outcome
+from modelcollapse.experiments.registry import experiment_ids
+from modelcollapse.experiments.runner import configuration_hash, file_checksum, run_experiment
 from modelcollapse.experiments.verdicts import Verdict
 from modelcollapse.report import build_report
 
@@ -446,7 +441,7 @@ def test_unusable_output_paths_are_found_first(links, capsys, monkeypatch, where
     import modelcollapse.tabular as tabular
 
     monkeypatch.setattr(tabular, "recurse", lambda *a, **k: pytest.fail("recursion ran"))
-    monkeypatch.setattr(registry, "_prepare_out", lambda *a: pytest.fail("experiment ran"))
+    monkeypatch.setattr(runner, "prepare_out", lambda *a: pytest.fail("experiment ran"))
     out = str(links / where)
     argv = {
         "reproduce": ["reproduce", "he2025-theory"],

@@ -25,7 +25,8 @@ import modelcollapse.planner as planner
 from modelcollapse._progress import Progress
 from modelcollapse.cli import main
 from modelcollapse.experiments import registry
-from modelcollapse.experiments.registry import Batch, Context, Experiment, Outcome, experiment_ids
+from modelcollapse.experiments.context import Batch, Context, Experiment, Outcome
+from modelcollapse.experiments.registry import experiment_ids
 from modelcollapse.experiments.verdicts import Verdict
 
 pty = pytest.importorskip("pty")
@@ -38,7 +39,8 @@ _SCRIPT = textwrap.dedent(
     import pandas as pd
     from matplotlib.figure import Figure
     from modelcollapse.cli import main
-    from modelcollapse.experiments.registry import Experiment, Outcome, register
+    from modelcollapse.experiments.context import Experiment, Outcome
+    from modelcollapse.experiments.registry import register
     from modelcollapse.experiments.verdicts import Verdict
 
     def nap(i):

@@ -6,7 +6,7 @@ import numpy as np
 
 from modelcollapse.experiments import get_experiment, xu2025
 from modelcollapse.experiments import verdicts as V
-from modelcollapse.experiments.registry import Context
+from modelcollapse.experiments.context import Context
 from modelcollapse.schedules import Exponential, Linear
 
 _TABLES: dict = {}

@@ -30,7 +30,8 @@ from ._progress import reporter
 from ._validation import check_int, fail
 from .engine import _package_version
 from .experiments import experiment_ids, get_experiment, run_experiment
-from .experiments.registry import META_FILE, Batch, configuration_hash, file_checksum
+from .experiments.context import Batch
+from .experiments.runner import META_FILE, configuration_hash, file_checksum
 from .experiments.verdicts import KINDS, NOT_INFORMATIVE, headline, tally
 
 __all__ = ["PAPERS", "build_report"]

@@ -170,7 +170,7 @@ def _run_reproduce(args: argparse.Namespace) -> int:
 def _reproduce(args: argparse.Namespace, finished: list[Path]) -> int:
     """``reproduce``, appending each finished experiment's folder to ``finished``."""
     from ..experiments import experiment_ids, run_experiment
-    from ..experiments.registry import Batch
+    from ..experiments.context import Batch
 
     if args.experiment == "all":
         ids = experiment_ids()

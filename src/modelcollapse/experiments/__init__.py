@@ -5,16 +5,10 @@
 True
 """
 
-from .registry import (
-    Context,
-    Experiment,
-    Outcome,
-    Verdict,
-    experiment_ids,
-    get_experiment,
-    register,
-    run_experiment,
-)
+from .context import Context, Experiment, Outcome
+from .registry import experiment_ids, get_experiment, register
+from .runner import run_experiment
+from .verdicts import Verdict
 
 __all__ = [
     "Context",

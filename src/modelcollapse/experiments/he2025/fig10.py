@@ -17,7 +17,8 @@ from matplotlib.figure import Figure
 from ... import theory
 from ...data import load_adult
 from ...families import Categorical, LogisticTable
-from ..registry import Context, Experiment, Outcome, register
+from ..context import Context, Experiment, Outcome
+from ..registry import register
 from ..verdicts import Verdict
 from .sweep import plot_sweep, sweep, sweep_subtitle
 from .sweep_spec import PAPER, WEIGHT_GRID, Panel, Scale, SweepSpec

@@ -25,7 +25,8 @@ from ...engine import simulate
 from ...families import make_family
 from ...metrics import axis_label
 from ...plots import plot_band, plot_theory
-from ..registry import Context, Experiment, Outcome, register
+from ..context import Context, Experiment, Outcome
+from ..registry import register
 from .common import PAPER
 from .fig7_laws import glm_first_order, laws
 from .fig7_verdicts import judge

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..registry import Context, Experiment, Outcome, register
+from ..context import Context, Experiment, Outcome
+from ..registry import register
 from ..verdicts import Verdict
 from .sweep import plot_sweep, sweep, sweep_subtitle
 from .sweep_spec import PAPER, WEIGHT_GRID, Scale, SweepSpec, model_panels

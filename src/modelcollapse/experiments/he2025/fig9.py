@@ -17,7 +17,8 @@ from matplotlib.figure import Figure
 from ... import theory
 from ...metrics import axis_label
 from ...plots import plot_band, plot_theory
-from ..registry import Context, Experiment, Outcome, register
+from ..context import Context, Experiment, Outcome
+from ..registry import register
 from ..verdicts import DETECTION_MARGIN, MAX_DETECTABLE, Verdict, threshold
 from .sweep import block_rows, family_groups, panel_axes, run_sweeps
 from .sweep_spec import PAPER, Panel, Scale, SweepSpec, model_panels

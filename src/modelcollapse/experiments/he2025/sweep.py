@@ -23,7 +23,7 @@ from ... import theory
 from ...engine import simulate_weights
 from ...metrics import axis_label
 from ...plots import plot_band, plot_theory
-from ..registry import Context
+from ..context import Context
 from .sweep_spec import WEIGHT_GRID, Panel
 from .sweep_stats import COV_PREFIX, INV_PHI, replication_moments
 from .sweep_verdicts import argmin_summary, by_panel, judge_sweep, sweep_key_table

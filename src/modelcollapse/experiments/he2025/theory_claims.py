@@ -18,7 +18,8 @@ from scipy.optimize import minimize_scalar
 
 from ... import theory
 from ...plots import new_figure
-from ..registry import Context, Experiment, Outcome, register
+from ..context import Context, Experiment, Outcome
+from ..registry import register
 from ..verdicts import Verdict
 from .common import INV_PHI, PAPER
 

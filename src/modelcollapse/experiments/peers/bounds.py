@@ -19,7 +19,8 @@ from ... import theory
 from ...engine import simulate
 from ...families import Gaussian
 from ...plots import new_figure, plot_band, plot_theory
-from ..registry import Context, Experiment, Outcome, register
+from ..context import Context, Experiment, Outcome
+from ..registry import register
 from ..verdicts import DETECTION_MARGIN, MAX_DETECTABLE, Verdict, binomial_se, compare, threshold
 
 __all__ = [

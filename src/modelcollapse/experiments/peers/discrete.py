@@ -31,7 +31,8 @@ import pandas as pd
 from ... import theory
 from ...engine import simulate
 from ...families import Categorical
-from ..registry import Context, Experiment, Outcome, register
+from ..context import Context, Experiment, Outcome
+from ..registry import register
 from ..verdicts import binomial_se
 from .discrete_report import key_table, notes, plot
 from .discrete_verdicts import judge

@@ -42,7 +42,8 @@ import pandas as pd
 
 from ... import theory
 from ...plots import THEORY_STYLE, new_figure, plot_band, plot_theory
-from ..registry import Context, Experiment, Outcome, register
+from ..context import Context, Experiment, Outcome
+from ..registry import register
 from .strategies_arms import (
     ANCHOR_ALPHA,
     BETA,

@@ -24,8 +24,9 @@ from ...data import ADULT_CATEGORICAL, ADULT_NUMERIC, load_adult
 from ...engine import simulate
 from ...families import Categorical, MultivariateGaussian, TableSource
 from ...schedules import Schedule
+from ..context import Context, Experiment, Outcome
 from ..he2025 import categorical_error_moments, log_det_change_moments, mean_error_moments
-from ..registry import Context, Experiment, Outcome, register
+from ..registry import register
 from .adult_report import key_table, notes, plot
 from .adult_verdicts import ALL_COLUMNS, NUMERIC, THEORY_HORIZONS, adult_schedules, judge
 from .common import PAPER, capped_horizon

@@ -18,7 +18,8 @@ from ...engine import simulate
 from ...families import Gaussian
 from ...plots import new_figure, plot_band, plot_theory
 from ...schedules import Constant
-from ..registry import Context, Experiment, Outcome, register
+from ..context import Context, Experiment, Outcome
+from ..registry import register
 from ..verdicts import (
     binomial_se,
 )

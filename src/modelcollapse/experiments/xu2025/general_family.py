@@ -19,7 +19,8 @@ from ...engine import simulate
 from ...families import ScipyFamily, make_family
 from ...plots import plot_band, plot_theory
 from ...schedules import Constant, Power, Schedule
-from ..registry import Context, Experiment, Outcome, register
+from ..context import Context, Experiment, Outcome
+from ..registry import register
 from .common import PAPER
 from .general_family_verdicts import POWER_BOUND, judge
 

@@ -17,7 +17,8 @@ from ...engine import simulate
 from ...families import Gaussian
 from ...plots import new_figure, plot_theory
 from ...schedules import Constant, Power, Schedule
-from ..registry import Context, Experiment, Outcome, register
+from ..context import Context, Experiment, Outcome
+from ..registry import register
 from ..verdicts import MAX_DETECTABLE, Verdict
 from .common import PAPER, compare_every, first_int, resolved
 

@@ -16,7 +16,8 @@ from ...engine import simulate
 from ...families import Gaussian
 from ...plots import new_figure, plot_theory
 from ...schedules import Exponential, Linear, Schedule
-from ..registry import Context, Experiment, Outcome, register
+from ..context import Context, Experiment, Outcome
+from ..registry import register
 from ..verdicts import binomial_se
 from .common import ESTIMATORS, PAPER, capped_horizon, first_int, paper_schedules
 from .schedules_verdicts import judge
