@@ -146,7 +146,7 @@ def test_console_script_help_and_module_entry_point():
     ("extra", "header"),
     [
         (["--family", "poisson", "--lam", "3"], "poisson (lam=3.0)"),
-        (["--family", "categorical", "--p", "0.5,0.3,0.2"], "categorical (k=3, p=[0.5, 0.3, 0.2]"),
+        (["--family", "categorical", "--p", "0.5,0.3,0.2"], "categorical (p=[0.5, 0.3, 0.2]"),
         (["--family", "bernoulli", "--p", "0.3"], "bernoulli (p=0.3)"),
         (
             ["--family", "exponential", "--rate", "2", "--engine", "asymptotic"],

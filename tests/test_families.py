@@ -400,7 +400,7 @@ def test_make_family():
         ("exponential", {"rate": 2.0, "estimator": "unbiased"}, mc.ExponentialDistribution, {}),
         ("poisson", {"lam": 0.7}, mc.Poisson, {}),
         ("bernoulli", {"p": 0.2}, mc.Bernoulli, {}),
-        ("categorical", {"p": [0.5, 0.5]}, mc.Categorical, {"k": 2}),
+        ("categorical", {"p": [0.5, 0.5]}, mc.Categorical, {}),
         ("categorical", {"k": 5}, mc.Categorical, {"p": [0.2] * 5}),
         ("gamma", {"shape": 3.0, "rate": 0.5}, mc.GammaDistribution, {}),
         (
@@ -433,6 +433,8 @@ def test_make_family_new_families(name, options, cls, described):
     for key, value in {**options, **described}.items():
         if key == "law":
             assert desc[key]["name"] == value.dist.name
+        elif key == "k":  # categorical's k is the factory's option: the family keeps p
+            assert fam.k == value and "k" not in desc
         elif key in ("cov", "synthetic_cov") and np.ndim(value) == 0 and value is not None:
             continue  # a number c is described as the matrix c I
         elif value is None or isinstance(value, str):
@@ -459,7 +461,7 @@ def test_make_family_new_families(name, options, cls, described):
     [
         ("poisson", {"mu": 1.0}, "^options: the poisson family takes lam \\(got 'mu'\\)"),
         ("gamma", {"scale": 1.0}, "^options: the gamma family takes shape, rate"),
-        ("gaussian", {"lam": 1.0}, "^options: the gaussian family takes mu, sigma2"),
+        ("gaussian", {"lam": 1.0}, "^options: the gaussian family takes dim, mu, sigma2"),
         ("categorical", {"p": [0.5, 0.5], "k": 2}, "^k: give either p or k"),
         ("categorical", {"k": 1}, "^k: must be an integer >= 2"),
         ("logistic", {"clip": 20.0}, "^options: the logistic family takes beta, dim, cov"),

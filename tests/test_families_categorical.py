@@ -126,7 +126,7 @@ def test_metric_values():
 def test_labels_and_description():
     fam = mc.Categorical([0.2, 0.8])
     assert fam.param_labels == ("p[0]", "p[1]")
-    assert fam.describe() == {"family": "categorical", "k": 2, "p": [0.2, 0.8]}
+    assert fam.describe() == {"family": "categorical", "p": [0.2, 0.8]}
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ def _fixed():
 def test_fixed_design_fit_is_ols_of_the_mixed_response():
     """beta_t = (X'X)^-1 X'(w y + (1 - w) y~), from raw responses, against numpy's lstsq."""
     fam = _fixed()
-    x = fam.design
+    x = fam.design_
     truth = fam.broadcast(fam.truth(), 4)
     y_real = fam.sample(truth, 20, _rng(1, 4))
     previous = mc.families.FixedDesignParams(np.array([[0.5, 0.0, 1.0]] * 4))
@@ -83,7 +83,7 @@ def test_fixed_design_weighted_recursion(engine, replications):
         engine=engine,
     )
     c = fam.error_constant()
-    assert c == pytest.approx(fam.sigma2 * np.trace(np.linalg.inv(fam.design.T @ fam.design / n)))
+    assert c == pytest.approx(fam.sigma2 * np.trace(np.linalg.inv(fam.design_.T @ fam.design_ / n)))
     e = [c / n]
     for _ in range(generations):
         e.append((1 - w) ** 2 * e[-1] + c / n * (w**2 + (1 - w) ** 2))
@@ -125,8 +125,10 @@ def test_fixed_design_given_and_drawn():
     # The drawn design depends only on the seed.
     a = mc.LinearRegressionFixed(beta=1.0, dim=2, n=7, seed=3, cov=[[2.0, 0.5], [0.5, 1.0]])
     b = mc.make_family("linear-fixed", beta=1.0, dim=2, n=7, seed=3, cov=[[2.0, 0.5], [0.5, 1.0]])
-    np.testing.assert_array_equal(a.design, b.design)
-    assert not np.array_equal(a.design, mc.LinearRegressionFixed(beta=[1, 1], n=7, seed=4).design)
+    np.testing.assert_array_equal(a.design_, b.design_)
+    assert not np.array_equal(a.design_, mc.LinearRegressionFixed(beta=[1, 1], n=7, seed=4).design_)
+    # A drawn design is described by its rows, covariance and seed, not the matrix.
+    assert a.design is None and a.describe()["design"] is None and a.describe()["seed"] == 3
 
 
 @pytest.mark.parametrize(

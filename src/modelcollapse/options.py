@@ -15,23 +15,31 @@ and the ones held at their true values by ``--fixed loc`` (:func:`scipy_family`)
 from __future__ import annotations
 
 import argparse
+import functools
 from typing import Any
 
 from ._validation import InvalidArgumentError, check_int, fail
 from .cli._common import SCIPY_PREFIX, FamilyChoices, is_scipy
 from .engine import ENGINES, simulate
-from .families import FAMILY_NAMES, make_family
-from .families.gaussian import COMBINE_RULES, VARIANCE_ESTIMATORS
+from .families import (
+    FAMILIES,
+    FAMILY_NAMES,
+    ExponentialDistribution,
+    Gaussian,
+    LogisticRegression,
+    make_family,
+)
+from .families.parameters import constructor_options
 from .regimes import REGIME_NAMES
 from .results import SimulationResult
 from .schedules import parse_bias
 
 __all__ = [
-    "FAMILY_OPTIONS",
     "SCIPY_OPTIONS",
     "add_simulate_arguments",
     "check_options",
     "family_from_options",
+    "family_options",
     "parse_bias",
     "parse_fixed",
     "parse_params",
@@ -84,13 +92,13 @@ def add_simulate_arguments(p: argparse.ArgumentParser) -> None:
     model.add_argument(
         "--variance",
         default=None,
-        choices=VARIANCE_ESTIMATORS,
+        choices=Gaussian.parameters["variance"].values,
         help="gaussian: variance estimator S/(n-1) or S/n (default: unbiased)",
     )
     model.add_argument(
         "--combine",
         default=None,
-        choices=COMBINE_RULES,
+        choices=Gaussian.parameters["combine"].values,
         help="gaussian: how weighted sources combine: convex combination of "
         "per-source covariances, or pooled with the between-source term "
         "(default: convex)",
@@ -108,7 +116,7 @@ def add_simulate_arguments(p: argparse.ArgumentParser) -> None:
     model.add_argument(
         "--estimator",
         default=None,
-        choices=("mle", "unbiased"),
+        choices=ExponentialDistribution.parameters["estimator"].values,
         help="exponential: rate estimator n/S or (n-1)/S (default: mle)",
     )
     model.add_argument("--lam", type=float, default=None, help="poisson: true mean (default: 1)")
@@ -144,7 +152,7 @@ def add_simulate_arguments(p: argparse.ArgumentParser) -> None:
     model.add_argument(
         "--penalty",
         default=None,
-        choices=("none", "l2-sklearn"),
+        choices=LogisticRegression.parameters["penalty"].values,
         help="logistic: unpenalised weighted MLE, or scikit-learn's L2 with C = 1 and weights "
         "summing to n + m (default: none)",
     )
@@ -257,20 +265,34 @@ def simulate_defaults() -> dict[str, Any]:
     return vars(parser.parse_args([]))
 
 
-#: The options of each family (the keyword arguments of ``make_family``).
-FAMILY_OPTIONS = {
-    "gaussian": ("dim", "mu", "sigma2", "variance", "combine", "bias"),
-    "exponential": ("rate", "estimator"),
-    "poisson": ("lam",),
-    "bernoulli": ("p",),
-    "categorical": ("p", "k"),
-    "gamma": ("shape", "rate"),
-    "linear-fixed": ("beta", "dim", "sigma2", "cov", "design_rows"),
-    "linear-random": ("beta", "dim", "sigma2", "cov", "synthetic_cov"),
-    "logistic": ("beta", "dim", "cov", "synthetic_cov", "penalty"),
-    "poisson-regression": ("beta", "dim", "cov", "synthetic_cov", "clip"),
-    "cdf": (),
-}
+#: Command-line names of constructor options named otherwise (linear-fixed's ``n``).
+_CLI_NAMES = {"n": "design_rows"}
+
+
+@functools.cache
+def _model_options() -> frozenset[str]:
+    """The family options the command line has: its model group, less the family itself and
+    the scipy families' options."""
+    parser = argparse.ArgumentParser(add_help=False)
+    add_simulate_arguments(parser)
+    group = next(g for g in parser._action_groups if g.title == "model")
+    return frozenset(a.dest for a in group._group_actions) - {"family", *SCIPY_OPTIONS}
+
+
+def family_options(name: str) -> tuple[str, ...]:
+    """The command-line options of built-in family ``name``: the options of its constructor
+    (:data:`~modelcollapse.families.FAMILIES`) that the command line has, in the
+    constructor's order, linear-fixed's ``n`` as ``design_rows``.
+
+    Examples
+    --------
+    >>> family_options("gaussian")
+    ('dim', 'mu', 'sigma2', 'variance', 'combine', 'bias')
+    >>> family_options("linear-fixed")
+    ('beta', 'dim', 'design_rows', 'sigma2', 'cov')
+    """
+    cli = (_CLI_NAMES.get(key, key) for key in constructor_options(FAMILIES[name]))
+    return tuple(key for key in cli if key in _model_options())
 
 
 #: The options of a ``scipy:NAME`` family (the true parameters and the fixed ones).
@@ -398,11 +420,11 @@ def family_from_options(options: dict[str, Any]) -> Any:
     """
     family = options.get("family") or "gaussian"
     scipy = is_scipy(family)
-    if family not in FAMILY_OPTIONS and not scipy:
-        names = ", ".join((*FAMILY_OPTIONS, "scipy:NAME"))
+    if family not in FAMILY_NAMES and not scipy:
+        names = ", ".join((*FAMILY_NAMES, "scipy:NAME"))
         raise fail("family", f"must be one of {names}", family)
-    allowed = SCIPY_OPTIONS if scipy else FAMILY_OPTIONS[family]
-    known = sorted({k for keys in FAMILY_OPTIONS.values() for k in keys} | set(SCIPY_OPTIONS))
+    allowed = SCIPY_OPTIONS if scipy else family_options(family)
+    known = sorted(_model_options() | set(SCIPY_OPTIONS))
     given = {key: options[key] for key in known if options.get(key) is not None}
     for key, value in given.items():
         if key in allowed:

@@ -232,8 +232,9 @@ def _is_generic(result: SimulationResult) -> bool:
 
 
 def _family_text(described: dict[str, Any]) -> str:
-    """``name (options)`` of a family's description; a scipy family's true parameters, the
-    fixed ones marked: ``scipy:weibull_min (c=1.5, loc=0 fixed, scale=2)``."""
+    """``name (options)`` of a family's description (options left at None and the Gaussian's
+    matrices left out); a scipy family's true parameters, the fixed ones marked:
+    ``scipy:weibull_min (c=1.5, loc=0 fixed, scale=2)``."""
     fam = dict(described)
     name = fam.pop("family")
     if isinstance(fam.get("params"), dict):
@@ -242,7 +243,9 @@ def _family_text(described: dict[str, Any]) -> str:
             f"{k}={v:g}" + (" fixed" if k in fixed else "") for k, v in fam["params"].items()
         )
     else:
-        options = ", ".join(f"{k}={v}" for k, v in fam.items() if k not in ("mean", "cov"))
+        options = ", ".join(
+            f"{k}={v}" for k, v in fam.items() if k not in ("mean", "cov") and v is not None
+        )
     return f"{name} ({options})"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .._validation import fail
@@ -24,11 +25,13 @@ from .linear import (
     LinearRegressionRandom,
     RegressionStats,
 )
+from .parameters import constructor_options
 from .poisson import Poisson, PoissonParams
 from .table_glm import LogisticTable
 from .table_source import TableSource
 
 __all__ = [
+    "FAMILIES",
     "FAMILY_NAMES",
     "TABLE_FAMILY_NAMES",
     "AsymptoticFamily",
@@ -72,45 +75,69 @@ __all__ = [
     "ScipyFamily",
     "TableSource",
     "capabilities_of",
+    "categorical_family",
+    "gaussian_family",
     "make_family",
 ]
 
-#: Names accepted by :func:`make_family` and the command line's ``--family``.
-FAMILY_NAMES = (
-    "gaussian",
-    "exponential",
-    "poisson",
-    "bernoulli",
-    "categorical",
-    "gamma",
-    "linear-fixed",
-    "linear-random",
-    "logistic",
-    "poisson-regression",
-    "cdf",
-)
+
+def gaussian_family(
+    dim: int = 1,
+    mu: float = 0.0,
+    sigma2: float = 1.0,
+    variance: str = "unbiased",
+    combine: str = "convex",
+    bias: Any = None,
+) -> Gaussian | MultivariateGaussian:
+    """The registry's ``"gaussian"``: ``N(mu 1_d, sigma2 I_d)`` with ``d = dim``, a
+    :class:`Gaussian` for ``dim=1``, else :meth:`MultivariateGaussian.isotropic` (named
+    ``*_family``, not to hide the module :mod:`modelcollapse.families.gaussian`)."""
+    if dim == 1:
+        return Gaussian(mu, sigma2, variance, combine, bias)
+    return MultivariateGaussian.isotropic(
+        dim, mu=mu, sigma2=sigma2, variance=variance, combine=combine, bias=bias
+    )
+
+
+def categorical_family(p: Any = None, k: int | None = None) -> Categorical:
+    """The registry's ``"categorical"``: cell probabilities ``p``, or uniform on ``k`` cells
+    (default 2); not both."""
+    if p is not None and k is not None:
+        raise fail("k", "give either p or k for the categorical family, not both", k)
+    if p is not None:
+        return Categorical(p)
+    return Categorical.uniform(2 if k is None else k)
+
+
+#: Registry name -> constructor: each family class under its ``name``, and the two factory
+#: functions for the names whose options are not one class's constructor; in the order of
+#: :data:`FAMILY_NAMES`. :func:`make_family`'s options are the constructor's.
+FAMILIES: dict[str, Callable[..., Any]] = {
+    "gaussian": gaussian_family,
+    **{cls.name: cls for cls in (ExponentialDistribution, Poisson, Bernoulli)},
+    "categorical": categorical_family,
+    **{
+        cls.name: cls
+        for cls in (
+            GammaDistribution,
+            LinearRegressionFixed,
+            LinearRegressionRandom,
+            LogisticRegression,
+            PoissonRegression,
+            EmpiricalCDF,
+            LogisticTable,
+        )
+    },
+}
 
 #: Families built on a user's data table (``make_family(name, x=..., y=...)``); not offered by
 #: the command line's ``--family``, which has no table to give them.
-TABLE_FAMILY_NAMES = ("logistic-table",)
+TABLE_FAMILY_NAMES = tuple(
+    name for name, f in FAMILIES.items() if getattr(f, "real_data_misspecified", False)
+)
 
-#: Options of the paper-2 families, passed to their constructors.
-_OPTIONS = {
-    "linear-fixed": ("design", "beta", "dim", "n", "sigma2", "cov", "seed"),
-    "linear-random": ("beta", "dim", "sigma2", "cov", "synthetic_cov"),
-    "logistic": ("beta", "dim", "cov", "synthetic_cov", "penalty"),
-    "poisson-regression": ("beta", "dim", "cov", "synthetic_cov", "clip"),
-    "cdf": ("law",),
-    "logistic-table": ("x", "y", "columns", "penalty"),
-}
-_CLASSES = {
-    "linear-fixed": LinearRegressionFixed,
-    "linear-random": LinearRegressionRandom,
-    "logistic": LogisticRegression,
-    "poisson-regression": PoissonRegression,
-    "cdf": EmpiricalCDF,
-    "logistic-table": LogisticTable,
-}
+#: Names accepted by :func:`make_family` and the command line's ``--family``.
+FAMILY_NAMES = tuple(name for name in FAMILIES if name not in TABLE_FAMILY_NAMES)
 
 
 def make_family(name: str, **options: Any) -> Family:
@@ -121,24 +148,21 @@ def make_family(name: str, **options: Any) -> Family:
     name : str
         One of :data:`FAMILY_NAMES` or :data:`TABLE_FAMILY_NAMES`.
     **options
-        ``"gaussian"``: ``dim`` (default 1), ``mu``, ``sigma2`` (the truth is
-        ``N(mu 1_d, sigma2 I_d)``), ``variance``, ``combine`` and ``bias``.
-        ``"exponential"``: ``rate``, ``estimator`` (``"mle"`` or ``"unbiased"``).
-        ``"poisson"``: ``lam``.
-        ``"bernoulli"``: ``p``.
-        ``"categorical"``: ``p`` (the cell probabilities) or ``k`` (uniform on ``k`` cells).
-        ``"gamma"``: ``shape``, ``rate``.
-        ``"linear-fixed"``: ``design`` (``n x p``) or a design of ``n`` rows drawn from
-        ``N(0, cov)`` with ``seed``; ``beta`` (a vector, or a number repeated ``dim`` times),
-        ``sigma2``.
-        ``"linear-random"``: ``beta``, ``dim``, ``sigma2``, ``cov`` (real covariates),
-        ``synthetic_cov`` (synthetic covariates; default ``cov``).
-        ``"logistic"``: ``beta``, ``dim``, ``cov``, ``synthetic_cov``, ``penalty``
-        (``"none"`` or ``"l2-sklearn"``).
-        ``"poisson-regression"``: ``beta``, ``dim``, ``cov``, ``synthetic_cov``, ``clip``.
-        ``"cdf"``: ``law``, a frozen scipy.stats continuous distribution (default ``N(0, 1)``).
-        ``"logistic-table"``: ``x`` (``N x q`` covariates), ``y`` (0/1 labels), ``columns``,
-        ``penalty`` (see :class:`LogisticTable`).
+        The keyword arguments of the family's constructor in :data:`FAMILIES`:
+        ``"gaussian"``: :func:`gaussian_family` (``dim``, default 1, ``mu``, ``sigma2``: the
+        truth is ``N(mu 1_d, sigma2 I_d)``; ``variance``, ``combine`` and ``bias``).
+        ``"exponential"``: :class:`ExponentialDistribution`.
+        ``"poisson"``: :class:`Poisson`.
+        ``"bernoulli"``: :class:`Bernoulli`.
+        ``"categorical"``: :func:`categorical_family` (``p``, the cell probabilities, or ``k``,
+        uniform on ``k`` cells).
+        ``"gamma"``: :class:`GammaDistribution`.
+        ``"linear-fixed"``: :class:`LinearRegressionFixed`.
+        ``"linear-random"``: :class:`LinearRegressionRandom`.
+        ``"logistic"``: :class:`LogisticRegression`.
+        ``"poisson-regression"``: :class:`PoissonRegression`.
+        ``"cdf"``: :class:`EmpiricalCDF`.
+        ``"logistic-table"``: :class:`LogisticTable` (``x`` and ``y`` needed).
         A covariance given as a number ``c`` means ``c I_p``.
 
     Examples
@@ -150,40 +174,13 @@ def make_family(name: str, **options: Any) -> Family:
     >>> make_family("logistic", beta=1.0, dim=4, cov=0.25, synthetic_cov=1.0)
     LogisticRegression(p=4, penalty='none')
     """
-    if name == "gaussian":
-        dim = options.pop("dim", 1)
-        _check_options(name, options, ("mu", "sigma2", "variance", "combine", "bias"))
-        if dim == 1:
-            return Gaussian(**options)
-        return MultivariateGaussian.isotropic(dim, **options)
-    if name == "exponential":
-        _check_options(name, options, ("rate", "estimator"))
-        return ExponentialDistribution(**options)
-    if name == "poisson":
-        _check_options(name, options, ("lam",))
-        return Poisson(**options)
-    if name == "bernoulli":
-        _check_options(name, options, ("p",))
-        return Bernoulli(**options)
-    if name == "categorical":
-        _check_options(name, options, ("p", "k"))
-        if "p" in options and "k" in options:
-            raise fail("k", "give either p or k for the categorical family, not both", options["k"])
-        if "p" in options:
-            return Categorical(options["p"])
-        return Categorical.uniform(options.get("k", 2))
-    if name == "gamma":
-        _check_options(name, options, ("shape", "rate"))
-        return GammaDistribution(**options)
-    if name in _OPTIONS:
-        _check_options(name, options, _OPTIONS[name])
-        if name in TABLE_FAMILY_NAMES and not {"x", "y"} <= set(options):
-            raise fail("options", f"the {name} family needs its table: x and y", sorted(options))
-        return _CLASSES[name](**options)
-    raise fail("family", f"must be one of {', '.join(FAMILY_NAMES + TABLE_FAMILY_NAMES)}", name)
-
-
-def _check_options(name: str, options: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    factory = FAMILIES.get(name) if isinstance(name, str) else None
+    if factory is None:
+        raise fail("family", f"must be one of {', '.join(FAMILY_NAMES + TABLE_FAMILY_NAMES)}", name)
+    allowed = constructor_options(factory)
     for key in options:
         if key not in allowed:
             raise fail("options", f"the {name} family takes {', '.join(allowed)}", key)
+    if name in TABLE_FAMILY_NAMES and not {"x", "y"} <= set(options):
+        raise fail("options", f"the {name} family needs its table: x and y", sorted(options))
+    return factory(**options)

@@ -23,13 +23,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .._validation import InvalidArgumentError, check_finite, check_int, fail
 from ..random import BLOCK_SIZE, ReplicationRandom
 from .capabilities import Capabilities, capabilities_of
+from .parameters import Constraint, describe_options
 
 __all__ = [
     "DataFamily",
@@ -195,6 +196,11 @@ class DataFamily(ABC):
     engines: tuple[str, ...]
     min_sample_size: int
     param_labels: tuple[str, ...]
+    #: The constraints of the constructor's options, keyed by exactly their names (see
+    #: :mod:`~modelcollapse.families.parameters`).
+    parameters: ClassVar[dict[str, Constraint]]
+    #: The attribute keeping an option whose name a method of the family takes.
+    stored_as: ClassVar[dict[str, str]] = {}
     #: The optional hooks the family offers (see :mod:`~modelcollapse.families.capabilities`).
     hooks: frozenset[str] = frozenset()
     #: The only sample size the family accepts, if any.
@@ -228,6 +234,11 @@ class DataFamily(ABC):
             point_size=self._point_size,
         )
         return caps
+
+    def describe(self) -> dict[str, Any]:
+        """The family's name and constructor options, in JSON's types: building
+        ``type(self)(**options)`` from them gives an equal family."""
+        return describe_options(self)
 
     # -- supplied by the families -----------------------------------------------------------
     @abstractmethod

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_finite, check_int, check_memory, fail
+from .parameters import Constraint, Given, Integer, check_parameter
 
 __all__ = [
     "COVARIATE_LAWS",
@@ -119,9 +120,6 @@ class GaussianCovariates:
         isotropic = np.array_equal(self.cov, diag * np.eye(self.dim))
         #: ``sqrt(c)`` when ``cov = c I``: the draws are then a scaling, not a product.
         self.scale = float(np.sqrt(diag)) if isotropic else None
-
-    def describe(self) -> list[list[float]]:
-        return self.cov.tolist()
 
     def rows(self, z: np.ndarray) -> np.ndarray:
         """Covariates from standard normal ``z`` of shape ``(R, n, p)`` (one point per row)."""
@@ -237,6 +235,15 @@ def _cholesky_solve(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return x, ok
 
 
+#: The options every random-design regression family shares (see :func:`init_covariate_model`).
+COVARIATE_OPTIONS: dict[str, Constraint] = {
+    "beta": Given("a vector of p coefficients, or a number repeated dim times"),
+    "dim": Integer(1, optional=True),
+    "cov": Given("the real covariates' covariance: a number c (c I_p) or a p x p matrix"),
+    "synthetic_cov": Given("the synthetic covariates' covariance, or None for cov's"),
+}
+
+
 def init_covariate_model(family: Any, beta: Any, dim: Any, cov: Any, synthetic_cov: Any) -> None:
     """Set the attributes every random-design regression family shares.
 
@@ -246,7 +253,7 @@ def init_covariate_model(family: Any, beta: Any, dim: Any, cov: Any, synthetic_c
     weighted by information, see ``AsymptoticFamily``), ``min_sample_size`` and
     ``param_labels``.
     """
-    family.beta = check_coefficients(beta, dim)
+    family.beta = check_coefficients(beta, check_parameter(family, "dim", dim))
     p = family.beta.size
     family.dim = p
     family.real_law = GaussianCovariates(check_covariance("cov", cov, p))
@@ -256,6 +263,9 @@ def init_covariate_model(family: Any, beta: Any, dim: Any, cov: Any, synthetic_c
         else GaussianCovariates(check_covariance("synthetic_cov", synthetic_cov, p))
     )
     family._same_law = synthetic_cov is None
+    # The options as normalised (matrices), for describe().
+    family.cov = family.real_law.cov
+    family.synthetic_cov = None if family._same_law else family.synthetic_law.cov
     family.weight_by_information = not family._same_law
     family.min_sample_size = p
     family.param_labels = coefficient_labels(p)

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import xlogy
 
-from .._validation import check_real, fail
+from .._validation import fail
 from ..random import ReplicationRandom
 from ._common import (
     DataFamily,
@@ -34,6 +34,7 @@ from ._common import (
     log1p_gap,
     used_sources,
 )
+from .parameters import Constraint, Real, check_parameter
 
 __all__ = ["Bernoulli", "BernoulliParams"]
 
@@ -78,15 +79,15 @@ class Bernoulli(DataFamily):
     )
     min_sample_size = 1
     param_labels = ("p",)
+    parameters: ClassVar[dict[str, Constraint]] = {
+        "p": Real(0.0, 1.0, low_open=True, high_open=True)
+    }
 
     def __init__(self, p: float = 0.5) -> None:
-        self.p = check_real("p", p, lower=0.0, upper=1.0, lower_open=True, upper_open=True)
+        self.p = check_parameter(self, "p", p)
 
     def __repr__(self) -> str:
         return f"Bernoulli(p={self.p:g})"
-
-    def describe(self) -> dict[str, Any]:
-        return {"family": self.name, "p": self.p}
 
     def truth(self) -> BernoulliParams:
         return BernoulliParams(np.float64(self.p))

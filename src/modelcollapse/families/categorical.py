@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import xlogy
@@ -30,6 +30,7 @@ from scipy.special import xlogy
 from .._validation import check_finite, check_int, check_memory, fail
 from ..random import ReplicationRandom
 from ._common import DataFamily, as_data, hypergeometric_counts, log1p_gap, used_sources
+from .parameters import Constraint, Given
 
 __all__ = ["Categorical", "CategoricalParams", "CategoricalStats"]
 
@@ -99,6 +100,9 @@ class Categorical(DataFamily):
         }
     )
     min_sample_size = 1
+    parameters: ClassVar[dict[str, Constraint]] = {
+        "p": Given("a vector of K >= 2 positive cell probabilities summing to 1")
+    }
 
     def __init__(self, p: Any) -> None:
         arr = check_finite("p", p)
@@ -133,9 +137,6 @@ class Categorical(DataFamily):
 
     def __repr__(self) -> str:
         return f"Categorical(K={self.k})"
-
-    def describe(self) -> dict[str, Any]:
-        return {"family": self.name, "k": self.k, "p": self.p.tolist()}
 
     def truth(self) -> CategoricalParams:
         return CategoricalParams(self.p.copy())

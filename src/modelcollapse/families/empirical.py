@@ -52,13 +52,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .._validation import fail
 from ..random import ReplicationRandom
 from ._common import DataFamily, as_data, random_subset, used_sources
+from .parameters import Constraint, Given
 
 __all__ = ["ContinuousLaw", "EmpiricalCDF", "EmpiricalModel", "SampleStats"]
 
@@ -112,7 +113,8 @@ class EmpiricalCDF(DataFamily):
     ----------
     law : scipy.stats frozen continuous distribution, optional
         The truth ``F``, e.g. ``scipy.stats.norm(0, 1)`` (the default) or
-        ``scipy.stats.gamma(2.0)``.
+        ``scipy.stats.gamma(2.0)``; or its description ``{"name": "gamma", "args": [2.0],
+        "kwds": {}}`` (as :meth:`describe` gives it).
 
     Examples
     --------
@@ -135,12 +137,19 @@ class EmpiricalCDF(DataFamily):
     param_labels: tuple[str, ...] = ()
     #: The state (atoms) is large: the recorder keeps the metrics only.
     record_params = False
+    parameters: ClassVar[dict[str, Constraint]] = {
+        "law": Given("a frozen scipy.stats continuous distribution (default N(0, 1))")
+    }
 
     def __init__(self, law: Any = None) -> None:
         from scipy import stats  # on first use: importing the package stays fast
 
         if law is None:
             law = stats.norm(0.0, 1.0)
+        elif isinstance(law, dict) and set(law) == {"name", "args", "kwds"}:
+            dist = getattr(stats, str(law["name"]), None)
+            if isinstance(dist, stats.rv_continuous):
+                law = dist(*law["args"], **law["kwds"])
         dist = getattr(law, "dist", None)
         if not isinstance(dist, stats.rv_continuous) or not hasattr(law, "ppf"):
             raise fail("law", "must be a frozen scipy.stats continuous distribution", law)
@@ -153,14 +162,6 @@ class EmpiricalCDF(DataFamily):
         args = [repr(a) for a in self.law.args]
         args += [f"{k}={v!r}" for k, v in self.law.kwds.items()]
         return f"{self.law.dist.name}({', '.join(args)})"
-
-    def describe(self) -> dict[str, Any]:
-        law = {
-            "name": self.law.dist.name,
-            "args": [float(a) for a in self.law.args],
-            "kwds": {k: float(v) for k, v in self.law.kwds.items()},
-        }
-        return {"family": self.name, "law": law}
 
     def truth(self) -> ContinuousLaw:
         return ContinuousLaw()

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import check_choice, check_real, fail
+from .._validation import check_real, fail
 from ..random import ReplicationRandom
 from ._common import DataFamily, SumStats, as_data, log1p_gap, used_sources
+from .parameters import Checked, Constraint, OneOf, check_parameter
 
 __all__ = ["ExponentialDistribution", "ExponentialParams"]
 
@@ -44,13 +45,13 @@ ESTIMATORS = ("mle", "unbiased")
 RATE_RANGE = (1e-50, 1e50)
 
 
-def check_rate(value: Any) -> float:
+def check_rate(name: str, value: Any) -> float:
     """A true rate: positive, finite and inside :data:`RATE_RANGE`."""
-    rate = check_real("rate", value, lower=0.0, lower_open=True)
+    rate = check_real(name, value, lower=0.0, lower_open=True)
     low, high = RATE_RANGE
     if not low <= rate <= high:
         raise fail(
-            "rate",
+            name,
             f"must lie in [{low:g}, {high:g}]: the variance 1/rate^2 is squared by the variance "
             "error, a power -4 of the rate, and float64 carries only 1e-308 to 1.8e308",
             value,
@@ -97,17 +98,18 @@ class ExponentialDistribution(DataFamily):
         }
     )
     param_labels = ("rate",)
+    parameters: ClassVar[dict[str, Constraint]] = {
+        "rate": Checked(check_rate, "a real number in RATE_RANGE"),
+        "estimator": OneOf(*ESTIMATORS),
+    }
 
     def __init__(self, rate: float = 1.0, estimator: str = "mle") -> None:
-        self.rate = check_rate(rate)
-        self.estimator = check_choice("estimator", estimator, ESTIMATORS)
+        self.rate = check_parameter(self, "rate", rate)
+        self.estimator = check_parameter(self, "estimator", estimator)
         self.min_sample_size = 2 if self.estimator == "unbiased" else 1
 
     def __repr__(self) -> str:
         return f"ExponentialDistribution(rate={self.rate:g}, estimator={self.estimator!r})"
-
-    def describe(self) -> dict[str, Any]:
-        return {"family": self.name, "rate": self.rate, "estimator": self.estimator}
 
     def truth(self) -> ExponentialParams:
         return ExponentialParams(np.float64(self.rate))

@@ -34,15 +34,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import digamma, gammaln, polygamma
 
-from .._validation import check_real, fail
+from .._validation import fail
 from ..random import ReplicationRandom
 from ._common import DataFamily, as_data, used_sources
 from .exponential import check_rate
+from .parameters import Checked, Constraint, Real, check_parameter
 
 __all__ = ["MAX_SHAPE", "GammaDistribution", "GammaParams", "GammaStats", "solve_shape"]
 
@@ -175,16 +176,18 @@ class GammaDistribution(DataFamily):
     )
     min_sample_size = 2
     param_labels = ("shape", "rate")
+    parameters: ClassVar[dict[str, Constraint]] = {
+        "shape": Real(0.0, MAX_SHAPE, low_open=True),
+        # the exponential family's range: the same variance error
+        "rate": Checked(check_rate, "a real number in RATE_RANGE"),
+    }
 
     def __init__(self, shape: float = 1.0, rate: float = 1.0) -> None:
-        self.shape = check_real("shape", shape, lower=0.0, upper=MAX_SHAPE, lower_open=True)
-        self.rate = check_rate(rate)  # the exponential family's range: same variance error
+        self.shape = check_parameter(self, "shape", shape)
+        self.rate = check_parameter(self, "rate", rate)
 
     def __repr__(self) -> str:
         return f"GammaDistribution(shape={self.shape:g}, rate={self.rate:g})"
-
-    def describe(self) -> dict[str, Any]:
-        return {"family": self.name, "shape": self.shape, "rate": self.rate}
 
     def truth(self) -> GammaParams:
         return GammaParams(np.float64(self.shape), np.float64(self.rate))

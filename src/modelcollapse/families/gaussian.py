@@ -33,14 +33,13 @@ import math
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .._linalg import cholesky_psd
 from .._validation import (
     InvalidArgumentError,
-    check_choice,
     check_finite,
     check_memory,
     check_real,
@@ -49,6 +48,7 @@ from .._validation import (
 )
 from ..random import ReplicationRandom
 from ._common import DataFamily, as_data, log1p_gap, used_sources
+from .parameters import Checked, Constraint, Given, OneOf, Real, check_parameter
 
 __all__ = ["Gaussian", "GaussianParams", "GaussianStats", "MultivariateGaussian"]
 
@@ -73,6 +73,34 @@ def _check_variance_range(name: str, value: float) -> None:
             "carries only 1e-308 to 1.8e308",
             value,
         )
+
+
+def _check_sigma2(name: str, value: Any) -> float:
+    sigma2 = check_real(name, value, lower=0.0, lower_open=True)
+    _check_variance_range(name, sigma2)
+    return sigma2
+
+
+def _check_bias(name: str, bias: Any) -> tuple[float, float] | None:
+    """``(beta, gamma)`` of a biased (co)variance estimator, or None."""
+    if bias is None:
+        return None
+    try:
+        beta, gamma = bias
+    except (TypeError, ValueError):
+        raise fail(name, "must be a pair (beta, gamma)", bias) from None
+    return (
+        check_real(f"{name} beta", beta),
+        check_real(f"{name} gamma", gamma, lower=0.0, lower_open=True),
+    )
+
+
+#: The estimator options both Gaussian families share.
+_ESTIMATOR_OPTIONS: dict[str, Constraint] = {
+    "variance": OneOf(*VARIANCE_ESTIMATORS),
+    "combine": OneOf(*COMBINE_RULES),
+    "bias": Checked(_check_bias, "a pair (beta, gamma) with gamma > 0, or None"),
+}
 
 
 def _check_mean_precision(mu: float, sigma2: float, points: float | None) -> None:
@@ -137,18 +165,9 @@ class _GaussianBase(DataFamily):
     param_labels: tuple[str, ...]
 
     def __init__(self, variance: str, combine: str, bias: Any = None) -> None:
-        self.variance = check_choice("variance", variance, VARIANCE_ESTIMATORS)
-        self.combine = check_choice("combine", combine, COMBINE_RULES)
-        self.bias: tuple[float, float] | None = None
-        if bias is not None:
-            try:
-                beta, gamma = bias
-            except (TypeError, ValueError):
-                raise fail("bias", "must be a pair (beta, gamma)", bias) from None
-            self.bias = (
-                check_real("bias beta", beta),
-                check_real("bias gamma", gamma, lower=0.0, lower_open=True),
-            )
+        self.variance = check_parameter(self, "variance", variance)
+        self.combine = check_parameter(self, "combine", combine)
+        self.bias: tuple[float, float] | None = check_parameter(self, "bias", bias)
 
     def _estimate(self, stats: GaussianStats) -> np.ndarray:
         """One source's (co)variance estimate: ``S / (n - 1)`` or ``S / n``, times the bias
@@ -169,12 +188,6 @@ class _GaussianBase(DataFamily):
     def shrink(self, params: GaussianParams, factor: float) -> GaussianParams:
         """The fit with its (co)variance multiplied by ``factor`` (shrinkage, low temperature)."""
         return GaussianParams(params.mean, params.cov * factor)
-
-    def _describe_estimator(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"variance": self.variance, "combine": self.combine}
-        if self.bias is not None:
-            out["bias"] = list(self.bias)
-        return out
 
     # -- array algebra supplied by subclasses -------------------------------------------
     @staticmethod
@@ -262,6 +275,11 @@ class Gaussian(_GaussianBase):
         "project",
         "check_precision",
     }
+    parameters: ClassVar[dict[str, Constraint]] = {
+        "mu": Real(),
+        "sigma2": Checked(_check_sigma2, "a variance in SIGMA2_RANGE"),
+        **_ESTIMATOR_OPTIONS,
+    }
 
     def __init__(
         self,
@@ -272,9 +290,8 @@ class Gaussian(_GaussianBase):
         bias: Any = None,
     ) -> None:
         super().__init__(variance, combine, bias)
-        self.mu = check_real("mu", mu)
-        self.sigma2 = check_real("sigma2", sigma2, lower=0.0, lower_open=True)
-        _check_variance_range("sigma2", self.sigma2)
+        self.mu = check_parameter(self, "mu", mu)
+        self.sigma2 = check_parameter(self, "sigma2", sigma2)
         _check_mean_precision(self.mu, self.sigma2, None)
 
     def __repr__(self) -> str:
@@ -282,15 +299,6 @@ class Gaussian(_GaussianBase):
             f"Gaussian(mu={self.mu:g}, sigma2={self.sigma2:g}, variance={self.variance!r}, "
             f"combine={self.combine!r}" + (f", bias={self.bias}" if self.bias else "") + ")"
         )
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "family": self.name,
-            "dim": 1,
-            "mu": self.mu,
-            "sigma2": self.sigma2,
-            **self._describe_estimator(),
-        }
 
     def truth(self) -> GaussianParams:
         return GaussianParams(np.float64(self.mu), np.float64(self.sigma2))
@@ -411,6 +419,13 @@ class MultivariateGaussian(_GaussianBase):
         "check_precision",
         "memory_model",
     }
+    parameters: ClassVar[dict[str, Constraint]] = {
+        "mean": Given("a vector of length d >= 1"),
+        "cov": Given("a d x d symmetric positive-definite matrix"),
+        **_ESTIMATOR_OPTIONS,
+    }
+    #: ``mean`` is a method (the distribution's mean): the true mean is kept as ``mean_``.
+    stored_as: ClassVar[dict[str, str]] = {"mean": "mean_"}
 
     def __init__(
         self,
@@ -452,6 +467,7 @@ class MultivariateGaussian(_GaussianBase):
             self._eigen_range = (float(eigenvalues.min()), float(eigenvalues.max()))
             self.cov_ = 0.5 * (cov_arr + cov_arr.T)
         self.mean_ = mean_arr
+        self.cov = self.cov_
         _check_mean_precision(float(np.abs(mean_arr).max()), self._eigen_range[0], None)
         self.dim = d
         self.min_sample_size = d + 1
@@ -490,15 +506,6 @@ class MultivariateGaussian(_GaussianBase):
             f"MultivariateGaussian(d={self.dim}, variance={self.variance!r}, "
             f"combine={self.combine!r}" + (f", bias={self.bias}" if self.bias else "") + ")"
         )
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "family": self.name,
-            "dim": self.dim,
-            "mean": self.mean_.tolist(),
-            "cov": self.cov_.tolist(),
-            **self._describe_estimator(),
-        }
 
     def truth(self) -> GaussianParams:
         return GaussianParams(self.mean_.copy(), self.cov_.copy())

@@ -94,9 +94,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import check_int, check_real, fail
+from .._validation import check_real, fail
 from ..random import ReplicationRandom
 from ._common import DataFamily, as_data, random_subset, used_sources
+from .parameters import Constraint, Given, Integer, check_parameter
 
 __all__ = ["INFO_SAMPLES", "GenericParams", "LogDensityFamily", "PointData", "ScipyFamily"]
 
@@ -309,6 +310,18 @@ class LogDensityFamily(DataFamily):
             "subsample",
         }
     )
+    parameters: ClassVar[dict[str, Constraint]] = {
+        "logpdf": Given("a callable logpdf(x, **params)"),
+        "sampler": Given("a callable sampler(rng, size, **params)"),
+        "theta": Given("a non-empty dict of parameter name to true value"),
+        "domains": Given("a dict of parameter name to domain, or None"),
+        "fixed": Given("names of parameters held at their true values"),
+        "discrete": Given("whether the data are integers"),
+        "name": Given("the family's name in results"),
+        "score": Given("a callable score(x, **params), or None"),
+        "support": Given("a pair (low, high), or None"),
+        "min_sample_size": Integer(1),
+    }
 
     def __init__(
         self,
@@ -332,20 +345,17 @@ class LogDensityFamily(DataFamily):
             raise fail("score", "must be a callable score(x, **params) or None", score)
         if not isinstance(theta, Mapping) or not theta:
             raise fail("theta", "must be a non-empty dict of parameter name to true value", theta)
+        self.domains = None if domains is None else dict(domains)
         domains = {} if domains is None else dict(domains)
         for key in domains:
             if key not in theta:
                 raise fail("domains", f"must name parameters among {', '.join(theta)}", key)
         parsed = {k: _parse_domain(k, domains.get(k, "real")) for k in theta}
         self._setup(logpdf, sampler, dict(theta), parsed, fixed, bool(discrete), str(name))
-        self._score = score
+        self._score = self.score = score
+        self.logpdf, self.sampler = logpdf, sampler
         self.support = None if support is None else self._check_support(support)
-        self.min_sample_size = check_int("min_sample_size", min_sample_size, minimum=1)
-        self._described = {
-            "theta": {k: float(v) for k, v in theta.items()},
-            "domains": {k: repr(parsed[k]) for k in theta},
-            "support": None if self.support is None else list(self.support),
-        }
+        self.min_sample_size = check_parameter(self, "min_sample_size", min_sample_size)
 
     # -- construction ----------------------------------------------------------------------
     def _setup(
@@ -402,14 +412,6 @@ class LogDensityFamily(DataFamily):
 
     def _repr_name(self) -> str:
         return self.name
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "family": self.name,
-            **self._described,
-            "fixed": list(self.fixed),
-            "discrete": self.discrete,
-        }
 
     # -- parameters ------------------------------------------------------------------------
     def truth(self) -> GenericParams:
@@ -948,6 +950,10 @@ class ScipyFamily(LogDensityFamily):
     """
 
     hooks = LogDensityFamily.hooks | {"mean", "covariance", "kl", "cross_entropy"}
+    parameters: ClassVar[dict[str, Constraint]] = {
+        "dist": Given("a scipy.stats distribution or its name"),
+        "fixed": Given("names of parameters held at their true values"),
+    }
 
     def __init__(self, dist: Any, fixed: Sequence[str] = (), **params: float) -> None:
         from scipy import stats
@@ -1011,20 +1017,14 @@ class ScipyFamily(LogDensityFamily):
         lo, hi = dist.support(*(self.theta[k] for k in shapes), loc=self.theta["loc"])
         self.support = (float(lo), float(hi))
         self.min_sample_size = max(2, len(self.param_labels))
+        #: The true parameters (``**params``), scipy's defaults included.
+        self.params = dict(self.theta)
 
     def _where(self) -> str:
         return f" for scipy.stats {self.dist.name}"
 
     def _repr_name(self) -> str:
         return self.dist.name
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "family": self.name,
-            "dist": self.dist.name,
-            "params": dict(self.theta),
-            "fixed": list(self.fixed),
-        }
 
     def _split(self, params: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
         shapes = [params[k] for k in self._shape_names]

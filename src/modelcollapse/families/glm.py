@@ -91,16 +91,18 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import check_choice, check_real, fail
+from .._validation import fail
 from ..random import ReplicationRandom
 from ._common import DataFamily, as_data, random_subset, used_sources
 from ._regression import (
+    COVARIATE_OPTIONS,
     GaussianCovariates,
     init_covariate_model,
     select_law,
     solve_spd,
     weakest_curvature,
 )
+from .parameters import Constraint, OneOf, Real, check_parameter
 
 __all__ = ["GLMData", "GLMParams", "LogisticRegression", "PoissonRegression"]
 
@@ -205,15 +207,6 @@ class _GLM(DataFamily):
     @property
     def _point_size(self) -> int:  # type: ignore[override]
         return self.dim + 1
-
-    def _describe_common(self) -> dict[str, Any]:
-        return {
-            "family": self.name,
-            "dim": self.dim,
-            "beta": self.beta.tolist(),
-            "cov": self.real_law.describe(),
-            "synthetic_cov": None if self._same_law else self.synthetic_law.describe(),
-        }
 
     def truth(self) -> GLMParams:
         return GLMParams(self.beta.copy(), np.bool_(True), "real")
@@ -663,6 +656,10 @@ class LogisticRegression(_GLM):
 
     name = "logistic"
     _separable = True
+    parameters: ClassVar[dict[str, Constraint]] = {
+        **COVARIATE_OPTIONS,
+        "penalty": OneOf(*PENALTIES),
+    }
 
     def __init__(
         self,
@@ -674,7 +671,7 @@ class LogisticRegression(_GLM):
         penalty: str = "none",
     ) -> None:
         super().__init__(beta, dim, cov, synthetic_cov)
-        self.penalty = check_choice("penalty", penalty, PENALTIES)
+        self.penalty = check_parameter(self, "penalty", penalty)
         if self.penalty == "l2-sklearn":
             self._ridge = 1.0
             self._rescale = True
@@ -682,9 +679,6 @@ class LogisticRegression(_GLM):
 
     def __repr__(self) -> str:
         return f"LogisticRegression(p={self.dim}, penalty={self.penalty!r})"
-
-    def describe(self) -> dict[str, Any]:
-        return {**self._describe_common(), "penalty": self.penalty}
 
     def _labels(self, eta: np.ndarray, n: int, rng: ReplicationRandom) -> np.ndarray:
         with np.errstate(over="ignore"):
@@ -767,6 +761,10 @@ class PoissonRegression(_GLM):
     """
 
     name = "poisson-regression"
+    parameters: ClassVar[dict[str, Constraint]] = {
+        **COVARIATE_OPTIONS,
+        "clip": Real(0.0, low_open=True, optional=True),
+    }
 
     def __init__(
         self,
@@ -778,13 +776,10 @@ class PoissonRegression(_GLM):
         clip: float | None = 20.0,
     ) -> None:
         super().__init__(beta, dim, cov, synthetic_cov)
-        self.clip = None if clip is None else check_real("clip", clip, lower=0.0, lower_open=True)
+        self.clip = check_parameter(self, "clip", clip)
 
     def __repr__(self) -> str:
         return f"PoissonRegression(p={self.dim}, clip={self.clip})"
-
-    def describe(self) -> dict[str, Any]:
-        return {**self._describe_common(), "clip": self.clip}
 
     def _labels(self, eta: np.ndarray, n: int, rng: ReplicationRandom) -> np.ndarray:
         if self.clip is not None:

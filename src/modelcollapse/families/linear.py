@@ -38,14 +38,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import check_finite, check_int, check_real, fail
+from .._validation import check_finite, check_int, fail
 from ..random import ReplicationRandom
 from ._common import DataFamily, as_data, used_sources
 from ._regression import (
+    COVARIATE_OPTIONS,
     GaussianCovariates,
     RegressionParams,
     check_coefficients,
@@ -55,6 +56,7 @@ from ._regression import (
     select_law,
     solve_spd,
 )
+from .parameters import Constraint, Given, Integer, Real, check_parameter
 
 __all__ = [
     "FixedDesignParams",
@@ -99,6 +101,8 @@ class LinearRegressionFixed(DataFamily):
     design : array_like, shape (n, p), optional
         The design ``X``, of full column rank. Default: ``n`` rows drawn once, at construction,
         from ``N(0, cov)`` with the generator ``numpy.random.default_rng(seed)``.
+        Kept as given (``design`` is None for a drawn design); the matrix in use, given or
+        drawn, is ``design_``.
     beta : float or array_like, shape (p,)
         True coefficients (a number is repeated ``dim`` times).
     dim : int, optional
@@ -123,6 +127,15 @@ class LinearRegressionFixed(DataFamily):
     name = "linear-fixed"
     engines = ("exact", "sample")
     hooks = frozenset({"coefficients"})
+    parameters: ClassVar[dict[str, Constraint]] = {
+        "design": Given("an n x p matrix of full column rank, or None for a drawn design"),
+        "beta": Given("a vector of p coefficients, or a number repeated dim times"),
+        "dim": Integer(1, optional=True),
+        "n": Given("the drawn design's rows, an integer >= p (default 100); None with a design"),
+        "sigma2": Real(0.0, low_open=True),
+        "cov": Given("the drawn rows' covariance: a number c (c I_p) or a p x p matrix"),
+        "seed": Integer(0),
+    }
 
     def __init__(
         self,
@@ -135,13 +148,13 @@ class LinearRegressionFixed(DataFamily):
         cov: Any = 1.0,
         seed: int = 0,
     ) -> None:
-        self.beta = check_coefficients(beta, dim)
+        self.beta = check_coefficients(beta, check_parameter(self, "dim", dim))
         p = self.beta.size
         self.dim = p
-        self.sigma2 = check_real("sigma2", sigma2, lower=0.0, lower_open=True)
+        self.sigma2 = check_parameter(self, "sigma2", sigma2)
         if design is None:
-            n = check_int("n", 100 if n is None else n, minimum=p)
-            self.seed = check_int("seed", seed, minimum=0)
+            self.n = n = check_int("n", 100 if n is None else n, minimum=p)
+            self.seed = check_parameter(self, "seed", seed)
             self.cov = check_covariance("cov", cov, p)
             rng = np.random.default_rng(self.seed)
             x = GaussianCovariates(self.cov).rows(rng.standard_normal((1, n, p)))[0]
@@ -154,53 +167,42 @@ class LinearRegressionFixed(DataFamily):
                 raise fail("design", f"must be an n x {p} matrix to match beta", design)
             if x.shape[0] < p:
                 raise fail("design", f"must have at least p={p} rows", design)
+            self.n = None
             self.seed = None
             self.cov = None
             self.drawn = False
         gram = x.T @ x
         if np.linalg.eigvalsh(gram).min() <= 1e-12 * max(1.0, np.trace(gram)):
             raise fail("design", "must have full column rank", design if design is not None else n)
-        self.design = np.array(x, dtype=float)
-        self.n = self.design.shape[0]
+        #: The design matrix, given or drawn; ``design`` is the given one (None when drawn).
+        self.design_ = np.array(x, dtype=float)
+        self.design = None if self.drawn else self.design_
+        self.rows = self.design_.shape[0]
         self.gram = 0.5 * (gram + gram.T)
         self._gram_factor = np.linalg.cholesky(self.gram)
         inverse = np.linalg.inv(self.gram)
         self.gram_inverse = 0.5 * (inverse + inverse.T)
         #: The only sample size this family accepts: one response per design row.
-        self.fixed_sample_size = self.n
-        self.min_sample_size = self.n
+        self.fixed_sample_size = self.rows
+        self.min_sample_size = self.rows
         self.param_labels = coefficient_labels(p)
 
     def __repr__(self) -> str:
-        return f"LinearRegressionFixed(n={self.n}, p={self.dim}, sigma2={self.sigma2:g})"
-
-    def describe(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "family": self.name,
-            "dim": self.dim,
-            "beta": self.beta.tolist(),
-            "sigma2": self.sigma2,
-            "n": self.n,
-        }
-        if self.drawn:
-            out.update({"cov": self.cov.tolist(), "seed": self.seed})
-        else:
-            out["design"] = self.design.tolist()
-        return out
+        return f"LinearRegressionFixed(n={self.rows}, p={self.dim}, sigma2={self.sigma2:g})"
 
     def truth(self) -> FixedDesignParams:
         return FixedDesignParams(self.beta.copy())
 
     def error_constant(self) -> float:
         """``C = sigma2 tr((X'X / n)^-1)``: ``E|beta_hat - beta|^2 = C / n`` for one fit."""
-        return float(self.sigma2 * self.n * np.trace(self.gram_inverse))
+        return float(self.sigma2 * self.rows * np.trace(self.gram_inverse))
 
     # -- drawing ---------------------------------------------------------------------------
     def _check_size(self, n: int) -> None:
-        if n != self.n:
+        if n != self.rows:
             raise fail(
                 "n",
-                f"must equal the design's {self.n} rows (the fixed-design regression draws one "
+                f"must equal the design's {self.rows} rows (the fixed-design regression draws one "
                 "response per design row)",
                 n,
             )
@@ -221,7 +223,7 @@ class LinearRegressionFixed(DataFamily):
         return self._statistics(self.sample(params, n, rng))
 
     def _sampler(self, params: FixedDesignParams) -> np.ndarray:
-        return np.asarray(params.beta, dtype=float) @ self.design.T
+        return np.asarray(params.beta, dtype=float) @ self.design_.T
 
     def _sample_with(self, state: np.ndarray, m: int, rng: ReplicationRandom) -> np.ndarray:
         self._check_size(m)
@@ -231,10 +233,10 @@ class LinearRegressionFixed(DataFamily):
 
     def _check_data(self, data: Any) -> np.ndarray:
         y = as_data(data)
-        if y.shape[1] % self.n:
+        if y.shape[1] % self.rows:
             raise fail(
                 "data",
-                f"must have a multiple of the design's {self.n} rows per replication "
+                f"must have a multiple of the design's {self.rows} rows per replication "
                 "(one response per design row)",
                 y.shape,
             )
@@ -243,8 +245,8 @@ class LinearRegressionFixed(DataFamily):
     def _statistics(self, data: np.ndarray) -> FixedDesignStats:
         """Count and ``X'y`` of responses of shape ``(R, c n)`` (``c`` copies of the design)."""
         r, total = data.shape
-        copies = total // self.n
-        xty = (data.reshape(r, copies, self.n) @ self.design).sum(axis=1)
+        copies = total // self.rows
+        xty = (data.reshape(r, copies, self.rows) @ self.design_).sum(axis=1)
         return FixedDesignStats(total, xty)
 
     # -- fitting ---------------------------------------------------------------------------
@@ -257,7 +259,7 @@ class LinearRegressionFixed(DataFamily):
         """``beta = (X'X)^-1 sum_j w_j X'y_j / c_j`` (``c_j`` copies of the design in source
         ``j``): the weighted average of the sources' OLS coefficients."""
         used = used_sources(sources, weights)
-        rhs = sum(s.xty * (w * self.n / s.count) for s, w in used)
+        rhs = sum(s.xty * (w * self.rows / s.count) for s, w in used)
         return FixedDesignParams(np.asarray(rhs) @ self.gram_inverse)
 
     def flatten(self, params: FixedDesignParams) -> np.ndarray:
@@ -303,6 +305,13 @@ class LinearRegressionRandom(DataFamily):
     name = "linear-random"
     engines = ("exact", "sample", "asymptotic")
     hooks = frozenset({"coefficients", "asymptotic_covariance", "fisher_information"})
+    parameters: ClassVar[dict[str, Constraint]] = {
+        "beta": COVARIATE_OPTIONS["beta"],
+        "dim": COVARIATE_OPTIONS["dim"],
+        "sigma2": Real(0.0, low_open=True),
+        "cov": COVARIATE_OPTIONS["cov"],
+        "synthetic_cov": COVARIATE_OPTIONS["synthetic_cov"],
+    }
 
     def __init__(
         self,
@@ -314,7 +323,7 @@ class LinearRegressionRandom(DataFamily):
         synthetic_cov: Any = None,
     ) -> None:
         init_covariate_model(self, beta, dim, cov, synthetic_cov)
-        self.sigma2 = check_real("sigma2", sigma2, lower=0.0, lower_open=True)
+        self.sigma2 = check_parameter(self, "sigma2", sigma2)
 
     @property
     def _point_size(self) -> int:  # type: ignore[override]
@@ -322,16 +331,6 @@ class LinearRegressionRandom(DataFamily):
 
     def __repr__(self) -> str:
         return f"LinearRegressionRandom(p={self.dim}, sigma2={self.sigma2:g})"
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "family": self.name,
-            "dim": self.dim,
-            "beta": self.beta.tolist(),
-            "sigma2": self.sigma2,
-            "cov": self.real_law.describe(),
-            "synthetic_cov": None if self._same_law else self.synthetic_law.describe(),
-        }
 
     def truth(self) -> RegressionParams:
         return RegressionParams(self.beta.copy(), "real")

@@ -20,14 +20,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import gammaln, xlogy
 
-from .._validation import check_real, fail
+from .._validation import fail
 from ..random import ReplicationRandom
 from ._common import DataFamily, SumStats, as_data, log1p_gap, used_sources
+from .parameters import Constraint, Real, check_parameter
 
 __all__ = ["Poisson", "PoissonParams"]
 
@@ -103,15 +104,13 @@ class Poisson(DataFamily):
     )
     min_sample_size = 1
     param_labels = ("lam",)
+    parameters: ClassVar[dict[str, Constraint]] = {"lam": Real(0.0, low_open=True)}
 
     def __init__(self, lam: float = 1.0) -> None:
-        self.lam = check_real("lam", lam, lower=0.0, lower_open=True)
+        self.lam = check_parameter(self, "lam", lam)
 
     def __repr__(self) -> str:
         return f"Poisson(lam={self.lam:g})"
-
-    def describe(self) -> dict[str, Any]:
-        return {"family": self.name, "lam": self.lam}
 
     def truth(self) -> PoissonParams:
         return PoissonParams(np.float64(self.lam))

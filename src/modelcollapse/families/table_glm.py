@@ -35,7 +35,7 @@ from the model), one fit of ``m`` rows labelled by the model ``tr(A I^-1 A')``;
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -50,6 +50,7 @@ from .glm import (
     _feature_major,
     _linear_predictor,
 )
+from .parameters import Constraint, Data, Given, OneOf, check_parameter
 
 __all__ = ["LogisticTable"]
 
@@ -92,6 +93,12 @@ class LogisticTable(LogisticRegression):
     #: The truth's data are the table's rows, not draws from the model: its asymptotic
     #: covariance is the sandwich, not the inverse information.
     real_data_misspecified = True
+    parameters: ClassVar[dict[str, Constraint]] = {
+        "x": Data("a table of shape (rows, columns), rows >= 2, no constant column"),
+        "y": Data("one label, 0 or 1, per row of x, both present"),
+        "columns": Given("names of the columns of x, or None"),
+        "penalty": OneOf(*PENALTIES),
+    }
 
     def __init__(
         self,
@@ -124,10 +131,12 @@ class LogisticTable(LogisticRegression):
         self.dim = p
         self.rows = rows
         self.columns = names
+        self.x = table
+        self.y = labels
         self.min_sample_size = p
         self.param_labels = ("intercept", *names)
         self.weight_by_information = False
-        self.penalty = check_choice("penalty", penalty, PENALTIES)
+        self.penalty = check_parameter(self, "penalty", penalty)
         self._spread = spread
         # The fit coordinates z = (1, x/spread), one feature per row.
         self._design = np.empty((p, rows))
@@ -166,18 +175,6 @@ class LogisticTable(LogisticRegression):
     def beta_star(self) -> np.ndarray:
         """The pseudo-truth ``beta*`` (fit on all rows), intercept first, in the table's units."""
         return self._a @ self.beta
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "family": self.name,
-            "rows": self.rows,
-            "columns": list(self.columns),
-            "penalty": self.penalty,
-            "beta_star": self.beta_star.tolist(),
-        }
-
-    def _describe_common(self) -> dict[str, Any]:
-        return self.describe()
 
     def law(self, params: GLMParams) -> Any:
         raise fail("params", "the covariates of a logistic-table model are the table's rows", "law")
