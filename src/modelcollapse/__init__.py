@@ -26,6 +26,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the names below, for type checkers and editors
+    __version__: str
     from . import generation, metrics, schedules, theory
     from ._validation import InvalidArgumentError
     from .engine import ENGINES, simulate, simulate_weights
@@ -173,7 +174,21 @@ __all__ = [
 ]
 
 
+def _version() -> str:
+    """The installed distribution's version (``"unknown"`` when running from a source tree
+    that is not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("modelcollapse")
+    except PackageNotFoundError:  # pragma: no cover - a source tree on sys.path
+        return "unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # read from the installed metadata on first use
+        value = globals()["__version__"] = _version()
+        return value
     try:
         module = _LAZY[name]
     except KeyError:
