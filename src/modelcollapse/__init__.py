@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the names below, for type checkers and editors
     __version__: str
     from . import generation, metrics, schedules, theory
-    from ._validation import InvalidArgumentError
+    from ._validation import FitFailureWarning, InvalidArgumentError
     from .engine import ENGINES, simulate, simulate_weights
     from .families import (
         Bernoulli,
@@ -85,6 +85,7 @@ _LAZY = {
     "Explicit": ".schedules",
     "Exponential": ".schedules",
     "ExponentialDistribution": ".families",
+    "FitFailureWarning": "._validation",
     "FromCallable": ".schedules",
     "GammaDistribution": ".families",
     "generation": ".generation",
@@ -134,6 +135,7 @@ __all__ = [
     "Explicit",
     "Exponential",
     "ExponentialDistribution",
+    "FitFailureWarning",
     "FromCallable",
     "GammaDistribution",
     "Gaussian",

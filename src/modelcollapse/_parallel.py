@@ -26,7 +26,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import SpawnContext, SpawnProcess
 from typing import Any
 
-__all__ = ["clocked_call", "pool", "process_pool", "terminate"]
+__all__ = ["clocked_call", "pool", "process_pool", "rewarn", "terminate"]
 
 #: Seconds between the watchdog's checks of the parent.
 _WATCH_INTERVAL = 0.5
@@ -88,14 +88,28 @@ def terminate(executor: ProcessPoolExecutor) -> None:
             process.join(timeout=5)
 
 
-def clocked_call(func: Any, *args: Any) -> tuple[Any, float]:
-    """``func(*args)`` in a worker, with the seconds it spent drawing random numbers: the parent
-    adds them to its own count (:func:`modelcollapse.random.add_draw_seconds`)."""
+def clocked_call(func: Any, *args: Any) -> tuple[Any, float, list[str]]:
+    """``func(*args)`` in a worker, with the seconds it spent drawing random numbers (the parent
+    adds them to its own count, :func:`modelcollapse.random.add_draw_seconds`) and the messages
+    of the :class:`~modelcollapse.FitFailureWarning` it raised (the parent raises them again:
+    :func:`rewarn`)."""
+    from ._validation import collect_fit_failures
     from .random import draw_seconds
 
     before = draw_seconds()
-    result = func(*args)
-    return result, draw_seconds() - before
+    with collect_fit_failures() as messages:
+        result = func(*args)
+    return result, draw_seconds() - before, messages
+
+
+def rewarn(messages: list[str]) -> None:
+    """Raise again, in this process, the fit-failure warnings a worker collected."""
+    import warnings
+
+    from ._validation import FitFailureWarning
+
+    for message in messages:
+        warnings.warn(FitFailureWarning(message), stacklevel=2)
 
 
 @contextlib.contextmanager

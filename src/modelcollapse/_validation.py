@@ -6,15 +6,18 @@ value it got, and what is allowed, in one line.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
 __all__ = [
     "MEMORY_ENV",
+    "FitFailureWarning",
     "InvalidArgumentError",
     "available_memory",
     "check_choice",
@@ -23,6 +26,7 @@ __all__ = [
     "check_memory",
     "check_probability",
     "check_real",
+    "collect_fit_failures",
     "format_bytes",
     "largest_fitting",
 ]
@@ -34,6 +38,30 @@ class InvalidArgumentError(ValueError):
     The message always has the form ``"<argument>: <problem> (got <value>)"`` so that the CLI
     can print it as one line.
     """
+
+
+class FitFailureWarning(RuntimeWarning):
+    """Fits failed in a run: no estimate exists for some replications (a GLM on separable
+    data, a diverging Newton solve). The failed fits stay recorded (NaN parameters, the
+    ``fit_failed`` metric); the warning is raised once per run and says which family, what
+    fraction of the replications had failed by the last generation and when fits first failed.
+    (Defined here so that the command line can print it without importing the engine.)"""
+
+
+@contextlib.contextmanager
+def collect_fit_failures() -> Iterator[list[str]]:
+    """``with collect_fit_failures() as messages:`` the :class:`FitFailureWarning` messages
+    raised inside the block, in order (filled when the block ends); other warnings are shown as
+    usual."""
+    messages: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FitFailureWarning)
+        yield messages
+    for w in caught:
+        if issubclass(w.category, FitFailureWarning):
+            messages.append(str(w.message))
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 class ConfigError(InvalidArgumentError):

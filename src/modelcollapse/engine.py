@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import warnings
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -28,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import (
+    FitFailureWarning,
     InvalidArgumentError,
     available_memory,
     check_choice,
@@ -180,16 +182,13 @@ def _check_sizes(
 
 def _run_range(
     plan: _Plan, weights: list[Any], first: int, stop: int
-) -> list[tuple[np.ndarray | None, dict[str, np.ndarray]]]:
+) -> list[tuple[np.ndarray | None, dict[str, np.ndarray], np.ndarray | None]]:
     """Replications ``first .. stop - 1`` of ``plan`` in a worker process: per arm, the
-    recorded parameters and metrics."""
+    recorded parameters and metrics and the failed fits per generation."""
     rules = [plan._weights(w) for w in weights]
-    recorders = [
-        Recorder(plan.family, stop - first, plan.record_at, plan.metric_names, plan.eps)
-        for _ in rules
-    ]
+    recorders = [plan._recorder(stop - first) for _ in rules]
     plan._fill(rules, recorders, first, stop)
-    return [(r.flat, r.metrics) for r in recorders]
+    return [(r.flat, r.metrics, r.failures) for r in recorders]
 
 
 def _check_fixed_size(family: Family, n0: int, n_synth: np.ndarray, n_fresh: np.ndarray) -> None:
@@ -782,16 +781,14 @@ class _Plan:
         workers = check_int("workers", workers, minimum=1)
         rules = [self._weights(w) for w in weights]
         self.check_run_memory(len(rules), workers)
-        recorders = [
-            Recorder(self.family, self.replications, self.record_at, self.metric_names, self.eps)
-            for _ in rules
-        ]
+        recorders = [self._recorder(self.replications) for _ in rules]
         ranges = self._ranges(workers)
         with _Ticker(progress, self.replications * (self.generations + 1)) as tick:
             if len(ranges) == 1:
                 self._fill(rules, recorders, 0, self.replications, tick)
             else:
                 self._fill_parallel(weights, recorders, ranges, tick)
+        self._warn_failures(rules, recorders)
         return [
             self._result(rule, arm_weights, weight, recorder)
             for (rule, arm_weights), weight, recorder in zip(rules, weights, recorders, strict=True)
@@ -831,14 +828,57 @@ class _Plan:
             }
             for finished, future in enumerate(as_completed(futures), start=1):
                 a, b = futures[future]
-                result, seconds = future.result()
+                result, seconds, _ = future.result()  # (the parent warns for the run)
                 add_draw_seconds(seconds)
-                for recorder, (flat, metrics) in zip(recorders, result, strict=True):
+                for recorder, (flat, metrics, failures) in zip(recorders, result, strict=True):
+                    if recorder.failures is not None:
+                        recorder.failures += failures
                     if recorder.flat is not None:
                         recorder.flat[a:b] = flat
                     for name, values in metrics.items():
                         recorder.metrics[name][a:b] = values
                 tick((b - a) * per_replication, f"{finished}/{len(pieces)} pieces")
+
+    def _recorder(self, replications: int) -> Recorder:
+        """A recorder for ``replications`` replications; it counts failed fits for a family
+        whose fits can fail (it declares ``converged``)."""
+        horizon = self.generations if self.caps.offers("converged") else None
+        return Recorder(
+            self.family, replications, self.record_at, self.metric_names, self.eps, horizon
+        )
+
+    def _failed(self, params: Any) -> np.ndarray | None:
+        """Per replication, whether the fit ``params`` failed (None: fits cannot fail)."""
+        if not self.caps.offers("converged"):
+            return None
+        return ~np.asarray(self.family.converged(params), dtype=bool)
+
+    def _warn_failures(
+        self, rules: list[tuple[WeightRule, np.ndarray]], recorders: list[Recorder]
+    ) -> None:
+        """One :class:`~modelcollapse.FitFailureWarning` for the run when any fit failed:
+        the family, the share of replications whose last fit failed, the first generation
+        with a failed fit (per arm of a weight sweep)."""
+        parts = []
+        for (rule, _), recorder in zip(rules, recorders, strict=True):
+            counts = recorder.failures
+            if counts is None or not counts.any():
+                continue
+            first = int(np.argmax(counts > 0))
+            share = counts[-1] / self.replications
+            arm = f"weight {rule}: " if len(rules) > 1 else ""
+            parts.append(
+                f"{arm}{share:.1%} of the {self.replications:,} replications had no estimate at "
+                f"the last generation (T={self.generations:,}), fits first failed at generation "
+                f"{first:,}"
+            )
+        if parts:
+            message = (
+                f"fits of {self.family!r} failed: "
+                + "; ".join(parts)
+                + ". Failed fits are recorded as NaN parameters and fit_failed = 1."
+            )
+            warnings.warn(FitFailureWarning(message), stacklevel=4)
 
     def _streams(
         self, start: int, size: int, arms: int
@@ -891,8 +931,10 @@ class _Plan:
         truth = stepper.broadcast(self.family.truth(), size)
         first = init(stepper, stepper.draw(truth, self.n0, real_rng, engine), regime)
         states = [first for _ in rules]  # the generation-0 fit, made once for all arms
+        failed0 = self._failed(first.params)
         for recorder in recorders:
             recorder.record(0, row, first.params)
+            recorder.count_failures(0, failed0)
         if tick is not None:
             tick(size)
         n_synth, n_fresh, keep = self.n_synth.tolist(), self.n_fresh.tolist(), self.keep.tolist()
@@ -904,7 +946,7 @@ class _Plan:
                 shared.new_round()
             for a, arm_weights in enumerate(weights):
                 w = arm_weights[t - 1] if real is not None else None
-                states[a], _ = step(
+                states[a], info = step(
                     stepper,
                     regime,
                     states[a],
@@ -916,6 +958,7 @@ class _Plan:
                     keep=keep[t - 1],
                 )
                 recorders[a].record(t, row, states[a].params)
+                recorders[a].count_failures(t, info.fit_failed)
             if tick is not None:
                 tick(size, f"{where}generation {t:,}/{self.generations:,}")
 

@@ -281,6 +281,11 @@ def _section(target: Path) -> tuple[str, dict[str, Any]]:
             f'<p><a href="{link}/{esc(quote(name))}.svg"><img src="{link}/{esc(quote(name))}.png" '
             f'alt="{esc(eid)}: {esc(name)}"></a></p>'
         )
+    failures = meta.get("fit_failures") or []
+    if failures:  # beside the figures of the panels they concern (each names its family)
+        parts.append('<h4>Failed fits</h4><ul class="warning">')
+        parts += [f"<li>{esc(str(m))}</li>" for m in failures]
+        parts.append("</ul>")
     if meta["notes"]:
         parts.append("<h4>Notes</h4><ul>")
         parts += [f"<li>{esc(n)}</li>" for n in meta["notes"]]

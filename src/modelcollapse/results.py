@@ -71,6 +71,9 @@ class Recorder:
         Metrics to compute.
     eps : float
         Collapse threshold.
+    horizon : int, optional
+        The last generation ``T``: with it the recorder also counts failed fits at every
+        generation (:meth:`count_failures`), recorded or not.
     """
 
     def __init__(
@@ -80,6 +83,7 @@ class Recorder:
         record_at: np.ndarray,
         metric_names: Sequence[str],
         eps: float,
+        horizon: int | None = None,
     ) -> None:
         self.family = family
         self.generations = np.asarray(record_at)
@@ -91,6 +95,14 @@ class Recorder:
         keep = capabilities_of(family).record_params
         self.flat = np.empty((*shape, len(family.param_labels))) if keep else None
         self.metrics = {name: np.empty(shape) for name in self.metric_names}
+        #: Failed fits per generation ``0..T`` (None when not counted).
+        self.failures = None if horizon is None else np.zeros(horizon + 1, dtype=np.int64)
+
+    def count_failures(self, t: int, failed: np.ndarray | None) -> None:
+        """Add the failed fits of generation ``t`` (a boolean per replication; None: the
+        family's fits cannot fail)."""
+        if self.failures is not None and failed is not None:
+            self.failures[t] += int(np.count_nonzero(failed))
 
     def record(self, t: int, start: int, params: Any) -> None:
         """Store generation ``t`` of replications ``start, start + 1, ...`` if it is recorded."""

@@ -10,9 +10,11 @@ what is allowed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from ._common import COMMANDS, PROG, UsageError, _option_name, _Parser, _VersionAction
 
@@ -74,6 +76,27 @@ def _command(argv: Sequence[str]) -> str:
     return ""
 
 
+@contextlib.contextmanager
+def _one_line_fit_warnings(command: str) -> Iterator[None]:
+    """Inside the block, a :class:`~modelcollapse.FitFailureWarning` is printed as one line,
+    ``modelcollapse COMMAND: warning: ...`` on stderr; other warnings as Python shows them."""
+    import warnings
+
+    from .._validation import FitFailureWarning
+
+    shown = warnings.showwarning
+
+    def show(message: Any, category: Any, *rest: Any, **kwargs: Any) -> None:
+        if issubclass(category, FitFailureWarning):
+            print(f"{PROG} {command}: warning: {message}", file=sys.stderr)
+        else:
+            shown(message, category, *rest, **kwargs)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``modelcollapse`` command."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -85,7 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .._validation import ConfigError, InvalidArgumentError
 
     try:
-        return int(args.handler(args))
+        with _one_line_fit_warnings(args.command):
+            return int(args.handler(args))
     except (UsageError, ConfigError) as err:
         print(f"{PROG} {args.command}: error: {err}", file=sys.stderr)
     except InvalidArgumentError as err:

@@ -32,12 +32,15 @@ __all__ = [
 @dataclass
 class Outcome:
     """What an experiment's ``run`` produces: the tidy table its ``judge`` reads, one figure per
-    panel, the key table of simulation beside theory, and notes."""
+    panel, the key table of simulation beside theory, and notes. ``fit_failures`` holds the
+    :class:`~modelcollapse.FitFailureWarning` messages its simulations raised (the runner
+    fills it)."""
 
     table: pd.DataFrame
     figures: dict[str, Any]
     key_table: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    fit_failures: list[str] = field(default_factory=list)
 
 
 #: Units of the per-experiment progress bar: the fraction done in thousandths.
@@ -138,7 +141,7 @@ class Context:
                 return results
             from concurrent.futures import as_completed
 
-            from .._parallel import clocked_call, pool
+            from .._parallel import clocked_call, pool, rewarn
             from ..random import add_draw_seconds
 
             with pool(min(self.workers, len(calls))) as executor:
@@ -148,8 +151,10 @@ class Context:
                         break
                     self._advance(depth)
                 results = [f.result() for f in futures]
-            add_draw_seconds(sum(seconds for _, seconds in results))
-            return [result for result, _ in results]
+            add_draw_seconds(sum(seconds for _, seconds, _ in results))
+            for _, _, messages in results:
+                rewarn(messages)
+            return [result for result, _, _ in results]
         finally:
             self._close(depth)
 

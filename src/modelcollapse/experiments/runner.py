@@ -7,6 +7,7 @@ once: the folder is written under a temporary name and renamed into place when c
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .._progress import Progress
-from .._validation import check_int, fail
+from .._validation import check_int, collect_fit_failures, fail
 from ..plots import text_problems
 from ..random import as_seed_sequence, draw_seconds
 from .context import PERMILLE, Batch, Context, Experiment, Outcome
@@ -248,8 +249,13 @@ def _compute_and_write(
     reps, quick = context.replications, context.quick
     context.progress(f"start: {experiment.title} (R = {reps:,}{', quick' if quick else ''})")
     drawn = draw_seconds()
-    outcome = experiment.run(context)
+    with collect_fit_failures() as failures:
+        outcome = experiment.run(context)
     drawn = draw_seconds() - drawn
+    if failures:
+        unique = list(dict.fromkeys(failures))
+        outcome = dataclasses.replace(outcome, fit_failures=unique)
+        context.progress(f"fits failed in {len(failures):,} simulations: see summary.md")
     verdicts = judge_table(experiment, outcome.table)
     try:
         return _write(
@@ -327,6 +333,7 @@ def _write(
         "headline": headline(verdicts),
         "verdicts": [v.to_json() for v in verdicts],
         "notes": list(outcome.notes),
+        "fit_failures": list(outcome.fit_failures),
         "figures": list(outcome.figures),
         "figure_problems": _figure_problems(outcome.figures),
         "configuration_hash": configuration_hash(experiment.id, root, reps, quick),
@@ -393,6 +400,8 @@ def _summary(
     ]
     if outcome.notes:
         lines += ["## Notes", "", *(f"- {n}" for n in outcome.notes), ""]
+    if outcome.fit_failures:
+        lines += ["## Failed fits", "", *(f"- {m}" for m in outcome.fit_failures), ""]
     figures: Iterable[str] = outcome.figures
     lines += ["## Figures", "", *(f"![{name}]({name}.png)" for name in figures), ""]
     return "\n".join(lines)
