@@ -208,6 +208,15 @@ def _check_fixed_size(family: Family, n0: int, n_synth: np.ndarray, n_fresh: np.
             )
 
 
+def _seed_or_rng(seed: Any, rng: Any) -> Any:
+    """The root seed given as ``seed`` or as ``rng`` (not both)."""
+    if rng is None:
+        return seed
+    if seed is not None:
+        raise fail("rng", "is the seed under another name: give seed or rng, not both", rng)
+    return as_seed_sequence(rng, "rng")
+
+
 def simulate(
     family: Family,
     *,
@@ -215,7 +224,7 @@ def simulate(
     schedule: Schedule | str | int,
     generations: int,
     replications: int = 1000,
-    seed: int | np.random.SeedSequence | None = None,
+    seed: int | np.random.SeedSequence | np.random.Generator | None = None,
     engine: str | None = None,
     n_real: Schedule | str | int = 0,
     weight: WeightRule | float | str | None = None,
@@ -227,6 +236,7 @@ def simulate(
     chunk_size: int | None = None,
     workers: int = 1,
     progress: bool | Callable[[int, int], None] = False,
+    rng: int | np.random.SeedSequence | np.random.Generator | None = None,
 ) -> SimulationResult:
     """Run ``replications`` independent recursions of ``generations`` refits as one batch.
 
@@ -247,8 +257,10 @@ def simulate(
         Number of recursive generations ``T`` (``T + 1`` fits in all).
     replications : int
         Number of independent replications ``R``.
-    seed : int, SeedSequence or None
-        Root seed. The same seed gives the same result whatever ``chunk_size``.
+    seed : int, SeedSequence, Generator or None
+        Root seed. The same seed gives the same result whatever ``chunk_size`` and
+        ``workers``. A ``numpy.random.Generator`` gives a root seed of 128 bits drawn from it
+        (:func:`~modelcollapse.random.as_seed_sequence`), recorded in ``config["seed"]``.
     engine : {"exact", "sample", "asymptotic"}, optional
         Default: the family's first engine (``"exact"`` wherever the family has one).
         ``"exact"`` draws the sufficient statistics from their sampling distribution (cost
@@ -294,6 +306,9 @@ def simulate(
         ``progress(done, total)`` in units of replication-generations. It is fed after each
         generation of each chunk of replications and, with several workers, as each worker's
         piece finishes, never inside the per-replication work. It never changes the result.
+    rng : int, SeedSequence, Generator or None
+        The root seed under the name scientific Python's SPEC 7 gives it; the same as ``seed``
+        (give one of the two).
 
     Returns
     -------
@@ -323,7 +338,7 @@ def simulate(
         schedule=schedule,
         generations=generations,
         replications=replications,
-        seed=seed,
+        seed=_seed_or_rng(seed, rng),
         engine=engine,
         n_real=n_real,
         regime=regime,
@@ -345,7 +360,7 @@ def simulate_weights(
     n_real: Schedule | str | int,
     generations: int,
     replications: int = 1000,
-    seed: int | np.random.SeedSequence | None = None,
+    seed: int | np.random.SeedSequence | np.random.Generator | None = None,
     engine: str | None = None,
     regime: str | Regime = "replace",
     shrinkage: Shrinkage | float | str | None = None,
@@ -355,6 +370,7 @@ def simulate_weights(
     chunk_size: int | None = None,
     workers: int = 1,
     progress: bool | Callable[[int, int], None] = False,
+    rng: int | np.random.SeedSequence | np.random.Generator | None = None,
 ) -> list[SimulationResult]:
     """Run the same recursion at several weights on common random numbers (a weight sweep).
 
@@ -371,7 +387,7 @@ def simulate_weights(
     weights : sequence of WeightRule, float or str
         One weight rule per arm, e.g. ``[0.3, 0.5, "optimal"]``.
     n0, schedule, n_real, generations, replications, seed, engine, regime, shrinkage, record, \
-metrics, eps, chunk_size, workers, progress
+metrics, eps, chunk_size, workers, progress, rng
         As in :func:`simulate`.
 
     Returns
@@ -401,7 +417,7 @@ metrics, eps, chunk_size, workers, progress
         schedule=schedule,
         generations=generations,
         replications=replications,
-        seed=seed,
+        seed=_seed_or_rng(seed, rng),
         engine=engine,
         n_real=n_real,
         regime=regime,

@@ -112,14 +112,34 @@ class _Clocked:
 _NOISE, _PARAMETRIC = 0, 1
 
 
-def as_seed_sequence(seed: Any) -> np.random.SeedSequence:
-    """Turn ``seed`` (None, a non-negative int, or a SeedSequence) into a SeedSequence."""
+def as_seed_sequence(seed: Any, name: str = "seed") -> np.random.SeedSequence:
+    """Turn ``seed`` (None, a non-negative int, a SeedSequence or a ``numpy.random.Generator``)
+    into a SeedSequence.
+
+    A Generator gives a SeedSequence of 128 bits of entropy drawn from it (advancing it), so a
+    run seeded by a Generator is reproducible from that Generator's state and, like any run,
+    identical for every number of workers; the entropy is recorded in the result's
+    configuration.
+
+    Examples
+    --------
+    >>> as_seed_sequence(7).entropy
+    7
+    >>> a = as_seed_sequence(np.random.default_rng(1))
+    >>> a.entropy == as_seed_sequence(np.random.default_rng(1)).entropy
+    True
+    """
     if isinstance(seed, np.random.SeedSequence):
         return seed
     if seed is None:
         return np.random.SeedSequence()
+    if isinstance(seed, np.random.Generator):
+        words = seed.integers(0, 2**32, size=4, dtype=np.uint64)
+        return np.random.SeedSequence([int(w) for w in words])
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or int(seed) < 0:
-        raise fail("seed", "must be a non-negative integer, a SeedSequence or None", seed)
+        raise fail(
+            name, "must be a non-negative integer, a SeedSequence, a Generator or None", seed
+        )
     return np.random.SeedSequence(int(seed))
 
 

@@ -3,6 +3,8 @@ expected values beside the simulated ones (:meth:`SimulationResult.theory`)."""
 
 from __future__ import annotations
 
+import copy
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -11,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._validation import fail
+from ._validation import check_probability, fail
 from .families.base import Family
 from .families.capabilities import capabilities_of
 from .metrics import compute_metrics
@@ -388,6 +390,20 @@ def _ratio_summary(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ratio, se
 
 
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _mean_se(values: np.ndarray) -> str:
+    """``"0.9963 (0.0141)"``: the mean and its standard error across replications."""
+    values = np.asarray(values, dtype=float)
+    mean = float(values.mean())
+    if values.size < 2 or not np.isfinite(mean):
+        return html.escape(f"{mean:.4g}")
+    return html.escape(f"{mean:.4g} ({float(values.std(ddof=1)) / np.sqrt(values.size):.2g})")
+
+
 class SimulationResult:
     """Recorded trajectories of a :func:`~modelcollapse.simulate` run.
 
@@ -580,7 +596,8 @@ class SimulationResult:
         return self._theory[1]
 
     def to_frame(self) -> pd.DataFrame:
-        """Tidy table: one row per (replication, generation), a column per parameter and metric."""
+        """Tidy table: one row per (replication, generation), a column per parameter and metric;
+        ``frame.attrs["config"]`` holds the run's configuration (:attr:`config`)."""
         r, g = self.replications, self.generations.size
         data: dict[str, np.ndarray] = {
             "replication": np.repeat(np.arange(r), g),
@@ -591,7 +608,112 @@ class SimulationResult:
                 data[label] = self.flat_params[:, :, i].ravel()
         for name in self.metric_names:
             data[name] = self.metrics[name].ravel()
-        return pd.DataFrame(data)
+        frame = pd.DataFrame(data)
+        frame.attrs["config"] = copy.deepcopy(self.config)
+        return frame
+
+    def plot(
+        self,
+        metric: str,
+        ax: Any = None,
+        quantiles: tuple[float, float] = (0.1, 0.9),
+    ) -> Any:
+        """The mean of ``metric`` over the recorded generations with a band between two of its
+        quantiles across replications.
+
+        Parameters
+        ----------
+        metric : str
+            A recorded metric (:attr:`metric_names`).
+        ax : matplotlib Axes, optional
+            Where to draw; default a new figure's (matplotlib's object API: no pyplot state).
+        quantiles : (float, float)
+            The band's lower and upper quantiles (default the 10% and 90% ones).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            With the axis labels, the metric's unit and a legend. A metric with infinite
+            values (a collapsed variance's KL) plots the mean of its finite values and says
+            how many were infinite.
+
+        Examples
+        --------
+        >>> import modelcollapse as mc
+        >>> res = mc.simulate(mc.Gaussian(), n0=20, schedule=20, generations=10,
+        ...                   replications=200, seed=0)
+        >>> ax = res.plot("sigma2")
+        >>> ax.get_xlabel()
+        'generation t'
+        """
+        from .metrics import axis_label
+        from .plots import new_figure
+
+        if metric not in self.metric_names:
+            raise fail(
+                "metric", f"must be a recorded metric: {', '.join(self.metric_names)}", metric
+            )
+        values = self.values(metric)
+        low, high = (check_probability(f"quantiles[{i}]", q) for i, q in enumerate(quantiles))
+        if not low < high:
+            raise fail("quantiles", "must be two increasing probabilities", quantiles)
+        if ax is None:
+            _, axes = new_figure()
+            ax = axes[0]
+        finite = np.isfinite(values)
+        kept = np.where(finite, values, np.nan)
+        with np.errstate(invalid="ignore"):
+            mean = np.nanmean(kept, axis=0) if finite.any() else np.full(values.shape[1], np.nan)
+        band = np.nanquantile(kept, [low, high], axis=0) if finite.any() else None
+        lost = int(values.size - finite.sum())
+        label = "mean" if not lost else f"mean of finite values ({lost:,} infinite)"
+        spread = f"{low:g}-{high:g} quantiles" + ("" if not lost else " of finite values")
+        x = self.generations
+        if band is not None:
+            ax.fill_between(x, band[0], band[1], alpha=0.25, label=spread)
+        ax.plot(x, mean, marker="o", markersize=3, linewidth=1.0, label=label)
+        ax.set_xlabel("generation t")
+        ax.set_ylabel(axis_label(metric, metric))
+        ax.set_title(f"{self.config['family']['family']}: {metric}, R = {self.replications:,}")
+        ax.legend()
+        return ax
+
+    def _repr_html_(self) -> str:
+        """The configuration and, per metric, the mean and standard error at the first and the
+        last recorded generation (a notebook's display)."""
+        c = self.config
+        family = ", ".join(f"{k}={v}" for k, v in c["family"].items() if k != "family")
+        settings = [
+            ("family", f"{c['family']['family']} ({family})"),
+            ("engine", c["engine"]),
+            ("regime", c["regime"]),
+            ("n0, schedule, n_real", f"{c['n0']}, {c['schedule']}, {c['n_real']}"),
+            ("weight", c["weight"]),
+            ("shrinkage", c["shrinkage"]),
+            ("generations T, replications R", f"{c['generations']:,}, {c['replications']:,}"),
+            ("seed", c["seed"]["entropy"]),
+            ("version", c["version"]),
+        ]
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
+            f"<td style='text-align:left'>{html.escape(_short(v))}</td></tr>"
+            for k, v in settings
+            if v is not None
+        )
+        first, last = self.generations[0], self.generations[-1]
+        head = (
+            f"<tr><th>metric</th><th>mean (se) at t = {first}</th>"
+            f"<th>mean (se) at t = {last}</th></tr>"
+        )
+        body = "".join(
+            f"<tr><td>{html.escape(name)}</td><td>{_mean_se(self.metrics[name][:, 0])}</td>"
+            f"<td>{_mean_se(self.metrics[name][:, -1])}</td></tr>"
+            for name in self.metric_names
+        )
+        return (
+            f"<div><p><b>SimulationResult</b></p><table>{rows}</table>"
+            f"<table>{head}{body}</table></div>"
+        )
 
     def rerun(self, **changes: Any) -> SimulationResult:
         """Run the same simulation again (same seed), optionally changing arguments."""
