@@ -335,6 +335,8 @@ def test_a_mixed_folder_is_not_reused(built, tmp_path):
         (lambda t: _edit(t, verdicts=[{"claim": 1}]), "meta.json's verdicts is not"),
         (lambda t: _edit(t, configuration_hash="0" * 64), "its configuration hash does not"),
         (lambda t: _edit(t, seed=7), "it was run with seed 7, not 0"),
+        (lambda t: _edit(t, source_hash="0" * 64), "it was run with other code (source hash 0000"),
+        (lambda t: _edit(t, drop="source_hash"), "its meta.json records no source hash"),
         (lambda t: _edit(t, files={"results.csv": "0"}), "its meta.json lists no checksum for"),
         (lambda t: _edit(t, drop="files"), "meta.json has no files"),
         (lambda t: (t / "meta.json").write_text("[]"), "meta.json does not hold an object"),

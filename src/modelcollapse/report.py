@@ -1,14 +1,14 @@
 """The report: every registered experiment as one static, offline HTML page.
 
 :func:`build_report` runs each experiment into ``OUT/<id>/`` (or reuses what is already there
-for the same configuration: scale, replications, seed and package version, as recorded by the
-configuration hash in its ``meta.json``, and only when every file it lists still has its
-checksum) and writes ``OUT/index.html``: one section per paper, one subsection per experiment
-with its one-line verdicts, the table of simulation beside theory, the figures, the notes, and
-the settings and provenance (seed, replications, version, wall time). Every value printed is
-escaped, those read back from files included. The page has no scripts, no external fonts or
-stylesheets and links only to files under ``OUT``, so it works offline and can be archived as
-a directory.
+for the same configuration: scale, replications, seed, package version and source hash, see
+:mod:`modelcollapse.provenance`, as recorded by the configuration hash in its ``meta.json``,
+and only when every file it lists still has its checksum) and writes ``OUT/index.html``: one
+section per paper, one subsection per experiment with its one-line verdicts, the table of
+simulation beside theory, the figures, the notes, and the settings and provenance (seed,
+replications, version, wall time). Every value printed is escaped, those read back from files
+included. The page has no scripts, no external fonts or stylesheets and links only to files
+under ``OUT``, so it works offline and can be archived as a directory.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from .experiments import experiment_ids, get_experiment, run_experiment
 from .experiments.context import Batch
 from .experiments.runner import META_FILE, configuration_hash, file_checksum
 from .experiments.verdicts import KINDS, NOT_INFORMATIVE, headline, tally
+from .provenance import source_hash
 
 __all__ = ["PAPERS", "build_report"]
 
@@ -203,6 +204,11 @@ def _reuse_problem(
     ]
     if differences:
         return "it was run with " + ", ".join(differences)
+    recorded = meta.get("source_hash")
+    if recorded != source_hash():
+        if not isinstance(recorded, str):
+            return "its meta.json records no source hash (made by an older version)"
+        return f"it was run with other code (source hash {recorded[:12]}, not {source_hash()[:12]})"
     if meta["configuration_hash"] != configuration_hash(experiment_id, seed, expected, quick):
         return "its configuration hash does not match"
     files = meta["files"]

@@ -26,6 +26,7 @@ import pandas as pd
 from .._progress import Progress
 from .._validation import check_int, collect_fit_failures, fail
 from ..plots import text_problems
+from ..provenance import commit, source_hash
 from ..random import as_seed_sequence, draw_seconds
 from .context import PERMILLE, Batch, Context, Experiment, Outcome
 from .folders import delete, install, prepare_out, remove_dirs, remove_stale
@@ -330,6 +331,8 @@ def _write(
         "draw_time_s": round(drawn, 3),
         "versions": _versions(),
         "platform": platform.platform(),
+        "source_hash": source_hash(),
+        "commit": commit(),
         "headline": headline(verdicts),
         "verdicts": [v.to_json() for v in verdicts],
         "notes": list(outcome.notes),
