@@ -19,7 +19,7 @@ import functools
 from typing import Any
 
 from ._validation import InvalidArgumentError, check_int, fail
-from .cli._common import SCIPY_PREFIX, FamilyChoices, is_scipy
+from .cli._common import SCIPY_PREFIX, FamilyChoices, is_class_path, is_scipy
 from .engine import ENGINES, simulate
 from .families import (
     FAMILIES,
@@ -38,6 +38,7 @@ __all__ = [
     "SCIPY_OPTIONS",
     "add_simulate_arguments",
     "check_options",
+    "class_family",
     "family_from_options",
     "family_options",
     "parse_bias",
@@ -58,10 +59,11 @@ def add_simulate_arguments(p: argparse.ArgumentParser) -> None:
     model.add_argument(
         "--family",
         default="gaussian",
-        choices=FamilyChoices(FAMILY_NAMES),
+        choices=FamilyChoices(FAMILY_NAMES, classes=True),
         help="statistical family: a built-in one, or scipy:NAME for any continuous or discrete "
         "scipy.stats distribution, e.g. scipy:weibull_min, fitted by weighted maximum "
-        "likelihood (engines sample and asymptotic; with --params and --fixed) "
+        "likelihood (engines sample and asymptotic; with --params and --fixed), or "
+        "package.module:ClassName for your own family class, built with --params "
         "(default: %(default)s)",
     )
     model.add_argument(
@@ -70,7 +72,8 @@ def add_simulate_arguments(p: argparse.ArgumentParser) -> None:
         metavar="NAME=VALUE,...",
         help="scipy:NAME: the true parameters, the distribution's shape parameters and loc, "
         "scale (continuous) or loc (discrete), e.g. c=1.5,scale=2; a loc or scale not given "
-        "keeps scipy's default 0 or 1 and is fixed",
+        "keeps scipy's default 0 or 1 and is fixed; module:Class: its constructor's keyword "
+        "arguments (numbers)",
     )
     model.add_argument(
         "--fixed",
@@ -408,6 +411,65 @@ def _numbers(name: str, text: Any, problem: str) -> list[float]:
         raise fail(name, problem, text) from None
 
 
+def class_family(family: str, params: Any = None) -> Any:
+    """The family ``--family package.module:ClassName --params NAME=VALUE,...``: the class
+    imported from its module and built with the ``--params`` as keyword arguments.
+
+    Every error is one line naming the option: ``family`` (a module that cannot be imported, a
+    name it does not define, not a class, a class that is not a family: the members of the
+    :class:`~modelcollapse.families.base.Family` protocol it lacks) or ``params`` (a parameter
+    its constructor does not take, or one it refuses).
+
+    Examples
+    --------
+    >>> class_family("modelcollapse.families:Poisson", "lam=2.5")
+    Poisson(lam=2.5)
+    """
+    import importlib
+    import inspect
+
+    from .families.base import protocol_gaps
+
+    module_name, _, class_name = str(family).partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as err:  # ImportError, or the module's own error at import
+        reason = " ".join(str(err).split())
+        raise fail("family", f"cannot import module {module_name} ({reason})", family) from None
+    cls: Any = module
+    for part in class_name.split("."):
+        cls = getattr(cls, part, None)
+    if cls is None:
+        raise fail("family", f"module {module_name} has no {class_name}", family)
+    if not inspect.isclass(cls):
+        raise fail("family", f"{class_name} in {module_name} is not a class", family)
+    given = {} if params is None else parse_params(params)
+    try:
+        takes = constructor_options(cls)
+        signature = inspect.signature(cls).parameters.values()
+        accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature)
+    except (TypeError, ValueError):  # no signature to read (a built-in type)
+        takes, accepts_any = (), True
+    for name, value in given.items():
+        if name not in takes and not accepts_any:
+            allowed = ", ".join(takes) or "no parameters"
+            raise fail("params", f"{class_name} takes {allowed}; not {name}", value)
+    try:
+        made = cls(**given)
+    except InvalidArgumentError as err:
+        raise fail("params", f"{class_name} refuses them: {err}", params) from None
+    except (TypeError, ValueError) as err:
+        raise fail("params", f"{class_name}({params or ''}) failed: {err}", params) from None
+    gaps = protocol_gaps(made)
+    if gaps:
+        raise fail(
+            "family",
+            f"{class_name} is not a family: it lacks {', '.join(gaps)} of the Family protocol",
+            family,
+        )
+    return made
+
+
 def family_from_options(options: dict[str, Any]) -> Any:
     """The family ``options["family"]`` with the options given for it (not None); an option
     given for another family is an error. ``scipy:NAME`` takes ``params`` and ``fixed``
@@ -419,6 +481,13 @@ def family_from_options(options: dict[str, Any]) -> Any:
     Categorical(K=3)
     """
     family = options.get("family") or "gaussian"
+    if is_class_path(family):
+        others = {k: v for k, v in options.items() if k in _model_options() and v is not None}
+        for key, value in others.items():
+            raise fail(key, f"does not apply to a family class ({family} takes --params)", value)
+        if options.get("fixed") is not None:
+            raise fail("fixed", "applies to scipy:NAME families only", options["fixed"])
+        return class_family(family, options.get("params"))
     scipy = is_scipy(family)
     if family not in FAMILY_NAMES and not scipy:
         names = ", ".join((*FAMILY_NAMES, "scipy:NAME"))

@@ -60,27 +60,62 @@ SCIPY_FORM = "scipy:NAME"
 
 
 class FamilyChoices(tuple):
-    """The choices of a ``--family`` option: the names listed, and any ``scipy:NAME``.
+    """The choices of a ``--family`` option: the names listed, any ``scipy:NAME`` and, with
+    ``classes=True`` (``simulate``, ``run``), any ``module:Class``.
 
-    A tuple of the names followed by ``scipy:NAME`` (so that help, argparse's "invalid choice"
-    error and a configuration file's "must be one of" list both forms), which also contains
-    every text that starts with ``scipy:``; the distribution itself is checked where the family
-    is built (:func:`modelcollapse.options.scipy_family`).
+    A tuple of the names followed by ``scipy:NAME`` and ``module:Class`` (so that help,
+    argparse's "invalid choice" error and a configuration file's "must be one of" list every
+    form), which also contains every text that starts with ``scipy:`` and every
+    ``package.module:ClassName``; the distribution or class itself is checked where the family
+    is built (:func:`modelcollapse.options.scipy_family`, :func:`~modelcollapse.options.
+    class_family`).
 
     Examples
     --------
     >>> choices = FamilyChoices(("gaussian", "poisson"))
     >>> "scipy:weibull_min" in choices, "gauss" in choices, ", ".join(choices)
     (True, False, 'gaussian, poisson, scipy:NAME')
+    >>> "pkg.mod:Model" in FamilyChoices(("gaussian",), classes=True)
+    True
     """
 
-    def __new__(cls, names: Any) -> FamilyChoices:
-        return super().__new__(cls, (*names, SCIPY_FORM))
+    classes: bool
+    names: tuple[str, ...]
+
+    def __new__(cls, names: Any, classes: bool = False) -> FamilyChoices:
+        made = super().__new__(cls, (*names, SCIPY_FORM, *((CLASS_FORM,) if classes else ())))
+        made.classes = classes
+        made.names = tuple(names)
+        return made
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FamilyChoices, (self.names, self.classes))
 
     def __contains__(self, value: object) -> bool:
         if isinstance(value, str) and value.startswith(SCIPY_PREFIX):
             return True
+        if self.classes and is_class_path(value):
+            return True
         return tuple.__contains__(self, value)
+
+
+#: The form of a user's family class among the choices of ``--family``.
+CLASS_FORM = "module:Class"
+
+
+def is_class_path(family: Any) -> bool:
+    """Whether ``family`` is a ``--family`` text of the form ``package.module:ClassName``.
+
+    Examples
+    --------
+    >>> is_class_path("mypkg.models:Rayleigh"), is_class_path("scipy:norm"), is_class_path("x")
+    (True, False, False)
+    """
+    if not isinstance(family, str) or is_scipy(family):
+        return False
+    module, sep, name = family.partition(":")
+    parts = [*module.split("."), *name.split(".")]
+    return bool(sep) and all(part.isidentifier() for part in parts)
 
 
 def is_scipy(family: Any) -> bool:

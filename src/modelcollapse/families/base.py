@@ -82,7 +82,7 @@ import numpy as np
 
 from ..random import ReplicationRandom
 
-__all__ = ["Family"]
+__all__ = ["Family", "protocol_gaps"]
 
 
 @runtime_checkable
@@ -127,3 +127,19 @@ class Family(Protocol):
 
     def describe(self) -> dict[str, Any]:
         """A JSON-serialisable description: name and constructor arguments."""
+
+
+def protocol_gaps(obj: Any) -> list[str]:
+    """The members of the :class:`Family` protocol that ``obj`` lacks (looked up without
+    evaluating properties), in the protocol's order; empty for a family.
+
+    Examples
+    --------
+    >>> protocol_gaps(object())[:3]
+    ['name', 'min_sample_size', 'engines']
+    """
+    import inspect
+
+    members = (*Family.__annotations__, *(m for m in vars(Family) if not m.startswith("_")))
+    missing = object()
+    return [m for m in members if inspect.getattr_static(obj, m, missing) is missing]
