@@ -28,6 +28,7 @@ SCRIPTS = (
     "bench_startup.py",
     "bench_generic.py",
     "bench_poisson.py",
+    "bench_storage.py",
 )
 START, END = "<!-- run:start -->", "<!-- run:end -->"
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the names below, for type checkers and editors
     __version__: str
-    from . import generation, metrics, schedules, theory
+    from . import generation, metrics, schedules, storage, theory
     from ._validation import FitFailureWarning, InvalidArgumentError
     from .engine import ENGINES, simulate, simulate_weights
     from .families import (
@@ -71,6 +71,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors
         parse_shrinkage,
         parse_weight,
     )
+    from .storage import load
 
 #: Public name -> the module that defines it (a module name itself: the submodule).
 _LAZY = {
@@ -89,6 +90,7 @@ _LAZY = {
     "FromCallable": ".schedules",
     "GammaDistribution": ".families",
     "generation": ".generation",
+    "load": ".storage",
     "Gaussian": ".families",
     "Greedy": ".schedules",
     "InvalidArgumentError": "._validation",
@@ -113,6 +115,7 @@ _LAZY = {
     "Replace": ".regimes",
     "ScipyFamily": ".families",
     "schedules": ".schedules",
+    "storage": ".storage",
     "Shrinkage": ".schedules",
     "simulate": ".engine",
     "simulate_weights": ".engine",
@@ -162,6 +165,7 @@ __all__ = [
     "TwoPhase",
     "capabilities_of",
     "generation",
+    "load",
     "make_family",
     "make_regime",
     "metrics",
@@ -171,6 +175,7 @@ __all__ = [
     "schedules",
     "simulate",
     "simulate_weights",
+    "storage",
     "testing",
     "theory",
 ]
