@@ -80,6 +80,12 @@ def test_out_writes_the_tidy_table(tmp_path, capsys, suffix):
     assert len(frame) == 200 * 11
     assert {"replication", "generation", "mu[0]", "cov[0,1]", "kl"} <= set(frame.columns)
     assert not list(tmp_path.glob("*.part"))
+    if suffix == ".parquet":  # the configuration and provenance travel with the table
+        from modelcollapse.provenance import source_hash
+
+        assert frame.attrs["config"]["replications"] == 200
+        assert frame.attrs["config"]["family"]["family"] == "gaussian"
+        assert frame.attrs["provenance"]["source_hash"] == source_hash()
 
 
 @pytest.mark.parametrize(

@@ -69,7 +69,8 @@ def _add_simulate(sub: Any) -> None:
         "--out",
         default=None,
         metavar="FILE",
-        help="write the tidy per-replication table to FILE (.csv or .parquet)",
+        help="write the tidy per-replication table to FILE (.csv or .parquet; a Parquet file "
+        "also holds the configuration and provenance: pandas.read_parquet(FILE).attrs)",
     )
     p.set_defaults(handler=_run_simulate)
 
@@ -284,7 +285,10 @@ def _run_simulate(args: argparse.Namespace) -> int:
         print(_theory_table(result, args.rows) if theory else _table(result, args.rows))
     if target is not None:
         path, kind = target
-        frame = result.to_frame()
+        from ..provenance import provenance
+
+        frame = result.to_frame()  # attrs: the configuration; Parquet keeps them, CSV cannot
+        frame.attrs["provenance"] = provenance()
         tmp = path.with_name(path.name + ".part")
         try:
             if kind == "csv":
