@@ -179,6 +179,11 @@ def test_hundred_cells_identical_on_every_backend(tmp_path):
     pd.testing.assert_frame_equal(tables["serial"], tables["dask"])
     manifest = json.loads((tmp_path / "serial" / "sweep.json").read_text())
     assert [c["status"] for c in manifest["cells"]] == ["done"] * 100
+    from modelcollapse.provenance import source_hash
+
+    assert manifest["provenance"]["source_hash"] == source_hash()
+    (cell,) = list((tmp_path / "serial" / "cells").glob("*.json"))[:1]
+    assert json.loads(cell.read_text())["provenance"]["source_hash"] == source_hash()
     assert set(tables["serial"].columns) >= {"schedule", "seed", "config_hash", "version"}
 
 

@@ -10,10 +10,13 @@ on a backend and writes each finished cell, as it arrives, to the result store::
     OUT/cells/<hash>.csv          one per finished cell (or .parquet): the per-generation summary
                                   with the cell's grid values, config_hash, seed and version
     OUT/cells/<hash>.json         the cell's manifest: file name, size, sha256, row count,
-                                  configuration hash, wall time (written after the cell file)
+                                  configuration hash, wall time, the provenance of the package
+                                  (version, source hash, commit, platform: written after the
+                                  cell file)
     OUT/cells/<hash>.failed.json  a cell that raised: its options and the error
     OUT/sweep.csv                 every finished cell, in grid order (rewritten at the end)
-    OUT/sweep.json                settings, and each cell's hash, values, status and wall time
+    OUT/sweep.json                settings, provenance, and each cell's hash, values, status and
+                                  wall time
 
 Every file is written to a temporary name in the same directory and renamed, so a sweep stopped
 at any point (Ctrl-C, ``kill -9``, a crashed worker) never leaves a half-written file under its
@@ -62,6 +65,7 @@ from ._progress import Progress, reporter
 from ._validation import InvalidArgumentError, check_choice, check_int, fail
 from .config import BACKENDS, STORES, SweepConfig, cell_hash, load_config
 from .options import check_options, simulate_from_options
+from .provenance import provenance
 
 __all__ = ["SweepInterrupted", "SweepOutcome", "run_cell", "run_sweep"]
 
@@ -446,6 +450,7 @@ def _store_cell(
             "rows": len(table),
             "wall_time_s": outcome["wall_time_s"],
             "version": outcome.get("version"),
+            "provenance": provenance(),
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         },
     )
@@ -868,6 +873,7 @@ def _run_locked(
         out_dir / "sweep.json",
         {
             "config": str(cfg.path) if cfg.path is not None else None,
+            "provenance": provenance(),
             "backend": backend,
             "workers": workers,
             "store": store,
