@@ -142,3 +142,22 @@ def test_load_refuses_what_is_not_a_result(tmp_path, write, message):
     write(path)
     with pytest.raises(mc.InvalidArgumentError, match=message):
         mc.load(path)
+
+
+def test_to_xarray_holds_the_arrays_and_the_configuration():
+    pytest.importorskip("xarray")
+    res = _run("gaussian-fresh")
+    ds = res.to_xarray()
+    assert ds["sigma2"].dims == ("replication", "generation")
+    assert np.array_equal(ds["generation"].values, res.generations)
+    for name in res.metric_names:
+        assert np.array_equal(ds[name].values, res.metrics[name]), name
+    assert np.array_equal(ds["params"].sel(parameter="mu").values, res.values("mu"))
+    assert json.loads(ds.attrs["config"]) == json.loads(json.dumps(res.config))
+    assert ds.attrs["family"] == "gaussian" and ds.attrs["eps"] == res.eps
+
+
+def test_to_xarray_without_parameters():
+    pytest.importorskip("xarray")
+    ds = _run("cdf-no-params").to_xarray()
+    assert "params" not in ds and "parameter" not in ds.dims

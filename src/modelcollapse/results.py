@@ -614,6 +614,56 @@ class SimulationResult:
         frame.attrs["config"] = copy.deepcopy(self.config)
         return frame
 
+    def to_xarray(self) -> Any:
+        """The result as an ``xarray.Dataset`` (needs xarray: the ``xarray`` extra).
+
+        Each metric is a variable over the dimensions ``replication`` and ``generation`` (the
+        recorded generations are its coordinate); the flattened parameters are the variable
+        ``params`` over ``replication``, ``generation`` and ``parameter`` (their labels). The
+        attributes hold the configuration (``config``, as JSON text so that the Dataset can be
+        written to netCDF), the family's name, the engine, ``eps`` and the package version.
+
+        Returns
+        -------
+        xarray.Dataset
+
+        Examples
+        --------
+        >>> import modelcollapse as mc
+        >>> res = mc.simulate(mc.Gaussian(), n0=20, schedule=20, generations=3,
+        ...                   replications=50, seed=0)
+        >>> ds = res.to_xarray()
+        >>> dict(ds.sizes), ds["sigma2"].dims
+        ({'replication': 50, 'generation': 4, 'parameter': 2}, ('replication', 'generation'))
+        """
+        try:
+            import xarray as xr
+        except ImportError:
+            raise fail(
+                "xarray", "to_xarray needs xarray: pip install modelcollapse[xarray]", "xarray"
+            ) from None
+        import json
+
+        dims = ("replication", "generation")
+        variables: dict[str, Any] = {
+            name: (dims, np.asarray(values)) for name, values in self.metrics.items()
+        }
+        coords: dict[str, Any] = {
+            "replication": np.arange(self.replications),
+            "generation": np.asarray(self.generations),
+        }
+        if self.flat_params is not None:
+            variables["params"] = ((*dims, "parameter"), self.flat_params)
+            coords["parameter"] = list(self.family.param_labels)
+        attrs = {
+            "config": json.dumps(self.config, default=str),
+            "family": self.config["family"]["family"],
+            "engine": self.config["engine"],
+            "eps": self.eps,
+            "modelcollapse_version": str(self.config.get("version")),
+        }
+        return xr.Dataset(variables, coords=coords, attrs=attrs)
+
     def plot(
         self,
         metric: str,
