@@ -95,3 +95,22 @@ def test_the_class_passes_the_conformance_suite():
     from modelcollapse.testing import check_family
 
     check_family(class_family("userfamilies:Rayleigh", "s2=1.5"), workers=False)
+
+
+def test_an_installed_package_registers_a_family_by_name(monkeypatch, capsys):
+    from importlib.metadata import EntryPoint
+
+    import modelcollapse.cli._common as common
+
+    points = [EntryPoint("rayleigh", "userfamilies:Rayleigh", "modelcollapse.families")]
+    monkeypatch.setattr(
+        "importlib.metadata.entry_points",
+        lambda group=None: [p for p in points if p.group == group],
+    )
+    assert common.registered_families() == {"rayleigh": "userfamilies:Rayleigh"}
+    fam = family_from_options({"family": "rayleigh", "params": "s2=3"})
+    assert isinstance(fam, Rayleigh) and fam.s2 == 3.0
+    code = main(["simulate", "--family", "rayleigh", "--params", "s2=3", *ARGS])
+    assert code == 0 and "rayleigh (s2=3.0)" in capsys.readouterr().out
+    assert main(["simulate", "--family", "unregistered", *ARGS]) == 2
+    assert "invalid choice: 'unregistered'" in capsys.readouterr().err

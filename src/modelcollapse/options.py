@@ -19,7 +19,13 @@ import functools
 from typing import Any
 
 from ._validation import InvalidArgumentError, check_int, fail
-from .cli._common import SCIPY_PREFIX, FamilyChoices, is_class_path, is_scipy
+from .cli._common import (
+    SCIPY_PREFIX,
+    FamilyChoices,
+    is_class_path,
+    is_scipy,
+    registered_families,
+)
 from .engine import ENGINES, simulate
 from .families import (
     FAMILIES,
@@ -63,7 +69,8 @@ def add_simulate_arguments(p: argparse.ArgumentParser) -> None:
         help="statistical family: a built-in one, or scipy:NAME for any continuous or discrete "
         "scipy.stats distribution, e.g. scipy:weibull_min, fitted by weighted maximum "
         "likelihood (engines sample and asymptotic; with --params and --fixed), or "
-        "package.module:ClassName for your own family class, built with --params "
+        "package.module:ClassName for your own family class, built with --params, or the "
+        "name an installed package registers in the modelcollapse.families entry-point group "
         "(default: %(default)s)",
     )
     model.add_argument(
@@ -481,6 +488,8 @@ def family_from_options(options: dict[str, Any]) -> Any:
     Categorical(K=3)
     """
     family = options.get("family") or "gaussian"
+    if isinstance(family, str) and family not in FAMILY_NAMES and not is_scipy(family):
+        family = registered_families().get(family, family)  # an entry point's class
     if is_class_path(family):
         others = {k: v for k, v in options.items() if k in _model_options() and v is not None}
         for key, value in others.items():

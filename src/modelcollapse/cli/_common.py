@@ -61,7 +61,8 @@ SCIPY_FORM = "scipy:NAME"
 
 class FamilyChoices(tuple):
     """The choices of a ``--family`` option: the names listed, any ``scipy:NAME`` and, with
-    ``classes=True`` (``simulate``, ``run``), any ``module:Class``.
+    ``classes=True`` (``simulate``, ``run``), any ``module:Class`` and any name an installed
+    package registers in the ``modelcollapse.families`` entry-point group.
 
     A tuple of the names followed by ``scipy:NAME`` and ``module:Class`` (so that help,
     argparse's "invalid choice" error and a configuration file's "must be one of" list every
@@ -96,11 +97,24 @@ class FamilyChoices(tuple):
             return True
         if self.classes and is_class_path(value):
             return True
-        return tuple.__contains__(self, value)
+        if tuple.__contains__(self, value):
+            return True
+        return self.classes and isinstance(value, str) and value in registered_families()
 
 
 #: The form of a user's family class among the choices of ``--family``.
 CLASS_FORM = "module:Class"
+#: The entry-point group through which an installed package registers families by name.
+ENTRY_POINT_GROUP = "modelcollapse.families"
+
+
+def registered_families() -> dict[str, str]:
+    """Families that installed packages register in the ``modelcollapse.families`` entry-point
+    group: ``{name: "package.module:ClassName"}`` (read from the installed metadata on each
+    call; no package is imported)."""
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
 def is_class_path(family: Any) -> bool:
