@@ -23,7 +23,6 @@ import inspect
 import itertools
 import warnings
 from collections.abc import Callable, Sequence
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import numpy as np
@@ -95,10 +94,10 @@ _HORIZON_BYTES = 96
 
 
 def _package_version() -> str:
-    try:
-        return version("modelcollapse")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "unknown"
+    """``modelcollapse.__version__`` (read once from the installed metadata)."""
+    import modelcollapse
+
+    return str(modelcollapse.__version__)
 
 
 def _record_generations(record: Any, generations: int, replications: int) -> np.ndarray:

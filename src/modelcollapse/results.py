@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import html
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -714,9 +715,10 @@ class SimulationResult:
             ax = axes[0]
         finite = np.isfinite(values)
         kept = np.where(finite, values, np.nan)
-        with np.errstate(invalid="ignore"):
+        with warnings.catch_warnings():  # a generation whose values are all infinite: NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.nanmean(kept, axis=0) if finite.any() else np.full(values.shape[1], np.nan)
-        band = np.nanquantile(kept, [low, high], axis=0) if finite.any() else None
+            band = np.nanquantile(kept, [low, high], axis=0) if finite.any() else None
         lost = int(values.size - finite.sum())
         label = "mean" if not lost else f"mean of finite values ({lost:,} infinite)"
         spread = f"{low:g}-{high:g} quantiles" + ("" if not lost else " of finite values")

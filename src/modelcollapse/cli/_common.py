@@ -172,12 +172,9 @@ def _check_out_dir(path: str) -> Path:
 
 def _version() -> str:
     """The installed package's version ("unknown" when run from a source tree)."""
-    from importlib.metadata import PackageNotFoundError, version
+    import modelcollapse  # light: its names load on first use
 
-    try:
-        return version("modelcollapse")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "unknown"
+    return str(modelcollapse.__version__)
 
 
 class _VersionAction(argparse.Action):
