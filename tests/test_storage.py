@@ -129,6 +129,17 @@ def test_the_file_is_plain_parquet_with_the_record_in_its_metadata(tmp_path):
     assert list(tmp_path.iterdir()) == [path]  # written atomically, no temporary file left
 
 
+def test_load_refuses_rows_out_of_order(tmp_path):
+    import pyarrow.parquet as pq
+
+    path = _run("gaussian-fresh").save(tmp_path / "run.parquet")
+    table = pq.read_table(path)
+    shuffled = table.take(np.random.default_rng(0).permutation(table.num_rows))
+    pq.write_table(shuffled.replace_schema_metadata(table.schema.metadata), path)
+    with pytest.raises(mc.InvalidArgumentError, match="^path: has its rows out of the order"):
+        mc.load(path)
+
+
 @pytest.mark.parametrize(
     ("write", "message"),
     [

@@ -199,6 +199,14 @@ def load(path: str | os.PathLike[str]) -> Any:
     def column(name: str) -> np.ndarray:
         return table.column(name).to_numpy().reshape(r, g)
 
+    # The arrays are read by position: the rows must be in the order save wrote them.
+    rows = (column("replication"), column("generation"))
+    if not (
+        np.array_equal(rows[0], np.repeat(np.arange(r), g).reshape(r, g))
+        and np.array_equal(rows[1], np.broadcast_to(record["generations"], (r, g)))
+    ):
+        raise fail("path", "has its rows out of the order save wrote them in", str(path))
+
     labels = record["param_labels"]
     flat = np.stack([column(f"param:{x}") for x in labels], axis=-1) if labels else None
     metrics = {name: column(f"metric:{name}") for name in record["metric_names"]}
