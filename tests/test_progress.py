@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 from conftest import run_in_terminal
 
+import modelcollapse as mc
 import modelcollapse.planner as planner
 from modelcollapse._progress import Progress
 from modelcollapse.cli import main
@@ -232,3 +233,77 @@ def test_a_message_redraws_the_live_line_below_it_and_the_line_fits_the_terminal
     assert before.startswith("\r[demo] 25%")
     assert after.startswith("\r[demo] 25%"), "the live line is drawn again below the message"
     assert max(len(part) for part in text.replace("\n", "\r").split("\r")) <= 39
+
+
+# -- logging: the library reports through the "modelcollapse" logger and never prints ---------
+
+
+def test_reporter_true_logs_to_the_package_logger(caplog):
+    import logging
+
+    from modelcollapse._progress import reporter
+
+    caplog.set_level(logging.INFO, logger="modelcollapse")
+    reporter(True)("a status line")
+    assert [(r.name, r.levelno, r.getMessage()) for r in caplog.records] == [
+        ("modelcollapse", logging.INFO, "a status line")
+    ]
+    caplog.clear()
+    reporter(False)("nothing")
+    assert caplog.records == []
+
+
+def test_a_run_with_progress_logs_its_lines(caplog, capsys):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="modelcollapse")
+    mc.simulate(mc.Gaussian(), n0=20, schedule=20, generations=3, replications=50, progress=True)
+    lines = [r.getMessage() for r in caplog.records if r.name == "modelcollapse"]
+    assert lines and lines[-1].startswith("[simulate] 100%")
+    assert capsys.readouterr().err == ""  # stderr is no terminal here: no live line either
+
+
+def test_without_any_handler_the_lines_reach_stderr(monkeypatch, capsys):
+    """No handler anywhere (a plain script): the fallback writes the bare line to stderr,
+    whatever the logger's level, as logging.lastResort does for warnings."""
+    import logging
+
+    from modelcollapse._progress import emit
+
+    monkeypatch.setattr(logging.root, "handlers", [])
+    monkeypatch.setattr(logging.getLogger("modelcollapse"), "handlers", [])
+    emit("shown without configuration")
+    assert capsys.readouterr().err == "shown without configuration\n"
+
+
+def test_the_command_line_prints_the_lines_and_restores_the_logger(capsys):
+    import logging
+
+    from modelcollapse.cli import main
+
+    logger = logging.getLogger("modelcollapse")
+    before = (list(logger.handlers), logger.level, logger.propagate)
+    assert main(["simulate", "--generations", "2", "--replications", "20", "--n0", "20"]) == 0
+    err = capsys.readouterr().err
+    assert "[simulate] 100%" in err
+    assert (list(logger.handlers), logger.level, logger.propagate) == before
+
+
+def test_the_library_never_prints():
+    """No call of print() and no write to sys.stdout outside the command line (src/.../cli);
+    the progress bar's live line on a terminal is its only direct write to a stream."""
+    import ast
+    from pathlib import Path
+
+    root = Path(mc.__file__).parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if "cli" in path.relative_to(root).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print":
+                found.append(f"{path.relative_to(root)}:{node.lineno} print()")
+            if isinstance(node, ast.Attribute) and node.attr in ("stdout", "__stdout__"):
+                if getattr(node.value, "id", None) == "sys":
+                    found.append(f"{path.relative_to(root)}:{node.lineno} sys.{node.attr}")
+    assert found == []

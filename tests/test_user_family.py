@@ -114,3 +114,77 @@ def test_an_installed_package_registers_a_family_by_name(monkeypatch, capsys):
     assert code == 0 and "rayleigh (s2=3.0)" in capsys.readouterr().out
     assert main(["simulate", "--family", "unregistered", *ARGS]) == 2
     assert "invalid choice: 'unregistered'" in capsys.readouterr().err
+
+
+def _json(capsys, argv):
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_theory_reaches_the_class(capsys):
+    """``theory`` with a family class: C is the trace of its asymptotic covariance (s2^2 for
+    the Rayleigh MLE, 4 at s2 = 2), against the theory functions (a property of the theory)."""
+    from modelcollapse import theory
+
+    law = ["--family", "userfamilies:Rayleigh", "--params", "s2=2", "--format", "json"]
+    error = _json(capsys, ["theory", "limiting-error", "--n", "50", *law])
+    assert error["C"] == 4.0 and error["d"] == 1 and error["family"] == "rayleigh (s2=2)"
+    ratio = theory.limiting_ratio(theory.optimal_weight(1.0), 1.0)
+    assert error["error_asymptotic"] == pytest.approx(4.0 * float(ratio) / 50, rel=1e-12)
+    assert error["error_real_only"] == pytest.approx(4.0 / 50)
+    table = _json(
+        capsys,
+        [
+            "theory",
+            "schedule",
+            "--n0",
+            "40",
+            "--schedule",
+            "linear:n=40",
+            "--generations",
+            "6",
+            *law,
+        ],
+    )
+    sizes = mc.parse_schedule("linear:n=40").sizes(6)
+    assert table["values"][-1]["risk_inflation"] == pytest.approx(
+        theory.risk_inflation(40, sizes)[-1]
+    )
+    assert table["values"][-1]["param_error_first_order"] == pytest.approx(
+        4.0 * theory.risk_inflation(40, sizes)[-1] / 40
+    )
+
+
+def test_plan_reaches_the_class(capsys):
+    law = ["--family", "userfamilies:Rayleigh", "--params", "s2=3", "--format", "json"]
+    plan = _json(capsys, ["plan", "weight", "--n-real", "100", "--n-synth", "50", *law])
+    assert plan["C"] == 9.0 and plan["parameters"] == {"s2": 3.0}
+    sched = _json(
+        capsys,
+        [
+            "plan",
+            "schedule",
+            "--n0",
+            "100",
+            "--generations",
+            "10",
+            "--budget",
+            "3000",
+            "--quiet",
+            *law,
+        ],
+    )
+    assert sched["target"]["family"] == "rayleigh" and sched["target"]["free_parameters"] == ["s2"]
+
+
+@pytest.mark.parametrize(
+    "command", [["theory", "schedule"], ["plan", "weight", "--n-real", "9", "--n-synth", "9"]]
+)
+def test_a_class_without_the_hook_a_command_needs_gets_one_line(capsys, command):
+    code = main([*command, "--family", "userfamilies:RayleighSampleOnly"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith(
+        f"modelcollapse {command[0]}: error: --family: RayleighSampleOnly lacks "
+        f"asymptotic_covariance(params), which '{command[0]}' needs"
+    )

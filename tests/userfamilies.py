@@ -20,10 +20,13 @@ class RayleighStats:
     squares: np.ndarray
 
 
-class Rayleigh:
+class RayleighSampleOnly:
+    """The Rayleigh law without the asymptotic hooks: the sample engine only, so 'theory' and
+    'plan' (which need ``asymptotic_covariance``) refuse it."""
+
     name = "rayleigh"
     min_sample_size = 1
-    engines = ("sample", "asymptotic")
+    engines = ("sample",)
     param_labels = ("s2",)
 
     def __init__(self, s2: float = 1.0) -> None:
@@ -67,6 +70,13 @@ class Rayleigh:
 
     def scale(self, params):
         return np.asarray(params.s2, dtype=float)
+
+
+class Rayleigh(RayleighSampleOnly):
+    """The Rayleigh law with the asymptotic engine: the MLE ``s2_hat = mean(x^2) / 2`` has
+    asymptotic variance ``s2^2`` (``x^2 / 2`` is exponential with mean ``s2``)."""
+
+    engines = ("sample", "asymptotic")
 
     def asymptotic_covariance(self, params):
         return np.asarray(params.s2, dtype=float)[..., None, None] ** 2

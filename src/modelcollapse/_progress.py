@@ -1,5 +1,13 @@
-"""Progress on stderr: message lines, and a bar with the fraction done, the elapsed time and an
-estimate of the time left.
+"""Progress: message lines through the ``modelcollapse`` logger, and a bar with the fraction
+done, the elapsed time and an estimate of the time left.
+
+The library never prints. Message lines and the bar's plain lines are log records at level INFO
+on ``logging.getLogger("modelcollapse")`` (see :func:`emit`): configure that logger to route,
+silence or format them. When no handler is configured anywhere (neither on that logger, its
+ancestors nor the root logger), a record is handed to a fallback handler that writes the bare
+message to stderr, as :data:`logging.lastResort` does for warnings, so that ``progress=True``
+in a plain script or notebook shows its lines. The command line installs its own stderr handler
+for the duration of a command (:func:`log_to_stderr`).
 
 Two pieces:
 
@@ -19,14 +27,19 @@ done) / done``); it is shown once some work is done and a second has passed.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TextIO
 
-__all__ = ["Progress", "format_seconds", "reporter"]
+__all__ = ["Progress", "emit", "format_seconds", "log_to_stderr", "logger", "reporter"]
+
+#: The package's logger: progress and status lines are records at level INFO.
+logger = logging.getLogger("modelcollapse")
 
 #: Seconds between two rewrites of a terminal's live line.
 _TTY_INTERVAL = 0.1
@@ -34,12 +47,58 @@ _TTY_INTERVAL = 0.1
 _LOG_INTERVAL = 30.0
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A handler that writes to whatever ``sys.stderr`` is when a record is emitted (so that a
+    redirected or captured stderr receives it), the bare message on one line."""
+
+    def __init__(self, level: int = logging.NOTSET) -> None:
+        logging.Handler.__init__(self, level)
+        self.setFormatter(logging.Formatter("%(message)s"))
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+
+_FALLBACK = StderrHandler()
+
+
+def emit(text: str, level: int = logging.INFO) -> None:
+    """Send one message line to the ``modelcollapse`` logger at ``level``.
+
+    With no handler configured anywhere (see the module's docstring) the record goes to a
+    fallback handler that writes the bare line to stderr, whatever the logger's level.
+    """
+    if logger.hasHandlers():
+        logger.log(level, text)
+    elif not logger.disabled:
+        _FALLBACK.handle(logger.makeRecord(logger.name, level, __file__, 0, text, (), None))
+
+
+@contextmanager
+def log_to_stderr(level: int = logging.INFO) -> Iterator[None]:
+    """For the duration of the block, the ``modelcollapse`` logger writes its records from
+    ``level`` up to stderr as bare lines, and only there (the command line's setting)."""
+    handler = StderrHandler()
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
 def reporter(progress: bool | Callable[[str], None]) -> Callable[[str], None]:
-    """``progress`` itself if callable, a printer to stderr if true, a no-op if false."""
+    """``progress`` itself if callable, :func:`emit` (the ``modelcollapse`` logger) if true,
+    a no-op if false."""
     if callable(progress):
         return progress
     if progress:
-        return lambda line: print(line, file=sys.stderr, flush=True)
+        return emit
     return lambda line: None
 
 
@@ -81,7 +140,9 @@ class Progress:
     enabled : bool, optional
         False: print nothing at all (``--quiet``).
     stream : file, optional
-        Where to write (default ``sys.stderr``, looked up when the bar is made).
+        Where to write. Default: the live line on a terminal goes to ``sys.stderr`` (looked up
+        when the bar is made), and message lines and plain lines go to the ``modelcollapse``
+        logger (:func:`emit`). Given: everything is written to it.
     unit : str, optional
         The units' name in the count (``"12/40 cells"``); empty: no count, only the percentage.
     terminal : bool, optional
@@ -116,6 +177,7 @@ class Progress:
         self.total = max(1, int(total))
         self.enabled = bool(enabled)
         self.stream = sys.stderr if stream is None else stream
+        self._to_logger = stream is None
         self.unit = unit
         self.terminal = _is_terminal(self.stream) if terminal is None else bool(terminal)
         self._clock = clock
@@ -221,5 +283,8 @@ class Progress:
         self._width = len(text)
 
     def _print(self, text: str) -> None:
+        if self._to_logger:
+            emit(text)
+            return
         self.stream.write(text + "\n")
         self.stream.flush()

@@ -554,28 +554,38 @@ def _assumed(family: str, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _family_constant(family: Any) -> tuple[float, dict[str, Any]]:
-    """``C = tr(I^-1)`` of a family object with a Fisher information (a
-    :class:`~modelcollapse.ScipyFamily` or :class:`~modelcollapse.LogDensityFamily`) at its true
-    parameters, and those parameters."""
+    """``C``, the trace of the asymptotic covariance of a family object at its true parameters
+    (``tr(I^-1)`` for a maximum-likelihood fit: a :class:`~modelcollapse.ScipyFamily`, a
+    :class:`~modelcollapse.LogDensityFamily`, or any family offering ``asymptotic_covariance``),
+    and those parameters. A Fisher information, where the family has one, must be finite and
+    non-singular there."""
     from .families.capabilities import capabilities_of  # a family object: families are loaded
 
     caps = capabilities_of(family)
-    hooks = caps.offers("asymptotic_covariance") and caps.offers("fisher_information")
-    if not (hooks and callable(getattr(family, "truth", None))):
+    if not (caps.offers("asymptotic_covariance") and callable(getattr(family, "truth", None))):
         raise fail(
             "family",
-            "must be a model name of theory.model_constant or a family with a Fisher "
-            "information (ScipyFamily, LogDensityFamily)",
+            "must be a model name of theory.model_constant or a family with an "
+            "asymptotic_covariance (ScipyFamily, LogDensityFamily, a class offering it)",
             family,
         )
     truth = family.truth()
-    info = np.asarray(family.fisher_information(truth), dtype=float)
-    if not np.all(np.isfinite(info)) or np.linalg.matrix_rank(info) < info.shape[-1]:
-        raise fail(
-            "family", "has a singular or infinite Fisher information at its true parameters", family
-        )
+    if caps.offers("fisher_information"):
+        info = np.asarray(family.fisher_information(truth), dtype=float)
+        if not np.all(np.isfinite(info)) or np.linalg.matrix_rank(info) < info.shape[-1]:
+            raise fail(
+                "family",
+                "has a singular or infinite Fisher information at its true parameters",
+                family,
+            )
     cov = np.asarray(family.asymptotic_covariance(truth), dtype=float)
-    params = dict(getattr(family, "theta", {}))
+    if not np.all(np.isfinite(cov)):
+        raise fail("family", "has an infinite asymptotic covariance at its true parameters", family)
+    theta = getattr(family, "theta", None)
+    if isinstance(theta, dict):
+        params = dict(theta)
+    else:
+        params = {k: v for k, v in family.describe().items() if k not in ("family", "name")}
     return float(np.trace(cov)), params
 
 

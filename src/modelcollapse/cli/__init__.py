@@ -105,10 +105,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse: --help, --version (0) or a usage error (2)
         return int(exit_.code or 0)
+    from .._progress import log_to_stderr
     from .._validation import ConfigError, InvalidArgumentError
 
     try:
-        with _one_line_fit_warnings(args.command):
+        with _one_line_fit_warnings(args.command), log_to_stderr():
             return int(args.handler(args))
     except (UsageError, ConfigError) as err:
         print(f"{PROG} {args.command}: error: {err}", file=sys.stderr)

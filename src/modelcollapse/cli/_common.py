@@ -275,3 +275,63 @@ def _model_params(args: argparse.Namespace) -> dict[str, Any]:
             "theory.model_constant (got 'linear-fixed')"
         )
     return {}
+
+
+#: What each theory hook gives a command, for the error that names a missing one.
+_HOOK_PURPOSE = {
+    "asymptotic_covariance": "the covariance of sqrt(n)(theta_hat - theta), whose trace is C",
+    "fisher_information": "the Fisher information of one observation",
+}
+
+
+def law_family(args: argparse.Namespace, command: str) -> Any:
+    """The family object of ``--family`` for the first-order theory of ``command``
+    (``theory``, ``plan``): ``scipy:NAME`` with ``--params`` and ``--fixed``, or a family class
+    (``package.module:ClassName``, or a name an installed package registers) with ``--params``;
+    None for any other ``--family``, after refusing ``--params`` and ``--fixed`` there.
+
+    A class must offer ``asymptotic_covariance`` (declared in its capabilities, or a method
+    where it declares none): without it the error is one line naming the missing method.
+    """
+    family = args.family
+    if isinstance(family, str) and not is_scipy(family) and not is_class_path(family):
+        family = registered_families().get(family, family)
+    if is_scipy(family):
+        from ..options import scipy_family
+
+        return scipy_family(family, args.params, args.fixed)
+    if is_class_path(family):
+        if args.fixed is not None:
+            raise UsageError(f"--fixed: applies with --family scipy:NAME (got {args.fixed!r})")
+        from ..families.capabilities import capabilities_of
+        from ..options import class_family
+
+        made = class_family(family, args.params)
+        missing = [h for h in ("asymptotic_covariance",) if not capabilities_of(made).offers(h)]
+        if missing:
+            hook = missing[0]
+            raise UsageError(
+                f"--family: {type(made).__name__} lacks {hook}(params), which '{command}' "
+                f"needs: {_HOOK_PURPOSE[hook]} (got {args.family!r})"
+            )
+        return made
+    for flag, forms in (("params", "scipy:NAME or module:Class"), ("fixed", "scipy:NAME")):
+        if getattr(args, flag) is not None:
+            raise UsageError(
+                f"--{flag}: applies with --family {forms} (got {getattr(args, flag)!r})"
+            )
+    return None
+
+
+def law_parameters(family: Any) -> str:
+    """The true parameters of a family object as text, ``c=1.5, scale=2 fixed`` (held ones
+    marked): a :class:`~modelcollapse.ScipyFamily`'s ``theta`` and ``fixed``, or the
+    constructor arguments of its ``describe()``."""
+    theta = getattr(family, "theta", None)
+    if isinstance(theta, dict):
+        fixed = set(getattr(family, "fixed", ()))
+        return ", ".join(f"{k}={v:g}" + (" fixed" if k in fixed else "") for k, v in theta.items())
+    described = {k: v for k, v in family.describe().items() if k not in ("family", "name")}
+    return ", ".join(
+        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in described.items()
+    )

@@ -16,7 +16,8 @@ from ._common import (
     _model_params,
     _Parser,
     _table,
-    is_scipy,
+    law_family,
+    law_parameters,
 )
 
 
@@ -27,15 +28,16 @@ def _add_law_arguments(p: argparse.ArgumentParser, family_help: str | None = Non
         p.add_argument(
             "--family",
             default=None,
-            choices=FamilyChoices(()),
-            metavar="scipy:NAME",
+            choices=FamilyChoices((), classes=True),
+            metavar="scipy:NAME|module:Class",
             help=family_help,
         )
     p.add_argument(
         "--params",
         default=None,
         metavar="NAME=VALUE,...",
-        help="the true parameters of --family scipy:NAME, as in 'simulate', e.g. c=1.5,scale=2",
+        help="the true parameters of --family scipy:NAME, as in 'simulate', e.g. c=1.5,scale=2; "
+        "or the constructor arguments of --family module:Class",
     )
     p.add_argument(
         "--fixed",
@@ -46,18 +48,10 @@ def _add_law_arguments(p: argparse.ArgumentParser, family_help: str | None = Non
 
 
 def _law(args: argparse.Namespace) -> Any:
-    """The ``scipy:NAME`` family of ``--family``, ``--params`` and ``--fixed``; or None, after
-    checking that ``--params`` and ``--fixed`` are not given without it."""
-    if not is_scipy(args.family):
-        for flag in ("params", "fixed"):
-            if getattr(args, flag) is not None:
-                raise UsageError(
-                    f"--{flag}: applies with --family scipy:NAME (got {getattr(args, flag)!r})"
-                )
-        return None
-    from ..options import scipy_family
-
-    return scipy_family(args.family, args.params, args.fixed)
+    """The family object of ``--family scipy:NAME`` or ``module:Class`` with ``--params`` (and
+    ``--fixed``); or None, after checking that ``--params`` and ``--fixed`` are not given
+    without one (:func:`~modelcollapse.cli._common.law_family`)."""
+    return law_family(args, "plan")
 
 
 def _add_plan(sub: Any) -> None:
@@ -96,7 +90,8 @@ def _add_plan(sub: Any) -> None:
     )
     _add_law_arguments(
         sched,
-        "any parametric model: a scipy.stats law, e.g. scipy:weibull_min, whose free "
+        "any parametric model: a scipy.stats law, e.g. scipy:weibull_min, or a family class "
+        "package.module:ClassName with an asymptotic_covariance method, whose free "
         "parameters set d for --target-win-probability (the risk inflation and the verdict "
         "are the same for every family)",
     )
@@ -139,9 +134,11 @@ def _add_plan(sub: Any) -> None:
     weight.add_argument(
         "--family",
         default=None,
-        choices=FamilyChoices(CONSTANT_MODELS),
+        choices=FamilyChoices(CONSTANT_MODELS, classes=True),
         help="a model whose constant C gives the error in its units; scipy:NAME is any "
-        "scipy.stats law (with --params, --fixed), C = tr(I^-1) from its Fisher information I",
+        "scipy.stats law (with --params, --fixed), C = tr(I^-1) from its Fisher information I; "
+        "module:Class is a family class (with --params), C the trace of its "
+        "asymptotic_covariance",
     )
     _add_law_arguments(weight)
     weight.add_argument(
@@ -333,17 +330,22 @@ def _run_plan_weight(args: argparse.Namespace) -> int:
     if plan.family == "cdf":
         lines.append(f"cdf: C = {plan.constant:.4g} for any continuous distribution.")
     elif law is not None and plan.constant is not None:
-        fixed = set(law.fixed)
-        shown = ", ".join(
-            f"{k} = {v:g}" + (" (fixed)" if k in fixed else "") for k, v in law.theta.items()
-        )
-        lines.append(
-            f"{plan.family}: C = tr(I^-1) = {plan.constant:.4g}, the first-order "
-            f"n E|theta_hat - theta*|^2 of the MLE of its d = {len(law.param_labels)} free "
-            f"parameters ({', '.join(law.param_labels)}), with the Fisher information I by "
-            f"{law.information_method}, computed at the true parameters {shown}; change them "
-            "with --params and --fixed."
-        )
+        shown = law_parameters(law)
+        method = getattr(law, "information_method", None)
+        labels = f"d = {len(law.param_labels)} free parameters ({', '.join(law.param_labels)})"
+        if method is not None:
+            lines.append(
+                f"{plan.family}: C = tr(I^-1) = {plan.constant:.4g}, the first-order "
+                f"n E|theta_hat - theta*|^2 of the MLE of its {labels}, with the Fisher "
+                f"information I by {method}, computed at the true parameters {shown}; change "
+                "them with --params and --fixed."
+            )
+        else:
+            lines.append(
+                f"{plan.family}: C = {plan.constant:.4g}, the trace of the family's "
+                f"asymptotic_covariance (the first-order n E|theta_hat - theta*|^2 of its "
+                f"{labels}), computed at the true parameters {shown}; change them with --params."
+            )
     elif plan.constant is not None:
         lines.append(
             f"{plan.family}: C = {plan.constant:.4g}, computed at "

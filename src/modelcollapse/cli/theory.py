@@ -17,7 +17,11 @@ from ._common import (
     _jsonable,
     _model_params,
     _table,
+    is_class_path,
     is_scipy,
+    law_family,
+    law_parameters,
+    registered_families,
 )
 
 _THEORY_QUANTITIES = (
@@ -95,12 +99,14 @@ def _add_theory(sub: Any) -> None:
             "with --every K. Paper 2: fresh real data mixed in with weight w.\n\n"
             f"quantities:\n{quantities}\n\n"
             "Any parametric model: --family scipy:NAME --params ... (a scipy.stats law, as in "
-            "'simulate') gives paper 1's general-family theory for schedule and "
+            "'simulate'), or your own family class --family package.module:ClassName "
+            "--params ... (one with an asymptotic_covariance method) gives paper 1's "
+            "general-family theory for schedule and "
             "win-probability (the risk inflation 1 + r_T, the collapse verdict: collapse iff "
             "sum 1/n_t diverges, the plug-in win probability with d = its free parameters, "
             "the first-order error C (1 + r_t)/n0) and the error C R(w, k)/n of "
             "limiting-error, with C = tr(I^-1) from its Fisher information I, computed "
-            "numerically."
+            "numerically (for a class, C is the trace of its asymptotic_covariance)."
         ),
         formatter_class=_WrappedDescription,
     )
@@ -203,22 +209,24 @@ def _add_theory(sub: Any) -> None:
     two.add_argument(
         "--family",
         default=None,
-        choices=FamilyChoices(CONSTANT_MODELS),
+        choices=FamilyChoices(CONSTANT_MODELS, classes=True),
         help="limiting-error: the model whose constant C gives the error in its "
         "units, C R(w, k) / n (with --dim, --sigma2, --p); or scipy:NAME, any scipy.stats "
-        "law with --params and --fixed, for schedule, win-probability and limiting-error",
+        "law with --params and --fixed, or module:Class, a family class with --params, for "
+        "schedule, win-probability and limiting-error",
     )
     two.add_argument(
         "--p",
         default=None,
         help="categorical: cell probabilities as a comma list (default 0.5,0.5)",
     )
-    law = p.add_argument_group("any parametric model (--family scipy:NAME)")
+    law = p.add_argument_group("any parametric model (--family scipy:NAME or module:Class)")
     law.add_argument(
         "--params",
         default=None,
         metavar="NAME=VALUE,...",
-        help="the true parameters of --family scipy:NAME, as in 'simulate', e.g. c=1.5,scale=2",
+        help="the true parameters of --family scipy:NAME, as in 'simulate', e.g. c=1.5,scale=2; "
+        "or the constructor arguments of --family module:Class",
     )
     law.add_argument(
         "--fixed",
@@ -230,14 +238,12 @@ def _add_theory(sub: Any) -> None:
 
 
 def _run_theory(args: argparse.Namespace) -> int:
-    scipy = is_scipy(args.family)
-    if not scipy:
-        for flag in ("params", "fixed"):
-            if getattr(args, flag) is not None:
-                raise UsageError(
-                    f"--{flag}: applies with --family scipy:NAME (got {getattr(args, flag)!r})"
-                )
-    if scipy and args.quantity != "optimal-weight":
+    general = is_scipy(args.family) or is_class_path(args.family)
+    if isinstance(args.family, str) and args.family not in CONSTANT_MODELS:
+        general = general or args.family in registered_families()
+    if not general:
+        law_family(args, "theory")  # refuses --params and --fixed without such a family
+    if general and args.quantity != "optimal-weight":
         return _run_law_theory(args)
     if args.quantity in ("optimal-weight", "limiting-error"):
         return _run_weight_theory(args)
@@ -330,35 +336,44 @@ def _run_schedule_theory(args: argparse.Namespace, law: dict[str, Any] | None = 
 
 
 def _law(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
-    """The ``scipy:NAME`` family of the options, and what the theory needs of it: ``family``
-    (its text), ``free_parameters``, ``d``, ``fisher_information`` (per observation, at the true
-    parameters), ``information_method`` (with ``information_se`` for Monte Carlo) and ``C`` =
-    ``tr(I^-1)``."""
+    """The family of ``--family scipy:NAME`` or ``module:Class`` (:func:`law_family`), and what
+    the theory needs of it: ``family`` (its text), ``free_parameters``, ``d``,
+    ``fisher_information`` (per observation, at the true parameters, where the family has one),
+    ``information_method`` (with ``information_se`` for Monte Carlo) and ``C`` = the trace of
+    its asymptotic covariance (``tr(I^-1)`` for a maximum-likelihood fit)."""
     import numpy as np
 
-    from ..options import scipy_family
+    from ..families.capabilities import capabilities_of
 
-    family = scipy_family(args.family, args.params, args.fixed)
+    family = law_family(args, "theory")
     truth = family.truth()
-    info = np.asarray(family.fisher_information(truth), dtype=float)
     cov = np.asarray(family.asymptotic_covariance(truth), dtype=float)
-    if not (np.all(np.isfinite(info)) and np.linalg.matrix_rank(info) == info.shape[0]):
+    d = len(family.param_labels)
+    if cov.shape != (d, d) or not np.all(np.isfinite(cov)):
         raise UsageError(
-            f"--params: the Fisher information of {family.name} is singular or not finite at "
-            f"these parameters, so the first-order theory does not apply (got {args.params!r})"
+            f"--params: the asymptotic covariance of {family.name} is not a finite {d} x {d} "
+            f"matrix at these parameters, so the first-order theory does not apply "
+            f"(got {args.params!r})"
         )
-    fixed = set(family.fixed)
-    shown = ", ".join(
-        f"{k}={v:g}" + (" fixed" if k in fixed else "") for k, v in family.theta.items()
-    )
     facts: dict[str, Any] = {
-        "family": f"{family.name} ({shown})",
+        "family": f"{family.name} ({law_parameters(family)})",
         "free_parameters": list(family.param_labels),
-        "d": len(family.param_labels),
-        "fisher_information": info.tolist(),
-        "information_method": family.information_method,
+        "d": d,
     }
-    if family.information_method == "monte-carlo":
+    if capabilities_of(family).offers("fisher_information"):
+        info = np.asarray(family.fisher_information(truth), dtype=float)
+        if not (np.all(np.isfinite(info)) and np.linalg.matrix_rank(info) == info.shape[0]):
+            raise UsageError(
+                f"--params: the Fisher information of {family.name} is singular or not finite "
+                f"at these parameters, so the first-order theory does not apply "
+                f"(got {args.params!r})"
+            )
+        facts["fisher_information"] = info.tolist()
+        method = "the family's fisher_information"
+    else:
+        method = "none: C from the family's asymptotic_covariance"
+    facts["information_method"] = getattr(family, "information_method", method)
+    if facts["information_method"] == "monte-carlo":
         facts["information_se"] = np.asarray(
             family.information_standard_error(truth), dtype=float
         ).tolist()
@@ -367,7 +382,7 @@ def _law(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
 
 
 def _refuse_gaussian_options(args: argparse.Namespace, d: int) -> None:
-    """Options of the Gaussian recursion that a ``scipy:NAME`` family does not take."""
+    """Options of the Gaussian recursion that a general family does not take."""
     if args.bias is not None or args.shrinkage is not None:
         flag = "bias" if args.bias is not None else "shrinkage"
         raise UsageError(
@@ -393,7 +408,8 @@ def _refuse_gaussian_options(args: argparse.Namespace, d: int) -> None:
 
 
 def _run_law_theory(args: argparse.Namespace) -> int:
-    """Paper 1's general-family theory, and paper 2's limiting error, for ``scipy:NAME``."""
+    """Paper 1's general-family theory, and paper 2's limiting error, for ``scipy:NAME`` or a
+    family class."""
     if args.quantity in _GAUSSIAN_ONLY:
         raise UsageError(
             f"--family: {args.quantity} is a closed form of the Gaussian recursion (its fitted "
