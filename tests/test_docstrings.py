@@ -82,14 +82,24 @@ def _returns_none(obj: Callable[..., Any]) -> bool:
     return annotation is None or annotation == "None"
 
 
+def _takes_parameters(obj: Callable[..., Any]) -> bool:
+    """Whether ``obj`` (a class: its constructor) takes an argument besides ``self``/``cls``."""
+    try:
+        signature = inspect.signature(obj)
+    except (TypeError, ValueError):  # no signature to read: ask for the section
+        return True
+    return any(name not in ("self", "cls") for name in signature.parameters)
+
+
 def missing_sections(obj: Any) -> list[str]:
-    """The numpydoc sections ``obj``'s docstring lacks among those it needs."""
+    """The numpydoc sections ``obj``'s docstring lacks among those it needs: Parameters (unless
+    it takes none), Returns (functions not returning None) and Examples."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # numpydoc warns about unknown sections
         doc = NumpyDocString(inspect.getdoc(obj) or "")
-    needed = ["Parameters", "Examples"]
+    needed = ["Parameters", "Examples"] if _takes_parameters(obj) else ["Examples"]
     if not inspect.isclass(obj) and not _returns_none(obj):
-        needed.insert(1, "Returns")
+        needed.insert(-1, "Returns")
     return [section for section in needed if not doc[section]]
 
 
@@ -168,6 +178,12 @@ def test_the_checker_reports_a_missing_section() -> None:
     assert missing_sections(documented) == []
     assert missing_sections(undocumented) == ["Examples"]
     assert missing_sections(silent) == []  # no Returns needed for None
+
+    def bare() -> int:
+        """One."""
+        return 1
+
+    assert missing_sections(bare) == ["Returns", "Examples"]  # no Parameters: it takes none
     assert offenders({"undocumented": undocumented, "documented": documented}) == [
         "undocumented: Examples"
     ]

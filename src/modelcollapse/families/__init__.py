@@ -165,6 +165,16 @@ def make_family(name: str, **options: Any) -> Family:
         ``"logistic-table"``: :class:`LogisticTable` (``x`` and ``y`` needed).
         A covariance given as a number ``c`` means ``c I_p``.
 
+    Returns
+    -------
+    Family
+        A new family instance.
+
+    Raises
+    ------
+    InvalidArgumentError
+        For an unknown name or an option the family does not take.
+
     Examples
     --------
     >>> make_family("gaussian", dim=3, variance="mle")
