@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from numpydoc.docscrape import NumpyDocString
+from numpydoc.docscrape import NumpyDocString  # type: ignore[import-untyped]
 
 import modelcollapse
 from modelcollapse import families, theory
@@ -43,13 +43,14 @@ def _namespace(module: types.ModuleType) -> Iterator[tuple[str, Any]]:
 
 
 def _family_classes() -> list[type]:
-    return [
-        obj
-        for name in modelcollapse.__all__
-        if inspect.isclass(obj := getattr(modelcollapse, name))
-        and getattr(families, name, None) is obj
-        and hasattr(obj, "fit")  # a family, not a record such as Capabilities
-    ]
+    found: list[type] = []
+    for name in modelcollapse.__all__:
+        obj = getattr(modelcollapse, name)
+        defined_in_families = vars(families).get(name) is obj
+        # a family (it fits), not a record such as Capabilities
+        if inspect.isclass(obj) and defined_in_families and hasattr(obj, "fit"):
+            found.append(obj)
+    return found
 
 
 def public_api() -> dict[str, Any]:
