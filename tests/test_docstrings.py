@@ -2,10 +2,13 @@
 and the Examples run.
 
 The API checked: the callables in ``modelcollapse.__all__`` and ``modelcollapse.theory.__all__``
-(modules and constants excluded), the public methods of :class:`~modelcollapse.SimulationResult`
-and the methods of the family protocol (:class:`~modelcollapse.families.base.Family`) as the
-public family classes define them. Classes need Parameters (their constructor's) and Examples;
-functions also need Returns unless they return ``None``.
+(modules and constants excluded), the functions and family classes of
+``modelcollapse.families.__all__``, the public methods of
+:class:`~modelcollapse.SimulationResult` and the methods of the family protocol
+(:class:`~modelcollapse.families.base.Family`) as the public family classes define them. Classes
+need Parameters (their constructor's) and Examples; functions also need Returns unless they
+return ``None``. Parameters is not asked of a callable that takes no arguments (a weight rule
+without options, a method taking only ``self``).
 """
 
 from __future__ import annotations
@@ -43,14 +46,21 @@ def _namespace(module: types.ModuleType) -> Iterator[tuple[str, Any]]:
 
 
 def _family_classes() -> list[type]:
+    """The family classes of :mod:`modelcollapse.families` (they fit): not the records of
+    parameters and statistics, nor the :class:`Family` protocol itself."""
     found: list[type] = []
-    for name in modelcollapse.__all__:
-        obj = getattr(modelcollapse, name)
-        defined_in_families = vars(families).get(name) is obj
-        # a family (it fits), not a record such as Capabilities
-        if inspect.isclass(obj) and defined_in_families and hasattr(obj, "fit"):
+    for name in families.__all__:
+        obj = getattr(families, name)
+        if inspect.isclass(obj) and hasattr(obj, "fit") and obj is not Family:
             found.append(obj)
     return found
+
+
+def _family_functions() -> Iterator[tuple[str, Any]]:
+    for name in families.__all__:
+        obj = getattr(families, name)
+        if inspect.isfunction(obj):
+            yield f"{families.__name__}.{name}", obj
 
 
 def public_api() -> dict[str, Any]:
@@ -66,6 +76,10 @@ def public_api() -> dict[str, Any]:
     for module in (modelcollapse, theory):
         for name, obj in _namespace(module):
             add(name, obj)
+    for name, obj in _family_functions():
+        add(name, obj)
+    for cls in _family_classes():
+        add(f"{families.__name__}.{cls.__name__}", cls)
     for name, member in vars(SimulationResult).items():
         member = _unwrap(member)
         if not name.startswith("_") and inspect.isfunction(member):
@@ -120,6 +134,8 @@ def test_the_api_is_found() -> None:
     assert "modelcollapse.theory.optimal_weight" in API
     assert "SimulationResult.summary" in API
     assert "DataFamily.draw" in API
+    assert "modelcollapse.families.AsymptoticFamily" in API
+    assert "AsymptoticFamily.draw" in API
 
 
 def test_every_public_callable_has_parameters_returns_and_examples() -> None:

@@ -83,22 +83,139 @@ class FamilyWrapper:
         return f"{type(self).__name__}({self.family!r})"
 
     def describe(self) -> dict[str, Any]:
+        """The wrapped family's description.
+
+        Returns
+        -------
+        dict
+            JSON-serialisable: name and constructor arguments.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> from modelcollapse.families import AsymptoticFamily
+        >>> fam = AsymptoticFamily(mc.Poisson(2.0))
+        >>> fam.describe()
+        {'family': 'poisson', 'lam': 2.0}
+        """
         return self.family.describe()
 
     def truth(self) -> Any:
+        """The wrapped family's true parameters.
+
+        Returns
+        -------
+        parameter record
+            Without a replication axis.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> from modelcollapse.families import AsymptoticFamily
+        >>> fam = AsymptoticFamily(mc.Poisson(2.0))
+        >>> float(fam.truth().lam)
+        2.0
+        """
         return self.family.truth()
 
     def broadcast(self, params: Any, size: int) -> Any:
+        """``params`` repeated over a leading replication axis (the wrapped family's).
+
+        Parameters
+        ----------
+        params : parameter record
+            Parameters without a replication axis.
+        size : int
+            Number of replications ``R``.
+
+        Returns
+        -------
+        parameter record
+            Every array field of shape ``(size, ...)``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> from modelcollapse.families import AsymptoticFamily
+        >>> fam = AsymptoticFamily(mc.Poisson(2.0))
+        >>> fam.broadcast(fam.truth(), 3).lam.tolist()
+        [2.0, 2.0, 2.0]
+        """
         return self.family.broadcast(params, size)
 
     def flatten(self, params: Any) -> np.ndarray:
+        """Parameters as a plain array over ``param_labels`` (the wrapped family's).
+
+        Parameters
+        ----------
+        params : parameter record
+            Parameters with any leading axes.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(..., len(param_labels))``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> from modelcollapse.families import AsymptoticFamily
+        >>> fam = AsymptoticFamily(mc.Poisson(2.0))
+        >>> fam.flatten(fam.truth()).tolist()
+        [2.0]
+        """
         return self.family.flatten(params)
 
     def unflatten(self, flat: np.ndarray) -> Any:
+        """Inverse of :meth:`flatten` (the wrapped family's).
+
+        Parameters
+        ----------
+        flat : numpy.ndarray
+            Shape ``(..., len(param_labels))``.
+
+        Returns
+        -------
+        parameter record
+            The wrapped family's parameters.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> from modelcollapse.families import AsymptoticFamily
+        >>> fam = AsymptoticFamily(mc.Poisson(2.0))
+        >>> fam.unflatten(np.array([[1.5]])).lam.tolist()
+        [1.5]
+        """
         return self.family.unflatten(flat)
 
     def sample(self, params: Any, n: int, rng: ReplicationRandom) -> np.ndarray:
-        """Raw points, from the wrapped family."""
+        """Raw points, from the wrapped family.
+
+        Parameters
+        ----------
+        params : parameter record
+            The model to draw from, with a leading replication axis.
+        n : int
+            Points per replication.
+        rng : ReplicationRandom
+            The random stream of the replications.
+
+        Returns
+        -------
+        numpy.ndarray
+            The wrapped family's raw points, ``(R, n, ...)``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> from modelcollapse.families import AsymptoticFamily
+        >>> fam = AsymptoticFamily(mc.Poisson(2.0))
+        >>> from modelcollapse.random import ReplicationRandom
+        >>> rng = ReplicationRandom(np.random.SeedSequence(0), 0, 3)  # 3 replications
+        >>> fam.sample(fam.broadcast(fam.truth(), 3), 4, rng).shape
+        (3, 4)
+        """
         return self.family.sample(params, n, rng)
 
 
