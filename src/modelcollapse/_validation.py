@@ -36,7 +36,21 @@ class InvalidArgumentError(ValueError):
     """A user-supplied argument is outside what is allowed.
 
     The message always has the form ``"<argument>: <problem> (got <value>)"`` so that the CLI
-    can print it as one line.
+    can print it as one line. A subclass of :class:`ValueError`.
+
+    Parameters
+    ----------
+    *args : str
+        The message, as for any exception.
+
+    Examples
+    --------
+    >>> import modelcollapse as mc
+    >>> try:
+    ...     mc.Constant(-1)
+    ... except mc.InvalidArgumentError as err:
+    ...     print(err)
+    n: must be an integer >= 0 (got -1)
     """
 
 
@@ -45,7 +59,26 @@ class FitFailureWarning(RuntimeWarning):
     data, a diverging Newton solve). The failed fits stay recorded (NaN parameters, the
     ``fit_failed`` metric); the warning is raised once per run and says which family, what
     fraction of the replications had failed by the last generation and when fits first failed.
-    (Defined here so that the command line can print it without importing the engine.)"""
+    (Defined here so that the command line can print it without importing the engine.) A
+    subclass of :class:`RuntimeWarning`.
+
+    Parameters
+    ----------
+    *args : str
+        The message, as for any warning.
+
+    Examples
+    --------
+    A logistic regression with a steep truth and few points often meets separable data:
+
+    >>> import warnings, modelcollapse as mc
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     res = mc.simulate(mc.LogisticRegression(beta=8.0), n0=10, schedule=10,
+    ...                       generations=2, replications=20, seed=0)
+    >>> [w.category.__name__ for w in caught]
+    ['FitFailureWarning']
+    """
 
 
 @contextlib.contextmanager

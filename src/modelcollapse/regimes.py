@@ -98,7 +98,17 @@ class Regime(ABC):
 
 
 class Replace(Regime):
-    """Train on this generation's data only (real data weighted ``w``, synthetic ``1 - w``)."""
+    """Train on this generation's data only (real data weighted ``w``, synthetic ``1 - w``).
+
+    The default regime; it takes no parameters (``make_regime("replace")``).
+
+    Examples
+    --------
+    >>> Replace()
+    <Regime replace>
+    >>> str(make_regime("replace"))
+    'replace'
+    """
 
     name = "replace"
 
@@ -231,6 +241,22 @@ REGIME_NAMES = tuple(_REGIMES)
 def make_regime(regime: str | Regime) -> Regime:
     """A regime from its name, with its option where it has one (``"anchor:alpha=0.3"``,
     ``"accumulate-subsample:size=200"``), or the regime itself.
+
+    Parameters
+    ----------
+    regime : str or Regime
+        ``"replace"``, ``"accumulate"``, ``"accumulate-subsample[:size=N]"`` or
+        ``"anchor[:alpha=A]"`` (see the module docstring), or a regime, returned unchanged.
+
+    Returns
+    -------
+    Regime
+        The regime.
+
+    Raises
+    ------
+    InvalidArgumentError
+        For an unknown name or a bad option.
 
     Examples
     --------

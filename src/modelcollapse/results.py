@@ -426,6 +426,42 @@ class SimulationResult:
         points, weight 1).
     config : dict
         JSON-serialisable configuration: family, sizes, engine, seed entropy, package version.
+
+    Parameters
+    ----------
+    family : Family
+        The simulated family.
+    generations : numpy.ndarray
+        The recorded generations, shape ``(G,)``.
+    flat_params : numpy.ndarray or None
+        Flattened fitted parameters, shape ``(R, G, p)`` (None when not kept).
+    metrics : dict of str to numpy.ndarray
+        Metric values, each of shape ``(R, G)``.
+    eps : float
+        The collapse threshold of the ``collapsed`` metric.
+    n_real, n_synth, weights : numpy.ndarray
+        Sizes and real-data weight per generation ``t = 0..T``.
+    config : dict
+        The run's configuration.
+    call : dict
+        The :func:`~modelcollapse.simulate` arguments, for :meth:`rerun`.
+
+    Notes
+    -----
+    :func:`~modelcollapse.simulate` and :func:`~modelcollapse.load` build results; the
+    constructor is not meant to be called directly.
+
+    Examples
+    --------
+    >>> import modelcollapse as mc
+    >>> res = mc.simulate(mc.Gaussian(), n0=20, schedule=20, generations=3,
+    ...                   replications=50, seed=0)
+    >>> res
+    <SimulationResult gaussian engine=exact schedule=constant:n=20 T=3 R=50>
+    >>> res.metric_names
+    ('mean_error', 'cov_error', 'kl', 'risk', 'sigma2', 'collapsed')
+    >>> res.values("sigma2").shape
+    (50, 4)
     """
 
     def __init__(
@@ -481,6 +517,24 @@ class SimulationResult:
         ----------
         name : str
             A metric name (``"sigma2"``, ``"kl"``, ...) or a parameter label (``"mu"``, ...).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(R, G)``: one row per replication, one column per recorded generation.
+
+        Raises
+        ------
+        InvalidArgumentError
+            If ``name`` is neither a recorded metric nor a parameter label.
+
+        Examples
+        --------
+        >>> import modelcollapse as mc
+        >>> res = mc.simulate(mc.Gaussian(), n0=20, schedule=20, generations=3,
+        ...                   replications=50, seed=0)
+        >>> res.values("mu").shape, res.values("kl").shape
+        ((50, 4), (50, 4))
         """
         if name in self.metric_names:
             return self.metrics[name]
@@ -590,17 +644,61 @@ class SimulationResult:
         Returns
         -------
         dict of str to Expectation
-            Keyed by metric name.
+            Keyed by metric name; each holds the expected ``values`` over the recorded
+            generations, their ``kind`` (``"exact"`` or ``"first-order"``) and ``source``.
+
+        Examples
+        --------
+        >>> import modelcollapse as mc
+        >>> res = mc.simulate(mc.Gaussian(), n0=20, schedule=20, generations=3,
+        ...                   replications=50, seed=0)
+        >>> expected = res.theory()["sigma2"]
+        >>> expected.kind, expected.values.round(6).tolist()
+        ('exact', [1.0, 1.0, 1.0, 1.0])
         """
         return dict(self._theory[0])
 
     def theory_note(self) -> str | None:
-        """One line naming the recorded metrics without theory and why (None when all have)."""
+        """One line naming the recorded metrics without theory and why (None when all have).
+
+        Returns
+        -------
+        str or None
+            The note, or None when :meth:`theory` covers every recorded metric.
+
+        Examples
+        --------
+        >>> import modelcollapse as mc
+        >>> res = mc.simulate(mc.Gaussian(), n0=20, schedule=20, generations=3,
+        ...                   replications=50, seed=0)
+        >>> print(res.theory_note())
+        None
+        >>> res = mc.simulate(mc.Poisson(), n0=20, schedule=20, generations=3,
+        ...                   replications=50, seed=0, metrics=["kl"])
+        >>> res.theory_note()
+        'no theory for kl (no closed form in modelcollapse.theory)'
+        """
         return self._theory[1]
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy table: one row per (replication, generation), a column per parameter and metric;
-        ``frame.attrs["config"]`` holds the run's configuration (:attr:`config`)."""
+        ``frame.attrs["config"]`` holds the run's configuration (:attr:`config`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``R x G`` rows; columns ``replication``, ``generation``, then the parameter labels
+            (when kept) and the metric names.
+
+        Examples
+        --------
+        >>> import modelcollapse as mc
+        >>> res = mc.simulate(mc.Gaussian(), n0=20, schedule=20, generations=3,
+        ...                   replications=50, seed=0, metrics=["sigma2"])
+        >>> frame = res.to_frame()
+        >>> frame.shape, list(frame.columns)
+        ((200, 4), ['replication', 'generation', 'mu', 'sigma2'])
+        """
         r, g = self.replications, self.generations.size
         data: dict[str, np.ndarray] = {
             "replication": np.repeat(np.arange(r), g),
@@ -627,6 +725,12 @@ class SimulationResult:
         Returns
         -------
         xarray.Dataset
+            Variables per metric (and ``params``) with the configuration in its attributes.
+
+        Raises
+        ------
+        InvalidArgumentError
+            If xarray is not installed.
 
         Examples
         --------
@@ -782,6 +886,7 @@ class SimulationResult:
         Returns
         -------
         pathlib.Path
+            The path written.
 
         Examples
         --------
@@ -797,7 +902,30 @@ class SimulationResult:
         return save(self, path)
 
     def rerun(self, **changes: Any) -> SimulationResult:
-        """Run the same simulation again (same seed), optionally changing arguments."""
+        """Run the same simulation again (same seed), optionally changing arguments.
+
+        Parameters
+        ----------
+        **changes
+            Keyword arguments of :func:`~modelcollapse.simulate` that replace the original
+            ones (e.g. ``replications=...``, ``eps=...``). The recorded generations are the
+            original run's unless ``record`` is changed too.
+
+        Returns
+        -------
+        SimulationResult
+            The new run's result.
+
+        Examples
+        --------
+        >>> import modelcollapse as mc
+        >>> res = mc.simulate(mc.Gaussian(), n0=20, schedule=20, generations=3,
+        ...                   replications=50, seed=0, metrics=["sigma2"])
+        >>> bool((res.rerun().values("sigma2") == res.values("sigma2")).all())
+        True
+        >>> res.rerun(replications=80).values("sigma2").shape
+        (80, 4)
+        """
         from .engine import simulate
 
         return simulate(**{**self._call, **changes})

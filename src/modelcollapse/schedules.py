@@ -135,7 +135,18 @@ def _real_text(value: float) -> str:
 
 
 class Constant(Schedule):
-    """``n(t) = n``. ``n = 0`` is allowed (no data of that kind, e.g. no fresh real data)."""
+    """``n(t) = n``. ``n = 0`` is allowed (no data of that kind, e.g. no fresh real data).
+
+    Parameters
+    ----------
+    n : int
+        The size of every generation (``>= 0``).
+
+    Examples
+    --------
+    >>> Constant(100).sizes(3)
+    array([100, 100, 100])
+    """
 
     def __init__(self, n: int) -> None:
         self.n = _size("n", n, minimum=0)
@@ -148,7 +159,18 @@ class Constant(Schedule):
 
 
 class Linear(Schedule):
-    """``n(t) = n t``: harmonic ``sum 1/n(t)``, collapses slowly."""
+    """``n(t) = n t``: harmonic ``sum 1/n(t)``, collapses slowly.
+
+    Parameters
+    ----------
+    n : int
+        Size of generation 1 and the growth per generation (``>= 1``).
+
+    Examples
+    --------
+    >>> Linear(100).sizes(3)
+    array([100, 200, 300])
+    """
 
     def __init__(self, n: int) -> None:
         self.n = _size("n", n)
@@ -161,7 +183,20 @@ class Linear(Schedule):
 
 
 class Power(Schedule):
-    """``n(t) = n0 t^(1+s)``: superlinear growth for ``s > 0``."""
+    """``n(t) = n0 t^(1+s)``: superlinear growth for ``s > 0``.
+
+    Parameters
+    ----------
+    n0 : int
+        Size of generation 1 (``>= 1``).
+    s : float
+        Excess exponent (``>= -1``); ``sum 1/n(t)`` converges iff ``s > 0``.
+
+    Examples
+    --------
+    >>> Power(100, 0.5).sizes(3)
+    array([100, 283, 520])
+    """
 
     def __init__(self, n0: int, s: float) -> None:
         self.n0 = _size("n0", n0)
@@ -175,7 +210,20 @@ class Power(Schedule):
 
 
 class Exponential(Schedule):
-    """``n(t) = n0 c^t`` with ``c >= 1``."""
+    """``n(t) = n0 c^t`` with ``c >= 1``.
+
+    Parameters
+    ----------
+    n0 : int
+        Scale (``>= 1``); generation 1 has ``n0 c`` points.
+    c : float
+        Growth factor per generation (``>= 1``).
+
+    Examples
+    --------
+    >>> Exponential(100, 2).sizes(3)
+    array([200, 400, 800])
+    """
 
     def __init__(self, n0: int, c: float) -> None:
         self.n0 = _size("n0", n0)
@@ -189,7 +237,20 @@ class Exponential(Schedule):
 
 
 class TLog(Schedule):
-    """``n(t) = n0 t log(t+1)^a``: ``a = 1`` still collapses, ``a = 2`` does not."""
+    """``n(t) = n0 t log(t+1)^a``: ``a = 1`` still collapses, ``a = 2`` does not.
+
+    Parameters
+    ----------
+    n0 : int
+        Scale (``>= 1``).
+    a : float
+        Exponent of the logarithm (``>= 0``); ``sum 1/n(t)`` converges iff ``a > 1``.
+
+    Examples
+    --------
+    >>> TLog(100, 2).sizes(3)
+    array([ 48, 241, 577])
+    """
 
     def __init__(self, n0: int, a: float) -> None:
         self.n0 = _size("n0", n0)
@@ -208,6 +269,20 @@ class TwoPhase(Schedule):
     Within a horizon ``T`` near ``until`` it costs nearly what a constant size does (the cheapest
     way to bound ``sum 1/n_t`` over a fixed horizon), while its growing tail keeps
     ``sum 1/n_t`` finite for ``s > 0``, so the recursion does not collapse if it runs on.
+
+    Parameters
+    ----------
+    n : int
+        Size during the constant phase (``>= 1``).
+    until : int
+        Last generation of the constant phase (``>= 1``).
+    s : float
+        Excess exponent of the growing phase (``>= -1``).
+
+    Examples
+    --------
+    >>> TwoPhase(100, 2, 1).sizes(4)
+    array([100, 100, 225, 400])
     """
 
     def __init__(self, n: int, until: int, s: float) -> None:
@@ -224,7 +299,18 @@ class TwoPhase(Schedule):
 
 
 class Explicit(Schedule):
-    """The listed sizes: ``n(t) = sizes[t - 1]``."""
+    """The listed sizes: ``n(t) = sizes[t - 1]``.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        At least one size (each ``>= 0``); asking for more generations than listed is an error.
+
+    Examples
+    --------
+    >>> Explicit([100, 200]).sizes(2)
+    array([100, 200])
+    """
 
     def __init__(self, sizes: Sequence[int]) -> None:
         values = list(sizes)
@@ -245,7 +331,21 @@ class Explicit(Schedule):
 
 
 class FromCallable(Schedule):
-    """Sizes from a Python function ``func(t) -> int``, called once per generation."""
+    """Sizes from a Python function ``func(t) -> int``, called once per generation.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(t)`` gives the size at generation ``t >= 1`` (rounded to an integer).
+    name : str, optional
+        Name in the text form ``callable:NAME`` (default: the function's ``__name__``).
+
+    Examples
+    --------
+    >>> schedule = FromCallable(lambda t: 10 * t, name="tenfold")
+    >>> schedule.sizes(3), str(schedule)
+    (array([10, 20, 30]), 'callable:tenfold')
+    """
 
     def __init__(self, func: Callable[[int], float], name: str | None = None) -> None:
         if not callable(func):
@@ -288,6 +388,16 @@ def parse_schedule(text: str | int | Schedule, name: str = "schedule") -> Schedu
         which is returned unchanged.
     name : str
         The argument name used in error messages (e.g. ``"--schedule"``).
+
+    Returns
+    -------
+    Schedule
+        The schedule the text describes.
+
+    Raises
+    ------
+    InvalidArgumentError
+        If the text names no schedule or gives invalid values.
 
     Examples
     --------
@@ -366,7 +476,19 @@ class WeightRule(ABC):
 
 
 class ConstantWeight(WeightRule):
-    """The same weight ``w`` on real data at every generation."""
+    """The same weight ``w`` on real data at every generation.
+
+    Parameters
+    ----------
+    w : float
+        Weight on the real data, in ``[0, 1]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ConstantWeight(0.3).weights(np.array([100, 100]), np.array([100, 100])).tolist()
+    [0.3, 0.3]
+    """
 
     def __init__(self, w: float) -> None:
         self.w = check_probability("w", w)
@@ -381,7 +503,14 @@ class ConstantWeight(WeightRule):
 class Proportional(WeightRule):
     """Unweighted pooling: every point weighs the same, ``w(t) = n_real / (n_real + n_synth)``.
 
-    This is paper 2's *naive* weight ``k / (1 + k)`` with ``k = n_real / n_synth``.
+    This is paper 2's *naive* weight ``k / (1 + k)`` with ``k = n_real / n_synth``. The rule
+    takes no parameters; ``w(t) = 0`` where ``n_real(t) + n_synth(t) = 0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Proportional().weights(np.array([100, 0]), np.array([300, 100])).tolist()
+    [0.25, 0.0]
     """
 
     def weights(self, n_real: np.ndarray, n_synth: np.ndarray) -> np.ndarray:
@@ -394,7 +523,15 @@ class Proportional(WeightRule):
 
 class Optimal(WeightRule):
     """Paper 2's optimal weight ``w*(k) = (sqrt(k^2 + 4k) - k) / 2``, ``k = n_real / n_synth``,
-    per generation (``1/phi`` when ``n_real = n_synth``)."""
+    per generation (``1/phi`` when ``n_real = n_synth``). The rule takes no parameters;
+    ``w(t) = 0`` where ``n_real(t) = 0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Optimal().weights(np.array([100]), np.array([100])).round(4).tolist()
+    [0.618]
+    """
 
     def weights(self, n_real: np.ndarray, n_synth: np.ndarray) -> np.ndarray:
         real = np.asarray(n_real, dtype=float)
@@ -416,6 +553,17 @@ class Greedy(WeightRule):
     1/n_t)``, then ``v_t = (1 - w_t)^2 v_{t-1} + w_t^2/n_t + (1 - w_t)^2/m_t``. ``C`` cancels, so
     the rule is the same for every model; with constant sizes the error tends to ``w*(k) C/n``.
     It needs ``n0``, which :func:`modelcollapse.simulate` passes through :meth:`bind`.
+
+    Parameters
+    ----------
+    n0 : int, optional
+        Real sample size of generation 0 (``>= 1``); required before :meth:`weights`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Greedy(100).weights(np.array([100] * 3), np.array([100] * 3)).round(4).tolist()
+    [0.6667, 0.625, 0.619]
     """
 
     def __init__(self, n0: int | None = None) -> None:
@@ -476,7 +624,32 @@ _WEIGHT_HELP = "must be a number in [0, 1], or naive, proportional, optimal or g
 
 def parse_weight(text: str | float | WeightRule, name: str = "weight") -> WeightRule:
     """A weight rule from a number in ``[0, 1]``, a rule name (``naive`` = ``proportional``,
-    ``optimal``, ``greedy``), or a rule."""
+    ``optimal``, ``greedy``), or a rule.
+
+    Parameters
+    ----------
+    text : str, float or WeightRule
+        A number in ``[0, 1]`` (or its text), a rule name, or a rule, returned unchanged.
+    name : str
+        The argument name used in error messages (e.g. ``"--weight"``).
+
+    Returns
+    -------
+    WeightRule
+        :class:`ConstantWeight` for a number, else the named rule.
+
+    Raises
+    ------
+    InvalidArgumentError
+        If ``text`` is neither a number in ``[0, 1]`` nor a rule name.
+
+    Examples
+    --------
+    >>> parse_weight("optimal")
+    <Optimal optimal>
+    >>> parse_weight(0.5)
+    <ConstantWeight 0.5>
+    """
     if isinstance(text, WeightRule):
         return text
     if isinstance(text, str):
@@ -527,6 +700,11 @@ class Shrinkage:
         ``delta_1``, in ``[0, 1)``.
     p : float
         Decay exponent (``>= 0``; 0 is constant shrinkage).
+
+    Examples
+    --------
+    >>> Shrinkage(0.1, 1.0).deltas(3).round(4).tolist()
+    [0.1, 0.05, 0.0333]
     """
 
     def __init__(self, delta: float, p: float = 0.0) -> None:
@@ -546,7 +724,32 @@ class Shrinkage:
 
 
 def parse_shrinkage(text: str | float | Shrinkage, name: str = "shrinkage") -> Shrinkage:
-    """A :class:`Shrinkage` from ``"shrink:delta=0.1,p=1.5"``, a number, or a rule."""
+    """A :class:`Shrinkage` from ``"shrink:delta=0.1,p=1.5"``, a number, or a rule.
+
+    Parameters
+    ----------
+    text : str, float or Shrinkage
+        The text form, a constant ``delta`` (number or its text), or a rule, returned unchanged.
+    name : str
+        The argument name used in error messages (e.g. ``"--shrinkage"``).
+
+    Returns
+    -------
+    Shrinkage
+        The shrinkage rule.
+
+    Raises
+    ------
+    InvalidArgumentError
+        If the text is malformed or a value is out of range.
+
+    Examples
+    --------
+    >>> parse_shrinkage("shrink:delta=0.1,p=1.5")
+    <Shrinkage shrink:delta=0.1,p=1.5>
+    >>> parse_shrinkage(0.2)
+    <Shrinkage shrink:delta=0.2,p=0>
+    """
     if isinstance(text, Shrinkage):
         return text
     try:

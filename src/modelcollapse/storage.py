@@ -172,6 +172,15 @@ def load(path: str | os.PathLike[str]) -> Any:
     ------
     InvalidArgumentError
         ``path: ...`` when the file is missing, not Parquet, or not a saved result.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, modelcollapse as mc
+    >>> res = mc.simulate(mc.Gaussian(), n0=20, schedule=20, generations=3,
+    ...                   replications=50, seed=0, metrics=["sigma2"])
+    >>> back = load(res.save(pathlib.Path(tempfile.mkdtemp()) / "run.parquet"))
+    >>> back.generations.tolist(), bool((back.values("sigma2") == res.values("sigma2")).all())
+    ([0, 1, 2, 3], True)
     """
     pa, pq = _pyarrow()
     from .results import SimulationResult

@@ -91,7 +91,36 @@ def gaussian_family(
 ) -> Gaussian | MultivariateGaussian:
     """The registry's ``"gaussian"``: ``N(mu 1_d, sigma2 I_d)`` with ``d = dim``, a
     :class:`Gaussian` for ``dim=1``, else :meth:`MultivariateGaussian.isotropic` (named
-    ``*_family``, not to hide the module :mod:`modelcollapse.families.gaussian`)."""
+    ``*_family``, not to hide the module :mod:`modelcollapse.families.gaussian`).
+
+    Parameters
+    ----------
+    dim : int
+        Dimension ``d`` (``>= 1``).
+    mu : float
+        Every coordinate of the true mean.
+    sigma2 : float
+        True variance of every coordinate (``> 0``); the coordinates are independent.
+    variance : {"unbiased", "mle"}
+        The (co)variance estimator.
+    combine : {"convex", "pooled"}
+        How sources combine (see :class:`Gaussian`).
+    bias : (float, float), optional
+        ``(beta, gamma)``: estimates multiplied by ``1 + beta n^(-gamma)``.
+
+    Returns
+    -------
+    Gaussian or MultivariateGaussian
+        The family.
+
+    Examples
+    --------
+    >>> gaussian_family(mu=1.0)
+    Gaussian(mu=1, sigma2=1, variance='unbiased', combine='convex')
+    >>> fam = gaussian_family(dim=3, sigma2=2.0)
+    >>> fam, fam.truth().cov.diagonal().tolist()
+    (MultivariateGaussian(d=3, variance='unbiased', combine='convex'), [2.0, 2.0, 2.0])
+    """
     if dim == 1:
         return Gaussian(mu, sigma2, variance, combine, bias)
     return MultivariateGaussian.isotropic(
@@ -101,7 +130,32 @@ def gaussian_family(
 
 def categorical_family(p: Any = None, k: int | None = None) -> Categorical:
     """The registry's ``"categorical"``: cell probabilities ``p``, or uniform on ``k`` cells
-    (default 2); not both."""
+    (default 2); not both.
+
+    Parameters
+    ----------
+    p : array_like, optional
+        Cell probabilities (``K >= 2``, positive, summing to one).
+    k : int, optional
+        Number of equally likely cells.
+
+    Returns
+    -------
+    Categorical
+        The family.
+
+    Raises
+    ------
+    InvalidArgumentError
+        When both ``p`` and ``k`` are given.
+
+    Examples
+    --------
+    >>> categorical_family(k=3).truth().p.round(4).tolist()
+    [0.3333, 0.3333, 0.3333]
+    >>> categorical_family(p=[0.2, 0.8]).truth().p.tolist()
+    [0.2, 0.8]
+    """
     if p is not None and k is not None:
         raise fail("k", "give either p or k for the categorical family, not both", k)
     if p is not None:
@@ -164,6 +218,16 @@ def make_family(name: str, **options: Any) -> Family:
         ``"cdf"``: :class:`EmpiricalCDF`.
         ``"logistic-table"``: :class:`LogisticTable` (``x`` and ``y`` needed).
         A covariance given as a number ``c`` means ``c I_p``.
+
+    Returns
+    -------
+    Family
+        A new family instance.
+
+    Raises
+    ------
+    InvalidArgumentError
+        For an unknown name or an option the family does not take.
 
     Examples
     --------

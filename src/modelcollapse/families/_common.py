@@ -83,22 +83,139 @@ class FamilyWrapper:
         return f"{type(self).__name__}({self.family!r})"
 
     def describe(self) -> dict[str, Any]:
+        """The wrapped family's description.
+
+        Returns
+        -------
+        dict
+            JSON-serialisable: name and constructor arguments.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> from modelcollapse.families import AsymptoticFamily
+        >>> fam = AsymptoticFamily(mc.Poisson(2.0))
+        >>> fam.describe()
+        {'family': 'poisson', 'lam': 2.0}
+        """
         return self.family.describe()
 
     def truth(self) -> Any:
+        """The wrapped family's true parameters.
+
+        Returns
+        -------
+        parameter record
+            Without a replication axis.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> from modelcollapse.families import AsymptoticFamily
+        >>> fam = AsymptoticFamily(mc.Poisson(2.0))
+        >>> float(fam.truth().lam)
+        2.0
+        """
         return self.family.truth()
 
     def broadcast(self, params: Any, size: int) -> Any:
+        """``params`` repeated over a leading replication axis (the wrapped family's).
+
+        Parameters
+        ----------
+        params : parameter record
+            Parameters without a replication axis.
+        size : int
+            Number of replications ``R``.
+
+        Returns
+        -------
+        parameter record
+            Every array field of shape ``(size, ...)``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> from modelcollapse.families import AsymptoticFamily
+        >>> fam = AsymptoticFamily(mc.Poisson(2.0))
+        >>> fam.broadcast(fam.truth(), 3).lam.tolist()
+        [2.0, 2.0, 2.0]
+        """
         return self.family.broadcast(params, size)
 
     def flatten(self, params: Any) -> np.ndarray:
+        """Parameters as a plain array over ``param_labels`` (the wrapped family's).
+
+        Parameters
+        ----------
+        params : parameter record
+            Parameters with any leading axes.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(..., len(param_labels))``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> from modelcollapse.families import AsymptoticFamily
+        >>> fam = AsymptoticFamily(mc.Poisson(2.0))
+        >>> fam.flatten(fam.truth()).tolist()
+        [2.0]
+        """
         return self.family.flatten(params)
 
     def unflatten(self, flat: np.ndarray) -> Any:
+        """Inverse of :meth:`flatten` (the wrapped family's).
+
+        Parameters
+        ----------
+        flat : numpy.ndarray
+            Shape ``(..., len(param_labels))``.
+
+        Returns
+        -------
+        parameter record
+            The wrapped family's parameters.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> from modelcollapse.families import AsymptoticFamily
+        >>> fam = AsymptoticFamily(mc.Poisson(2.0))
+        >>> fam.unflatten(np.array([[1.5]])).lam.tolist()
+        [1.5]
+        """
         return self.family.unflatten(flat)
 
     def sample(self, params: Any, n: int, rng: ReplicationRandom) -> np.ndarray:
-        """Raw points, from the wrapped family."""
+        """Raw points, from the wrapped family.
+
+        Parameters
+        ----------
+        params : parameter record
+            The model to draw from, with a leading replication axis.
+        n : int
+            Points per replication.
+        rng : ReplicationRandom
+            The random stream of the replications.
+
+        Returns
+        -------
+        numpy.ndarray
+            The wrapped family's raw points, ``(R, n, ...)``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> from modelcollapse.families import AsymptoticFamily
+        >>> fam = AsymptoticFamily(mc.Poisson(2.0))
+        >>> from modelcollapse.random import ReplicationRandom
+        >>> rng = ReplicationRandom(np.random.SeedSequence(0), 0, 3)  # 3 replications
+        >>> fam.sample(fam.broadcast(fam.truth(), 3), 4, rng).shape
+        (3, 4)
+        """
         return self.family.sample(params, n, rng)
 
 
@@ -237,7 +354,19 @@ class DataFamily(ABC):
 
     def describe(self) -> dict[str, Any]:
         """The family's name and constructor options, in JSON's types: building
-        ``type(self)(**options)`` from them gives an equal family."""
+        ``type(self)(**options)`` from them gives an equal family.
+
+        Returns
+        -------
+        dict
+            ``{"family": name, option: value, ...}``: JSON types only.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> mc.Poisson(2.0).describe()
+        {'family': 'poisson', 'lam': 2.0}
+        """
         return describe_options(self)
 
     # -- supplied by the families -----------------------------------------------------------
@@ -263,7 +392,27 @@ class DataFamily(ABC):
 
     # -- protocol ---------------------------------------------------------------------------
     def broadcast(self, params: Any, size: int) -> Any:
-        """``params`` repeated over a leading replication axis of length ``size``."""
+        """``params`` repeated over a leading replication axis of length ``size``.
+
+        Parameters
+        ----------
+        params : parameter record
+            Parameters without a replication axis (e.g. ``truth()``).
+        size : int
+            Number of replications ``R``.
+
+        Returns
+        -------
+        parameter record
+            Of the same type, every array field of shape ``(size, ...)``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.Gaussian(1.0, 4.0)
+        >>> fam.broadcast(fam.truth(), 3).mean.tolist()
+        [1.0, 1.0, 1.0]
+        """
         return broadcast_record(params, size)
 
     def draw(self, params: Any, n: int, rng: ReplicationRandom, engine: str) -> Any:
@@ -271,6 +420,34 @@ class DataFamily(ABC):
 
         ``engine="exact"`` draws the statistics from their sampling distribution (families with
         an exact engine); ``engine="sample"`` draws the points and reduces them.
+
+        Parameters
+        ----------
+        params : parameter record
+            The model to draw from, with a leading replication axis of length ``R`` (see
+            :meth:`broadcast`).
+        n : int
+            Points per replication.
+        rng : ReplicationRandom
+            The random stream of the ``R`` replications.
+        engine : {"exact", "sample"}
+            How to draw; ``"exact"`` only where ``engines`` lists it.
+
+        Returns
+        -------
+        statistics record
+            The family's sufficient statistics of ``n`` points, one set per replication (what
+            :meth:`statistics` gives for the drawn data).
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> from modelcollapse.random import ReplicationRandom
+        >>> rng = ReplicationRandom(np.random.SeedSequence(0), 0, 3)  # 3 replications
+        >>> fam = mc.Poisson(2.0)
+        >>> stats = fam.draw(fam.broadcast(fam.truth(), 3), 100, rng, "exact")
+        >>> stats.count, stats.total.shape
+        (100, (3,))
         """
         if engine == "exact" and "exact" in self.engines:
             return self._draw_exact(params, int(n), rng)
@@ -302,6 +479,33 @@ class DataFamily(ABC):
         """``n`` raw points from ``params`` per replication, replication axis first.
 
         Holds all ``R x n`` points in memory; the ``sample`` engine draws in pieces instead.
+
+        Parameters
+        ----------
+        params : parameter record
+            The model to draw from, with a leading replication axis of length ``R``.
+        n : int
+            Points per replication (``>= 1``).
+        rng : ReplicationRandom
+            The random stream of the ``R`` replications.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(R, n)`` for scalar data, ``(R, n, d)`` for vectors (regressions: the
+            covariates, then the response).
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> from modelcollapse.random import ReplicationRandom
+        >>> rng = ReplicationRandom(np.random.SeedSequence(0), 0, 3)  # 3 replications
+        >>> fam = mc.Gaussian()
+        >>> x = fam.sample(fam.broadcast(fam.truth(), 3), 5, rng)
+        >>> x.shape
+        (3, 5)
+        >>> fam.statistics(x).count
+        5
         """
         n = check_int("n", n, minimum=1)
         return self._sample_with(self._sampler(params), n, rng)
@@ -311,5 +515,25 @@ class DataFamily(ABC):
 
         Raises :class:`~modelcollapse.InvalidArgumentError` when the data has the wrong shape or
         leaves the family's support.
+
+        Parameters
+        ----------
+        data : array_like
+            Raw data of shape ``(R, n)`` (scalar data; integer category codes for the categorical
+            family) or ``(R, n, d)`` (vectors; for a regression the covariates followed by the
+            response).
+
+        Returns
+        -------
+        statistics record
+            The sufficient statistics, one set per replication, ready for :meth:`pool` and ``fit``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.Bernoulli(0.5)
+        >>> s = fam.statistics([[1, 0, 1, 1]])
+        >>> s.count, s.total.tolist()
+        (4, [3.0])
         """
         return self._statistics(self._check_data(data))

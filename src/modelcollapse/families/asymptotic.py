@@ -76,6 +76,20 @@ class AsymptoticFamily(FamilyWrapper):
     family : Family
         A family with ``asymptotic_covariance`` or ``fisher_information`` (and, if its
         parameters are constrained, ``project``).
+
+    Examples
+    --------
+    >>> import modelcollapse as mc
+    >>> fam = AsymptoticFamily(mc.Poisson(2.0))
+    >>> fam.engines, fam.asymptotic_covariance(fam.truth()).tolist()  # V(lam) = lam
+    (('asymptotic',), [[2.0]])
+
+    :func:`~modelcollapse.simulate` wraps a family so for ``engine="asymptotic"``:
+
+    >>> res = mc.simulate(mc.Poisson(2.0), n0=100, schedule=100, generations=3,
+    ...                   replications=50, seed=0, engine="asymptotic")
+    >>> res.values("lam").shape
+    (50, 4)
     """
 
     engines = ("asymptotic",)
@@ -118,7 +132,36 @@ class AsymptoticFamily(FamilyWrapper):
         return self.family.flatten(self.family.project(self.family.unflatten(flat)))
 
     def draw(self, params: Any, n: int, rng: ReplicationRandom, engine: str = "asymptotic") -> Any:
-        """An estimate from ``n`` points: ``N(theta, V(theta)/n)``, projected into the domain."""
+        """An estimate from ``n`` points: ``N(theta, V(theta)/n)``, projected into the domain.
+
+        Parameters
+        ----------
+        params : parameter record
+            The wrapped family's parameters, with a leading replication axis of length ``R``.
+        n : int
+            The sample size the estimate stands for.
+        rng : ReplicationRandom
+            The random stream of the ``R`` replications.
+        engine : {"asymptotic"}
+            The only engine of the wrapper.
+
+        Returns
+        -------
+        Estimate
+            ``count = n`` and the flattened estimates ``flat`` ``(R, p)`` (with the information
+            ``info`` for families that weight by it).
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> from modelcollapse.families import AsymptoticFamily
+        >>> fam = AsymptoticFamily(mc.Poisson(2.0))
+        >>> from modelcollapse.random import ReplicationRandom
+        >>> rng = ReplicationRandom(np.random.SeedSequence(0), 0, 3)  # 3 replications
+        >>> est = fam.draw(fam.broadcast(fam.truth(), 3), 100, rng)
+        >>> est.count, est.flat.shape
+        (100, (3, 1))
+        """
         if engine != "asymptotic":
             raise fail("engine", "must be asymptotic for an AsymptoticFamily", engine)
         flat = self.family.flatten(params)
@@ -134,7 +177,27 @@ class AsymptoticFamily(FamilyWrapper):
         return np.asarray(self.family.fisher_information(params), dtype=float)
 
     def statistics(self, data: Any) -> Estimate:
-        """The wrapped family's estimate from raw ``data``, as an :class:`Estimate`."""
+        """The wrapped family's estimate from raw ``data``, as an :class:`Estimate`.
+
+        Parameters
+        ----------
+        data : array_like
+            Raw data in the wrapped family's format, replication axis first.
+
+        Returns
+        -------
+        Estimate
+            The fitted parameters, flattened, one row per replication.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> from modelcollapse.families import AsymptoticFamily
+        >>> fam = AsymptoticFamily(mc.Poisson(2.0))
+        >>> est = fam.statistics([[1, 2, 3], [0, 4, 2]])
+        >>> est.count, est.flat.tolist()
+        (3, [[2.0], [2.0]])
+        """
         stats = self.family.statistics(data)
         fitted = self.family.fit([stats], [1.0])
         flat = self.family.flatten(fitted)
@@ -142,7 +205,29 @@ class AsymptoticFamily(FamilyWrapper):
 
     def pool(self, a: Estimate, b: Estimate) -> Estimate:
         """Count-weighted (information-weighted, if the estimates carry it) average of two
-        estimates."""
+        estimates.
+
+        Parameters
+        ----------
+        a, b : Estimate
+            Estimates from two samples.
+
+        Returns
+        -------
+        Estimate
+            The average weighted by ``count`` (or by the information), ``count`` added.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> from modelcollapse.families import AsymptoticFamily
+        >>> fam = AsymptoticFamily(mc.Poisson(2.0))
+        >>> a = fam.statistics([[1, 2, 3]])
+        >>> b = fam.statistics([[4]])
+        >>> both = fam.pool(a, b)
+        >>> both.count, both.flat.tolist()
+        (4, [[2.5]])
+        """
         n = a.count + b.count
         if a.info is not None and b.info is not None:
             return _information_average([(a, a.count / n), (b, b.count / n)], n)
@@ -150,7 +235,30 @@ class AsymptoticFamily(FamilyWrapper):
 
     def fit(self, sources: Sequence[Estimate], weights: Sequence[float]) -> Any:
         """Weighted average of the sources' estimates (information-weighted, if they carry it);
-        zero weights are ignored."""
+        zero weights are ignored.
+
+        Parameters
+        ----------
+        sources : sequence of Estimate
+            The estimates of each source.
+        weights : sequence of float
+            Weight of each source (non-negative, summing to one).
+
+        Returns
+        -------
+        parameter record
+            The wrapped family's parameters, one set per replication.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> from modelcollapse.families import AsymptoticFamily
+        >>> fam = AsymptoticFamily(mc.Poisson(2.0))
+        >>> real = fam.statistics([[1, 2, 3]])
+        >>> synth = fam.statistics([[4, 4]])
+        >>> fam.fit([real, synth], [0.5, 0.5]).lam.tolist()
+        [3.0]
+        """
         used = used_sources(sources, weights)
         if len(used) == 1:
             return self.family.unflatten(used[0][0].flat.copy())

@@ -90,6 +90,20 @@ class Bernoulli(DataFamily):
         return f"Bernoulli(p={self.p:g})"
 
     def truth(self) -> BernoulliParams:
+        """The true parameters, without a replication axis.
+
+        Returns
+        -------
+        BernoulliParams
+            ``p`` as a 0-d array.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.Bernoulli(0.3)
+        >>> float(fam.truth().p)
+        0.3
+        """
         return BernoulliParams(np.float64(self.p))
 
     # -- drawing ---------------------------------------------------------------------------
@@ -115,6 +129,27 @@ class Bernoulli(DataFamily):
 
     # -- fitting ---------------------------------------------------------------------------
     def pool(self, a: SumStats, b: SumStats) -> SumStats:
+        """Statistics of the union of the data behind ``a`` and ``b`` (unweighted).
+
+        Parameters
+        ----------
+        a, b : SumStats
+            Statistics of two samples, one set per replication.
+
+        Returns
+        -------
+        SumStats
+            ``count`` and ``total`` added.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.Bernoulli(0.3)
+        >>> s = fam.statistics([[1, 0, 0, 1], [0, 0, 0, 1]])
+        >>> both = fam.pool(s, s)
+        >>> both.count, both.total.tolist()
+        (8, [4.0, 2.0])
+        """
         return SumStats(a.count + b.count, a.total + b.total)
 
     def subsample(self, stats: SumStats, m: int, rng: ReplicationRandom) -> SumStats:
@@ -123,7 +158,29 @@ class Bernoulli(DataFamily):
         return SumStats(int(m), hypergeometric_counts(rng, both, m)[:, 0])
 
     def fit(self, sources: Sequence[SumStats], weights: Sequence[float]) -> BernoulliParams:
-        """Weighted MLE ``sum_j w_j phat_j`` (clipped to ``[0, 1]`` against rounding)."""
+        """Weighted MLE ``sum_j w_j phat_j`` (clipped to ``[0, 1]`` against rounding).
+
+        Parameters
+        ----------
+        sources : sequence of SumStats
+            Statistics of each source, one set per replication.
+        weights : sequence of float
+            Weight of each source (non-negative, summing to one).
+
+        Returns
+        -------
+        BernoulliParams
+            ``p`` of shape ``(R,)``, one estimate per replication.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.Bernoulli(0.3)
+        >>> real = fam.statistics([[1, 0, 0, 1], [0, 0, 0, 1]])
+        >>> synth = fam.statistics([[1, 1], [0, 0]])
+        >>> fam.fit([real, synth], [0.25, 0.75]).p.round(4).tolist()
+        [0.875, 0.0625]
+        """
         used = used_sources(sources, weights)
         if len(used) == 1:
             only = used[0][0]
@@ -132,9 +189,47 @@ class Bernoulli(DataFamily):
         return BernoulliParams(np.clip(p, 0.0, 1.0))
 
     def flatten(self, params: BernoulliParams) -> np.ndarray:
+        """Parameters as a plain array over ``param_labels`` (how the recorder stores them).
+
+        Parameters
+        ----------
+        params : BernoulliParams
+            Parameters with any leading axes.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(..., 1)``: ``p``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.Bernoulli(0.3)
+        >>> fam.flatten(fam.truth()).tolist()
+        [0.3]
+        """
         return np.asarray(params.p, dtype=float)[..., None]
 
     def unflatten(self, flat: np.ndarray) -> BernoulliParams:
+        """Inverse of :meth:`flatten`.
+
+        Parameters
+        ----------
+        flat : numpy.ndarray
+            Shape ``(..., len(param_labels))``.
+
+        Returns
+        -------
+        BernoulliParams
+            ``p`` of shape ``(...)``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.Bernoulli(0.3)
+        >>> fam.unflatten(np.array([[0.5], [1.5]])).p.tolist()
+        [0.5, 1.5]
+        """
         return BernoulliParams(flat[..., 0])
 
     # -- metric hooks ----------------------------------------------------------------------

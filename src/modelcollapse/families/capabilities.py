@@ -199,11 +199,19 @@ def capabilities_of(family: Any) -> Capabilities:
     Returns
     -------
     Capabilities
+        The engines, hooks and optional attributes the family offers.
 
     Raises
     ------
     TypeError
         When ``family`` declares something other than a :class:`Capabilities` record.
+
+    Examples
+    --------
+    >>> import modelcollapse as mc
+    >>> caps = capabilities_of(mc.Gaussian())
+    >>> caps.engines, caps.offers("kl"), caps.offers("probabilities")
+    (('exact', 'sample', 'asymptotic'), True, False)
     """
     declared = getattr(family, "capabilities", None)
     if isinstance(declared, Capabilities):

@@ -139,6 +139,19 @@ class Categorical(DataFamily):
         return f"Categorical(K={self.k})"
 
     def truth(self) -> CategoricalParams:
+        """The true parameters, without a replication axis.
+
+        Returns
+        -------
+        CategoricalParams
+            ``p`` of shape ``(K,)``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> mc.Categorical([0.2, 0.3, 0.5]).truth().p.tolist()
+        [0.2, 0.3, 0.5]
+        """
         return CategoricalParams(self.p.copy())
 
     def memory_model(
@@ -206,6 +219,27 @@ class Categorical(DataFamily):
 
     # -- fitting ---------------------------------------------------------------------------
     def pool(self, a: CategoricalStats, b: CategoricalStats) -> CategoricalStats:
+        """Statistics of the union of the data behind ``a`` and ``b`` (unweighted).
+
+        Parameters
+        ----------
+        a, b : CategoricalStats
+            Statistics of two samples, one set per replication.
+
+        Returns
+        -------
+        CategoricalStats
+            ``count`` and the cell ``counts`` added.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.Categorical.uniform(3)
+        >>> s = fam.statistics([[0, 1, 1, 2], [2, 2, 2, 0]])
+        >>> both = fam.pool(s, s)
+        >>> both.count, both.counts.tolist()
+        (8, [[2.0, 4.0, 2.0], [2.0, 0.0, 6.0]])
+        """
         return CategoricalStats(a.count + b.count, a.counts + b.counts)
 
     def subsample(
@@ -218,7 +252,29 @@ class Categorical(DataFamily):
     def fit(
         self, sources: Sequence[CategoricalStats], weights: Sequence[float]
     ) -> CategoricalParams:
-        """Weighted MLE ``sum_j w_j counts_j / n_j``; zero weights are ignored."""
+        """Weighted MLE ``sum_j w_j counts_j / n_j``; zero weights are ignored.
+
+        Parameters
+        ----------
+        sources : sequence of CategoricalStats
+            Statistics of each source, one set per replication.
+        weights : sequence of float
+            Weight of each source (non-negative, summing to one).
+
+        Returns
+        -------
+        CategoricalParams
+            ``p`` of shape ``(R, K)``, one estimate per replication.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.Categorical.uniform(3)
+        >>> real = fam.statistics([[0, 1, 1, 2], [2, 2, 2, 0]])
+        >>> synth = fam.statistics([[0, 0], [1, 1]])
+        >>> fam.fit([real, synth], [0.5, 0.5]).p.round(4).tolist()
+        [[0.625, 0.25, 0.125], [0.125, 0.5, 0.375]]
+        """
         used = used_sources(sources, weights)
         if len(used) == 1:
             only = used[0][0]
@@ -226,9 +282,47 @@ class Categorical(DataFamily):
         return CategoricalParams(np.asarray(sum(w * (s.counts / s.count) for s, w in used)))
 
     def flatten(self, params: CategoricalParams) -> np.ndarray:
+        """Parameters as a plain array over ``param_labels`` (how the recorder stores them).
+
+        Parameters
+        ----------
+        params : CategoricalParams
+            Parameters with any leading axes.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(..., K)``: the cell probabilities.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.Categorical([0.2, 0.3, 0.5])
+        >>> fam.flatten(fam.truth()).tolist()
+        [0.2, 0.3, 0.5]
+        """
         return np.asarray(params.p, dtype=float)
 
     def unflatten(self, flat: np.ndarray) -> CategoricalParams:
+        """Inverse of :meth:`flatten`.
+
+        Parameters
+        ----------
+        flat : numpy.ndarray
+            Shape ``(..., len(param_labels))``.
+
+        Returns
+        -------
+        CategoricalParams
+            ``p`` of shape ``(..., K)`` (a copy).
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.Categorical.uniform(2)
+        >>> fam.unflatten(np.array([[0.25, 0.75]])).p.tolist()
+        [[0.25, 0.75]]
+        """
         return CategoricalParams(np.array(flat, dtype=float))
 
     # -- metric hooks ----------------------------------------------------------------------

@@ -164,9 +164,44 @@ class EmpiricalCDF(DataFamily):
         return f"{self.law.dist.name}({', '.join(args)})"
 
     def truth(self) -> ContinuousLaw:
+        """The true parameters, without a replication axis.
+
+        Returns
+        -------
+        ContinuousLaw
+            A marker of the true law ``law`` (no arrays: the truth is continuous).
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> mc.EmpiricalCDF().truth()
+        ContinuousLaw(batch=())
+        """
         return ContinuousLaw()
 
     def broadcast(self, params: Any, size: int) -> Any:
+        """``params`` repeated over a leading replication axis of length ``size``.
+
+        Parameters
+        ----------
+        params : ContinuousLaw or EmpiricalModel
+            The truth or a fitted model, without a replication axis.
+        size : int
+            Number of replications ``R``.
+
+        Returns
+        -------
+        ContinuousLaw or EmpiricalModel
+            A law of batch ``(size,)``, or the model's ``levels`` and ``atom_mass`` with a leading
+            axis ``size``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.EmpiricalCDF()
+        >>> fam.broadcast(fam.truth(), 3)
+        ContinuousLaw(batch=(3,))
+        """
         if isinstance(params, ContinuousLaw):
             return ContinuousLaw((size, *params.batch))
         levels = np.array(np.broadcast_to(params.levels, (size, *np.shape(params.levels))))
@@ -258,7 +293,31 @@ class EmpiricalCDF(DataFamily):
         return SampleStats(n, self._ordered(self._sampler(params), n, rng))
 
     def sample(self, params: Any, n: int, rng: ReplicationRandom) -> np.ndarray:
-        """``n`` raw points from ``params`` per replication, ``F^-1`` of the drawn levels."""
+        """``n`` raw points from ``params`` per replication, ``F^-1`` of the drawn levels.
+
+        Parameters
+        ----------
+        params : ContinuousLaw or EmpiricalModel
+            The model to draw from, with a leading replication axis of length ``R``.
+        n : int
+            Points per replication (``>= 1``).
+        rng : ReplicationRandom
+            The random stream of the ``R`` replications.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(R, n)``, on the data scale.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> from modelcollapse.random import ReplicationRandom
+        >>> rng = ReplicationRandom(np.random.SeedSequence(0), 0, 3)  # 3 replications
+        >>> fam = mc.EmpiricalCDF()
+        >>> fam.sample(fam.broadcast(fam.truth(), 3), 4, rng).shape
+        (3, 4)
+        """
         return self._points(super().sample(params, n, rng))
 
     def _points(self, levels: np.ndarray) -> np.ndarray:
@@ -276,6 +335,28 @@ class EmpiricalCDF(DataFamily):
 
     # -- fitting ---------------------------------------------------------------------------
     def pool(self, a: SampleStats, b: SampleStats) -> SampleStats:
+        """Statistics of the union of the data behind ``a`` and ``b`` (unweighted).
+
+        Parameters
+        ----------
+        a, b : SampleStats
+            Statistics of two samples, one set per replication.
+
+        Returns
+        -------
+        SampleStats
+            The levels of both samples, sorted (``count`` added).
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.EmpiricalCDF()
+        >>> s = fam.statistics([[0.0, 1.0]])
+        >>> t = fam.statistics([[-1.0]])
+        >>> both = fam.pool(s, t)
+        >>> both.count, both.levels.round(4).tolist()
+        (3, [[0.1587, 0.5, 0.8413]])
+        """
         both = np.concatenate([a.levels, b.levels], axis=-1)
         return SampleStats(a.count + b.count, np.sort(both, axis=-1, kind="stable"))
 
@@ -285,7 +366,31 @@ class EmpiricalCDF(DataFamily):
         return SampleStats(int(m), np.take_along_axis(stats.levels, index, axis=-1))
 
     def fit(self, sources: Sequence[SampleStats], weights: Sequence[float]) -> EmpiricalModel:
-        """``F_t = sum_j w_j F_j``: the sources' points as atoms, mass ``w_j / n_j`` each."""
+        """``F_t = sum_j w_j F_j``: the sources' points as atoms, mass ``w_j / n_j`` each.
+
+        Parameters
+        ----------
+        sources : sequence of SampleStats
+            Statistics of each source, one set per replication.
+        weights : sequence of float
+            Weight of each source (non-negative, summing to one).
+
+        Returns
+        -------
+        EmpiricalModel
+            The sources' levels as atoms (``(R, A)``, ``A`` the total count), with one mass per
+            source.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.EmpiricalCDF()
+        >>> real = fam.statistics([[0.0, 1.0]])
+        >>> synth = fam.statistics([[-1.0, 0.5, 2.0]])
+        >>> model = fam.fit([real, synth], [0.5, 0.5])
+        >>> model.sizes, model.atom_mass.round(4).tolist()
+        ((2, 3), [[0.25, 0.1667]])
+        """
         used = used_sources(sources, weights)
         r = used[0][0].levels.shape[0]
         levels = np.concatenate([s.levels for s, _ in used], axis=-1)
@@ -296,12 +401,51 @@ class EmpiricalCDF(DataFamily):
 
     def flatten(self, params: Any) -> np.ndarray:
         """``[levels, masses]`` of shape ``(..., 2A)`` (atoms by their levels ``F(atom)``);
-        ``(..., 0)`` for the truth."""
+        ``(..., 0)`` for the truth.
+
+        Parameters
+        ----------
+        params : EmpiricalModel or ContinuousLaw
+            Parameters with any leading axes.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(..., 2A)``: the levels, then the mass of every atom.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.EmpiricalCDF()
+        >>> model = fam.fit([fam.statistics([[0.0, 1.0]])], [1.0])
+        >>> fam.flatten(model).round(4).tolist()
+        [[0.5, 0.8413, 0.5, 0.5]]
+        """
         if isinstance(params, ContinuousLaw):
             return np.zeros((*params.batch, 0))
         return np.concatenate([np.asarray(params.levels, dtype=float), _masses(params)], axis=-1)
 
     def unflatten(self, flat: np.ndarray) -> Any:
+        """Inverse of :meth:`flatten`.
+
+        Parameters
+        ----------
+        flat : numpy.ndarray
+            Shape ``(..., len(param_labels))``.
+
+        Returns
+        -------
+        EmpiricalModel or ContinuousLaw
+            The model (atoms grouped in runs of equal mass), or the truth for an empty last axis.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.EmpiricalCDF()
+        >>> model = fam.unflatten(np.array([[0.5, 0.8, 0.5, 0.5]]))
+        >>> model.sizes, model.atom_mass.tolist()
+        ((2,), [[0.5]])
+        """
         flat = np.asarray(flat, dtype=float)
         if flat.shape[-1] == 0:
             return ContinuousLaw(flat.shape[:-1])

@@ -112,6 +112,20 @@ class ExponentialDistribution(DataFamily):
         return f"ExponentialDistribution(rate={self.rate:g}, estimator={self.estimator!r})"
 
     def truth(self) -> ExponentialParams:
+        """The true parameters, without a replication axis.
+
+        Returns
+        -------
+        ExponentialParams
+            ``rate`` as a 0-d array.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.ExponentialDistribution(2.0)
+        >>> float(fam.truth().rate)
+        2.0
+        """
         return ExponentialParams(np.float64(self.rate))
 
     # -- drawing ---------------------------------------------------------------------------
@@ -142,10 +156,53 @@ class ExponentialDistribution(DataFamily):
 
     # -- fitting ---------------------------------------------------------------------------
     def pool(self, a: SumStats, b: SumStats) -> SumStats:
+        """Statistics of the union of the data behind ``a`` and ``b`` (unweighted).
+
+        Parameters
+        ----------
+        a, b : SumStats
+            Statistics of two samples, one set per replication.
+
+        Returns
+        -------
+        SumStats
+            ``count`` and ``total`` added.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.ExponentialDistribution(2.0)
+        >>> s = fam.statistics([[0.5, 1.0, 1.5], [0.2, 0.2, 0.6]])
+        >>> both = fam.pool(s, s)
+        >>> both.count, both.total.tolist()
+        (6, [6.0, 2.0])
+        """
         return SumStats(a.count + b.count, a.total + b.total)
 
     def fit(self, sources: Sequence[SumStats], weights: Sequence[float]) -> ExponentialParams:
-        """Weighted estimate (see the module docstring); zero weights are ignored."""
+        """Weighted estimate (see the module docstring); zero weights are ignored.
+
+        Parameters
+        ----------
+        sources : sequence of SumStats
+            Statistics of each source, one set per replication.
+        weights : sequence of float
+            Weight of each source (non-negative, summing to one).
+
+        Returns
+        -------
+        ExponentialParams
+            ``rate`` of shape ``(R,)``, one estimate per replication.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.ExponentialDistribution(2.0)
+        >>> real = fam.statistics([[0.5, 1.0, 1.5], [0.2, 0.2, 0.6]])
+        >>> synth = fam.statistics([[1.0, 1.0], [0.5, 0.5]])
+        >>> fam.fit([real, synth], [0.25, 0.75]).rate.round(4).tolist()
+        [1.0, 2.1818]
+        """
         used = used_sources(sources, weights)
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             if self.estimator == "unbiased":
@@ -157,9 +214,47 @@ class ExponentialDistribution(DataFamily):
         return ExponentialParams(np.asarray(rate, dtype=float))
 
     def flatten(self, params: ExponentialParams) -> np.ndarray:
+        """Parameters as a plain array over ``param_labels`` (how the recorder stores them).
+
+        Parameters
+        ----------
+        params : ExponentialParams
+            Parameters with any leading axes.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(..., 1)``: ``rate``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.ExponentialDistribution(2.0)
+        >>> fam.flatten(fam.truth()).tolist()
+        [2.0]
+        """
         return np.asarray(params.rate, dtype=float)[..., None]
 
     def unflatten(self, flat: np.ndarray) -> ExponentialParams:
+        """Inverse of :meth:`flatten`.
+
+        Parameters
+        ----------
+        flat : numpy.ndarray
+            Shape ``(..., len(param_labels))``.
+
+        Returns
+        -------
+        ExponentialParams
+            ``rate`` of shape ``(...)``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.ExponentialDistribution(2.0)
+        >>> fam.unflatten(np.array([[0.5], [1.5]])).rate.tolist()
+        [0.5, 1.5]
+        """
         return ExponentialParams(flat[..., 0])
 
     # -- metric hooks ----------------------------------------------------------------------

@@ -190,6 +190,20 @@ class GammaDistribution(DataFamily):
         return f"GammaDistribution(shape={self.shape:g}, rate={self.rate:g})"
 
     def truth(self) -> GammaParams:
+        """The true parameters, without a replication axis.
+
+        Returns
+        -------
+        GammaParams
+            ``shape`` and ``rate`` as 0-d arrays.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> t = mc.GammaDistribution(2.0, 0.5).truth()
+        >>> float(t.shape), float(t.rate)
+        (2.0, 0.5)
+        """
         return GammaParams(np.float64(self.shape), np.float64(self.rate))
 
     # -- drawing ---------------------------------------------------------------------------
@@ -218,10 +232,53 @@ class GammaDistribution(DataFamily):
 
     # -- fitting ---------------------------------------------------------------------------
     def pool(self, a: GammaStats, b: GammaStats) -> GammaStats:
+        """Statistics of the union of the data behind ``a`` and ``b`` (unweighted).
+
+        Parameters
+        ----------
+        a, b : GammaStats
+            Statistics of two samples, one set per replication.
+
+        Returns
+        -------
+        GammaStats
+            ``count``, ``total`` and ``log_total`` added.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.GammaDistribution()
+        >>> s = fam.statistics([[1.0, 2.0, 4.0]])
+        >>> both = fam.pool(s, s)
+        >>> both.count, both.total.tolist()
+        (6, [14.0])
+        """
         return GammaStats(a.count + b.count, a.total + b.total, a.log_total + b.log_total)
 
     def fit(self, sources: Sequence[GammaStats], weights: Sequence[float]) -> GammaParams:
-        """Weighted MLE (see the module docstring); zero weights are ignored."""
+        """Weighted MLE (see the module docstring); zero weights are ignored.
+
+        Parameters
+        ----------
+        sources : sequence of GammaStats
+            Statistics of each source, one set per replication.
+        weights : sequence of float
+            Weight of each source (non-negative, summing to one).
+
+        Returns
+        -------
+        GammaParams
+            ``shape`` and ``rate`` of shape ``(R,)``, one estimate per replication.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.GammaDistribution()
+        >>> s = fam.statistics([[1.0, 2.0, 4.0], [0.5, 1.0, 3.0]])
+        >>> est = fam.fit([s], [1.0])
+        >>> est.shape.round(4).tolist(), est.rate.round(4).tolist()
+        ([3.4012, 2.0004], [1.4577, 1.3336])
+        """
         used = used_sources(sources, weights)
         m1 = np.asarray(sum(w * (s.total / s.count) for s, w in used), dtype=float)
         m2 = np.asarray(sum(w * (s.log_total / s.count) for s, w in used), dtype=float)
@@ -229,9 +286,48 @@ class GammaDistribution(DataFamily):
         return GammaParams(shape, shape / m1)
 
     def flatten(self, params: GammaParams) -> np.ndarray:
+        """Parameters as a plain array over ``param_labels`` (how the recorder stores them).
+
+        Parameters
+        ----------
+        params : GammaParams
+            Parameters with any leading axes.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(..., 2)``: ``shape``, ``rate``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.GammaDistribution(2.0, 0.5)
+        >>> fam.flatten(fam.truth()).tolist()
+        [2.0, 0.5]
+        """
         return np.stack([params.shape, params.rate], axis=-1).astype(float)
 
     def unflatten(self, flat: np.ndarray) -> GammaParams:
+        """Inverse of :meth:`flatten`.
+
+        Parameters
+        ----------
+        flat : numpy.ndarray
+            Shape ``(..., len(param_labels))``.
+
+        Returns
+        -------
+        GammaParams
+            ``shape`` and ``rate`` of shape ``(...)``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.GammaDistribution()
+        >>> p = fam.unflatten(np.array([[2.0, 0.5]]))
+        >>> p.shape.tolist(), p.rate.tolist()
+        ([2.0], [0.5])
+        """
         return GammaParams(flat[..., 0], flat[..., 1])
 
     # -- metric hooks ----------------------------------------------------------------------

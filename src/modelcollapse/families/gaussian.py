@@ -209,7 +209,28 @@ class _GaussianBase(DataFamily):
 
     # -- protocol ----------------------------------------------------------------------
     def pool(self, a: GaussianStats, b: GaussianStats) -> GaussianStats:
-        """Statistics of the union of two samples (Chan et al.'s parallel update)."""
+        """Statistics of the union of two samples (Chan et al.'s parallel update).
+
+        Parameters
+        ----------
+        a, b : GaussianStats
+            Statistics of two samples, one set per replication.
+
+        Returns
+        -------
+        GaussianStats
+            ``count``, ``mean`` and ``scatter`` of the union.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.Gaussian(0.0, 1.0)
+        >>> a = fam.statistics([[0.0, 2.0]])
+        >>> b = fam.statistics([[4.0, 6.0]])
+        >>> both = fam.pool(a, b)
+        >>> both.count, both.mean.tolist(), both.scatter.tolist()
+        (4, [3.0], [20.0])
+        """
         n = a.count + b.count
         delta = b.mean - a.mean
         mean = a.mean + delta * (b.count / n)
@@ -217,7 +238,32 @@ class _GaussianBase(DataFamily):
         return GaussianStats(n, mean, scatter)
 
     def fit(self, sources: Sequence[GaussianStats], weights: Sequence[float]) -> GaussianParams:
-        """Weighted estimate; sources with weight zero are ignored."""
+        """Weighted estimate; sources with weight zero are ignored.
+
+        Parameters
+        ----------
+        sources : sequence of GaussianStats
+            Statistics of each source, one set per replication.
+        weights : sequence of float
+            Weight of each source (non-negative, summing to one).
+
+        Returns
+        -------
+        GaussianParams
+            ``mean`` and ``cov`` with a leading replication axis: ``(R,)`` each in 1-D,
+            ``(R, d)`` and ``(R, d, d)`` in ``d`` dimensions. ``variance`` sets the per-
+            source divisor, ``combine`` whether the between-source spread is added.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.Gaussian(0.0, 1.0)
+        >>> real = fam.statistics([[0.0, 2.0, 4.0]])
+        >>> synth = fam.statistics([[1.0, 3.0]])
+        >>> est = fam.fit([real, synth], [0.5, 0.5])
+        >>> est.mean.tolist(), est.cov.tolist()
+        ([2.0], [3.0])
+        """
         used = used_sources(sources, weights)
         if len(used) == 1:  # one source carries all the weight: the plain estimator
             only = used[0][0]
@@ -301,6 +347,20 @@ class Gaussian(_GaussianBase):
         )
 
     def truth(self) -> GaussianParams:
+        """The true parameters, without a replication axis.
+
+        Returns
+        -------
+        GaussianParams
+            ``mean`` (``mu``) and ``cov`` (``sigma2``) as 0-d arrays.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> t = mc.Gaussian(1.0, 4.0).truth()
+        >>> float(t.mean), float(t.cov)
+        (1.0, 4.0)
+        """
         return GaussianParams(np.float64(self.mu), np.float64(self.sigma2))
 
     def check_precision(self, points: float) -> None:
@@ -362,9 +422,48 @@ class Gaussian(_GaussianBase):
         return GaussianParams(params.mean, np.maximum(params.cov, 0.0))
 
     def flatten(self, params: GaussianParams) -> np.ndarray:
+        """Parameters as a plain array over ``param_labels`` (how the recorder stores them).
+
+        Parameters
+        ----------
+        params : GaussianParams
+            Parameters with any leading axes.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(..., 2)``: ``mu``, ``sigma2``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.Gaussian(1.0, 4.0)
+        >>> fam.flatten(fam.truth()).tolist()
+        [1.0, 4.0]
+        """
         return np.stack([params.mean, params.cov], axis=-1)
 
     def unflatten(self, flat: np.ndarray) -> GaussianParams:
+        """Inverse of :meth:`flatten`.
+
+        Parameters
+        ----------
+        flat : numpy.ndarray
+            Shape ``(..., len(param_labels))``.
+
+        Returns
+        -------
+        GaussianParams
+            ``mean`` and ``cov`` of shape ``(...)``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.Gaussian(0.0, 1.0)
+        >>> p = fam.unflatten(np.array([[1.0, 4.0], [0.0, 2.0]]))
+        >>> p.mean.tolist(), p.cov.tolist()
+        ([1.0, 0.0], [4.0, 2.0])
+        """
         return GaussianParams(flat[..., 0], flat[..., 1])
 
     def scale(self, params: GaussianParams) -> np.ndarray:
@@ -408,6 +507,17 @@ class MultivariateGaussian(_GaussianBase):
         ``(beta, gamma)``: every (co)variance estimate is multiplied by ``1 + beta n^(-gamma)``,
         a bias of ``beta sigma2 n^(-gamma)`` (paper 1's biased estimators; ``beta < 0``
         shrinks). ``1 + beta n^(-gamma)`` must stay positive at every sample size used.
+
+    Examples
+    --------
+    >>> import modelcollapse as mc
+    >>> fam = mc.MultivariateGaussian([0.0, 0.0], [[1.0, 0.5], [0.5, 1.0]])
+    >>> fam.param_labels
+    ('mu[0]', 'mu[1]', 'cov[0,0]', 'cov[0,1]', 'cov[1,1]')
+    >>> res = mc.simulate(fam, n0=50, schedule=50, generations=5, replications=200, seed=0,
+    ...                   metrics=["mean_error"])
+    >>> round(float(res.values("mean_error")[:, -1].mean()), 4)  # theory: 6 tr(cov) / 50 = 0.24
+    0.2609
     """
 
     hooks = _GaussianBase.hooks | {
@@ -508,6 +618,20 @@ class MultivariateGaussian(_GaussianBase):
         )
 
     def truth(self) -> GaussianParams:
+        """The true parameters, without a replication axis.
+
+        Returns
+        -------
+        GaussianParams
+            ``mean`` ``(d,)`` and ``cov`` ``(d, d)``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.MultivariateGaussian([0.0, 0.0], [[1.0, 0.5], [0.5, 1.0]])
+        >>> fam.truth().cov.tolist()
+        [[1.0, 0.5], [0.5, 1.0]]
+        """
         return GaussianParams(self.mean_.copy(), self.cov_.copy())
 
     def check_precision(self, points: float) -> None:
@@ -595,10 +719,49 @@ class MultivariateGaussian(_GaussianBase):
         return GaussianParams(params.mean, np.where(negative[..., None, None], clipped, params.cov))
 
     def flatten(self, params: GaussianParams) -> np.ndarray:
+        """Parameters as a plain array over ``param_labels`` (how the recorder stores them).
+
+        Parameters
+        ----------
+        params : GaussianParams
+            Parameters with any leading axes.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(..., d + d (d + 1) / 2)``: the mean, then the covariance's upper
+            triangle row by row.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.MultivariateGaussian([0.0, 0.0], [[1.0, 0.5], [0.5, 1.0]])
+        >>> fam.flatten(fam.truth()).tolist()
+        [0.0, 0.0, 1.0, 0.5, 1.0]
+        """
         rows, cols = self._triu
         return np.concatenate([params.mean, params.cov[..., rows, cols]], axis=-1)
 
     def unflatten(self, flat: np.ndarray) -> GaussianParams:
+        """Inverse of :meth:`flatten`.
+
+        Parameters
+        ----------
+        flat : numpy.ndarray
+            Shape ``(..., len(param_labels))``.
+
+        Returns
+        -------
+        GaussianParams
+            ``mean`` ``(..., d)`` and the symmetric ``cov`` ``(..., d, d)``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.MultivariateGaussian([0.0, 0.0], [[1.0, 0.5], [0.5, 1.0]])
+        >>> fam.unflatten(np.array([1.0, 2.0, 1.0, 0.5, 1.0])).cov.tolist()
+        [[1.0, 0.5], [0.5, 1.0]]
+        """
         d = self.dim
         rows, cols = self._triu
         cov = np.zeros((*flat.shape[:-1], d, d))

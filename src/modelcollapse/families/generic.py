@@ -415,21 +415,105 @@ class LogDensityFamily(DataFamily):
 
     # -- parameters ------------------------------------------------------------------------
     def truth(self) -> GenericParams:
+        """The true parameters, without a replication axis.
+
+        Returns
+        -------
+        GenericParams
+            ``values`` ``(p,)`` (the free parameters' true values) and ``converged=True``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.LogDensityFamily(
+        ...     lambda x, lam: np.log(lam) - lam * x,
+        ...     lambda rng, size, lam: rng.exponential(1.0 / lam, size),
+        ...     {"lam": 2.0}, domains={"lam": "positive"})
+        >>> fam.truth().values.tolist()
+        [2.0]
+        """
         return GenericParams(self._true.copy(), np.bool_(True))
 
     def broadcast(self, params: GenericParams, size: int) -> GenericParams:
+        """``params`` repeated over a leading replication axis of length ``size``.
+
+        Parameters
+        ----------
+        params : GenericParams
+            Parameters without a replication axis.
+        size : int
+            Number of replications ``R``.
+
+        Returns
+        -------
+        GenericParams
+            ``values`` ``(size, p)`` and ``converged`` ``(size,)``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.LogDensityFamily(
+        ...     lambda x, lam: np.log(lam) - lam * x,
+        ...     lambda rng, size, lam: rng.exponential(1.0 / lam, size),
+        ...     {"lam": 2.0}, domains={"lam": "positive"})
+        >>> fam.broadcast(fam.truth(), 3).values.shape
+        (3, 1)
+        """
         p = len(self.param_labels)
         values = np.array(np.broadcast_to(params.values, (size, p)), dtype=float)
         converged = np.array(np.broadcast_to(params.converged, (size,)), dtype=bool)
         return GenericParams(values, converged)
 
     def flatten(self, params: GenericParams) -> np.ndarray:
-        """The free parameters, NaN for a failed fit (it has no estimate)."""
+        """The free parameters, NaN for a failed fit (it has no estimate).
+
+        Parameters
+        ----------
+        params : GenericParams
+            Parameters with any leading axes.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(..., p)``: the free parameters, NaN where the fit failed.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.LogDensityFamily(
+        ...     lambda x, lam: np.log(lam) - lam * x,
+        ...     lambda rng, size, lam: rng.exponential(1.0 / lam, size),
+        ...     {"lam": 2.0}, domains={"lam": "positive"})
+        >>> fam.flatten(fam.truth()).tolist()
+        [2.0]
+        """
         values = np.asarray(params.values, dtype=float)
         ok = np.asarray(params.converged, dtype=bool)[..., None]
         return np.where(ok, values, np.nan)
 
     def unflatten(self, flat: np.ndarray) -> GenericParams:
+        """Inverse of :meth:`flatten`.
+
+        Parameters
+        ----------
+        flat : numpy.ndarray
+            Shape ``(..., len(param_labels))``.
+
+        Returns
+        -------
+        GenericParams
+            ``values`` ``(..., p)``; ``converged`` False where a value is NaN.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.LogDensityFamily(
+        ...     lambda x, lam: np.log(lam) - lam * x,
+        ...     lambda rng, size, lam: rng.exponential(1.0 / lam, size),
+        ...     {"lam": 2.0}, domains={"lam": "positive"})
+        >>> fam.unflatten(np.array([[2.5], [np.nan]])).converged.tolist()
+        [True, False]
+        """
         values = np.array(flat, dtype=float)
         return GenericParams(values, np.isfinite(values).all(axis=-1))
 
@@ -505,6 +589,30 @@ class LogDensityFamily(DataFamily):
         return PointData(x.shape[1], x, np.full((x.shape[0], len(self.param_labels)), np.nan))
 
     def pool(self, a: PointData, b: PointData) -> PointData:
+        """Statistics of the union of the data behind ``a`` and ``b`` (unweighted).
+
+        Parameters
+        ----------
+        a, b : PointData
+            Statistics of two samples, one set per replication.
+
+        Returns
+        -------
+        PointData
+            The points of both, ``a``'s first (``count`` added).
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.LogDensityFamily(
+        ...     lambda x, lam: np.log(lam) - lam * x,
+        ...     lambda rng, size, lam: rng.exponential(1.0 / lam, size),
+        ...     {"lam": 2.0}, domains={"lam": "positive"})
+        >>> s = fam.statistics([[0.5, 1.0, 1.5]])
+        >>> both = fam.pool(s, s)
+        >>> both.count, both.x.tolist()
+        (6, [[0.5, 1.0, 1.5, 0.5, 1.0, 1.5]])
+        """
         n = a.count + b.count
         origin = a.origin * (a.count / n) + b.origin * (b.count / n)
         return PointData(n, np.concatenate([a.x, b.x], axis=1), origin)
@@ -516,13 +624,33 @@ class LogDensityFamily(DataFamily):
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, sources: Sequence[PointData], weights: Sequence[float]) -> GenericParams:
-        """Weighted MLE of every replication at once (module docstring); zero weights are
-        ignored.
+        """Weighted MLE of every replication at once (module docstring); zero weights are ignored.
+
+        Parameters
+        ----------
+        sources : sequence of PointData
+            The points of each source, per replication.
+        weights : sequence of float
+            Weight of each source (non-negative, summing to one); each source's points share its
+            weight.
 
         Returns
         -------
         GenericParams
-            The free parameters and, per replication, whether the fit converged.
+            The free parameters ``values`` ``(R, p)`` and, per replication, whether the fit
+            converged.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.LogDensityFamily(
+        ...     lambda x, lam: np.log(lam) - lam * x,
+        ...     lambda rng, size, lam: rng.exponential(1.0 / lam, size),
+        ...     {"lam": 2.0}, domains={"lam": "positive"})
+        >>> s = fam.statistics([[0.25, 0.5, 0.75], [1.0, 1.0, 1.0]])
+        >>> est = fam.fit([s], [1.0])  # the MLE of an exponential rate: 1 / mean
+        >>> est.values.round(4).tolist(), est.converged.tolist()
+        ([[2.0], [1.0]], [True, True])
         """
         used = used_sources(sources, weights)
         blocks = [(np.asarray(s.x, dtype=float), w / s.count) for s, w in used]

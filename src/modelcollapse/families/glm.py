@@ -209,9 +209,46 @@ class _GLM(DataFamily):
         return self.dim + 1
 
     def truth(self) -> GLMParams:
+        """The true parameters, without a replication axis.
+
+        Returns
+        -------
+        GLMParams
+            ``beta`` ``(p,)``, ``converged=True`` and ``covariates="real"``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.LogisticRegression(beta=[1.0, -1.0])
+        >>> t = fam.truth()
+        >>> t.beta.tolist(), bool(t.converged), t.covariates
+        ([1.0, -1.0], True, 'real')
+        """
         return GLMParams(self.beta.copy(), np.bool_(True), "real")
 
     def broadcast(self, params: GLMParams, size: int) -> GLMParams:
+        """``params`` repeated over a leading replication axis of length ``size``.
+
+        Parameters
+        ----------
+        params : GLMParams
+            Parameters without a replication axis.
+        size : int
+            Number of replications ``R``.
+
+        Returns
+        -------
+        GLMParams
+            ``beta`` ``(size, p)``, ``converged`` ``(size,)``, the same covariate law.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.LogisticRegression(beta=[1.0, -1.0])
+        >>> b = fam.broadcast(fam.truth(), 3)
+        >>> b.beta.shape, b.converged.tolist()
+        ((3, 2), [True, True, True])
+        """
         beta = np.array(np.broadcast_to(params.beta, (size, self.dim)), dtype=float)
         converged = np.array(np.broadcast_to(params.converged, (size,)), dtype=bool)
         return GLMParams(beta, converged, params.covariates)
@@ -298,6 +335,29 @@ class _GLM(DataFamily):
         return GLMData(n, x, y, np.full((r, self.dim), np.nan))
 
     def pool(self, a: GLMData, b: GLMData) -> GLMData:
+        """Statistics of the union of the data behind ``a`` and ``b`` (unweighted).
+
+        Parameters
+        ----------
+        a, b : GLMData
+            Statistics of two samples, one set per replication.
+
+        Returns
+        -------
+        GLMData
+            The points of both, ``a``'s first (``count`` added).
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.LogisticRegression(beta=[1.0, -1.0])
+        >>> data = [[[1.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 1.0, 0.0],
+        ...          [-1.0, 0.5, 1.0], [0.5, -1.0, 0.0]]]
+        >>> s = fam.statistics(data)
+        >>> both = fam.pool(s, s)
+        >>> both.count, both.x.shape, both.y.shape
+        (10, (1, 2, 10), (1, 10))
+        """
         n = a.count + b.count
         origin = a.origin * (a.count / n) + b.origin * (b.count / n)
         x = np.concatenate([a.x.transpose(1, 0, 2), b.x.transpose(1, 0, 2)], axis=-1)
@@ -314,10 +374,30 @@ class _GLM(DataFamily):
     def fit(self, sources: Sequence[GLMData], weights: Sequence[float]) -> GLMParams:
         """Weighted MLE by batched Newton (see the module docstring); zero weights are ignored.
 
+        Parameters
+        ----------
+        sources : sequence of GLMData
+            The points of each source, per replication (:meth:`statistics` or a draw).
+        weights : sequence of float
+            Weight of each source (non-negative, summing to one); each source's points share its
+            weight.
+
         Returns
         -------
         GLMParams
-            ``beta`` and, per replication, whether the fit converged.
+            ``beta`` ``(R, p)`` and, per replication, whether the fit converged (False on separable
+            data, where the MLE does not exist).
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.LogisticRegression(beta=[1.0, -1.0])
+        >>> data = [[[1.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 1.0, 0.0],
+        ...          [-1.0, 0.5, 1.0], [0.5, -1.0, 0.0]]]
+        >>> s = fam.statistics(data)
+        >>> est = fam.fit([s], [1.0])
+        >>> est.beta.round(3).tolist(), est.converged.tolist()
+        ([[-1.018, -0.358]], [True])
         """
         used = used_sources(sources, weights)
         total = float(sum(s.count for s, _ in used))
@@ -526,12 +606,51 @@ class _GLM(DataFamily):
         return beta, converged, curvature
 
     def flatten(self, params: GLMParams) -> np.ndarray:
-        """Coefficients, NaN for a failed fit (it has no estimate)."""
+        """Coefficients, NaN for a failed fit (it has no estimate).
+
+        Parameters
+        ----------
+        params : GLMParams
+            Parameters with any leading axes.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(..., p)``: the coefficients, NaN where the fit failed.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.LogisticRegression(beta=[1.0, -1.0])
+        >>> fam.flatten(fam.truth()).tolist()
+        [1.0, -1.0]
+        """
         beta = np.asarray(params.beta, dtype=float)
         ok = np.asarray(params.converged, dtype=bool)[..., None]
         return np.where(ok, beta, np.nan)
 
     def unflatten(self, flat: np.ndarray) -> GLMParams:
+        """Inverse of :meth:`flatten`.
+
+        Parameters
+        ----------
+        flat : numpy.ndarray
+            Shape ``(..., len(param_labels))``.
+
+        Returns
+        -------
+        GLMParams
+            ``beta`` ``(..., p)``; ``converged`` False where a value is NaN; the synthetic covariate
+            law (a fitted model).
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.LogisticRegression(beta=[1.0, -1.0])
+        >>> p = fam.unflatten(np.array([[0.5, 1.0], [np.nan, np.nan]]))
+        >>> p.converged.tolist(), p.covariates
+        ([True, False], 'synthetic')
+        """
         beta = np.array(flat, dtype=float)
         return GLMParams(beta, np.isfinite(beta).all(axis=-1), "synthetic")
 

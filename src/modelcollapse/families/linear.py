@@ -191,6 +191,21 @@ class LinearRegressionFixed(DataFamily):
         return f"LinearRegressionFixed(n={self.rows}, p={self.dim}, sigma2={self.sigma2:g})"
 
     def truth(self) -> FixedDesignParams:
+        """The true parameters, without a replication axis.
+
+        Returns
+        -------
+        FixedDesignParams
+            ``beta`` of shape ``(p,)`` (a copy).
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> design = [[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]]
+        >>> fam = mc.LinearRegressionFixed(design=design, beta=[1.0, 2.0])
+        >>> fam.truth().beta.tolist()
+        [1.0, 2.0]
+        """
         return FixedDesignParams(self.beta.copy())
 
     def error_constant(self) -> float:
@@ -251,21 +266,106 @@ class LinearRegressionFixed(DataFamily):
 
     # -- fitting ---------------------------------------------------------------------------
     def pool(self, a: FixedDesignStats, b: FixedDesignStats) -> FixedDesignStats:
+        """Statistics of the union of the data behind ``a`` and ``b`` (unweighted).
+
+        Parameters
+        ----------
+        a, b : FixedDesignStats
+            Statistics of two samples, one set per replication.
+
+        Returns
+        -------
+        FixedDesignStats
+            ``count`` and ``xty`` added.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> design = [[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]]
+        >>> fam = mc.LinearRegressionFixed(design=design, beta=[1.0, 2.0])
+        >>> s = fam.statistics([[1.0, 3.0, 5.0]])
+        >>> both = fam.pool(s, s)
+        >>> both.count, both.xty.tolist()
+        (6, [[18.0, 26.0]])
+        """
         return FixedDesignStats(a.count + b.count, a.xty + b.xty)
 
     def fit(
         self, sources: Sequence[FixedDesignStats], weights: Sequence[float]
     ) -> FixedDesignParams:
         """``beta = (X'X)^-1 sum_j w_j X'y_j / c_j`` (``c_j`` copies of the design in source
-        ``j``): the weighted average of the sources' OLS coefficients."""
+        ``j``): the weighted average of the sources' OLS coefficients.
+
+        Parameters
+        ----------
+        sources : sequence of FixedDesignStats
+            Statistics of each source, one set per replication.
+        weights : sequence of float
+            Weight of each source (non-negative, summing to one).
+
+        Returns
+        -------
+        FixedDesignParams
+            ``beta`` of shape ``(R, p)``, one estimate per replication.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> design = [[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]]
+        >>> fam = mc.LinearRegressionFixed(design=design, beta=[1.0, 2.0])
+        >>> real = fam.statistics([[1.0, 3.0, 5.0]])
+        >>> synth = fam.statistics([[1.0, 2.0, 3.0]])
+        >>> fam.fit([real, synth], [0.5, 0.5]).beta.round(4).tolist()
+        [[1.0, 1.5]]
+        """
         used = used_sources(sources, weights)
         rhs = sum(s.xty * (w * self.rows / s.count) for s, w in used)
         return FixedDesignParams(np.asarray(rhs) @ self.gram_inverse)
 
     def flatten(self, params: FixedDesignParams) -> np.ndarray:
+        """Parameters as a plain array over ``param_labels`` (how the recorder stores them).
+
+        Parameters
+        ----------
+        params : FixedDesignParams
+            Parameters with any leading axes.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(..., p)``: the coefficients.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> design = [[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]]
+        >>> fam = mc.LinearRegressionFixed(design=design, beta=[1.0, 2.0])
+        >>> fam.flatten(fam.truth()).tolist()
+        [1.0, 2.0]
+        """
         return np.asarray(params.beta, dtype=float)
 
     def unflatten(self, flat: np.ndarray) -> FixedDesignParams:
+        """Inverse of :meth:`flatten`.
+
+        Parameters
+        ----------
+        flat : numpy.ndarray
+            Shape ``(..., len(param_labels))``.
+
+        Returns
+        -------
+        FixedDesignParams
+            ``beta`` of shape ``(..., p)``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> design = [[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]]
+        >>> fam = mc.LinearRegressionFixed(design=design, beta=[1.0, 2.0])
+        >>> fam.unflatten(np.array([[0.5, 1.5]])).beta.tolist()
+        [[0.5, 1.5]]
+        """
         return FixedDesignParams(np.array(flat, dtype=float))
 
     # -- metric hooks ----------------------------------------------------------------------
@@ -333,9 +433,45 @@ class LinearRegressionRandom(DataFamily):
         return f"LinearRegressionRandom(p={self.dim}, sigma2={self.sigma2:g})"
 
     def truth(self) -> RegressionParams:
+        """The true parameters, without a replication axis.
+
+        Returns
+        -------
+        RegressionParams
+            ``beta`` of shape ``(p,)`` and ``covariates="real"``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.LinearRegressionRandom(beta=[1.0, 2.0])
+        >>> t = fam.truth()
+        >>> t.beta.tolist(), t.covariates
+        ([1.0, 2.0], 'real')
+        """
         return RegressionParams(self.beta.copy(), "real")
 
     def broadcast(self, params: RegressionParams, size: int) -> RegressionParams:
+        """``params`` repeated over a leading replication axis of length ``size``.
+
+        Parameters
+        ----------
+        params : RegressionParams
+            Parameters without a replication axis.
+        size : int
+            Number of replications ``R``.
+
+        Returns
+        -------
+        RegressionParams
+            ``beta`` of shape ``(size, p)``, the same covariate law.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.LinearRegressionRandom(beta=[1.0, 2.0])
+        >>> fam.broadcast(fam.truth(), 3).beta.shape
+        (3, 2)
+        """
         beta = np.array(np.broadcast_to(params.beta, (size, self.dim)), dtype=float)
         return RegressionParams(beta, params.covariates)
 
@@ -392,6 +528,27 @@ class LinearRegressionRandom(DataFamily):
 
     # -- fitting ---------------------------------------------------------------------------
     def pool(self, a: RegressionStats, b: RegressionStats) -> RegressionStats:
+        """Statistics of the union of the data behind ``a`` and ``b`` (unweighted).
+
+        Parameters
+        ----------
+        a, b : RegressionStats
+            Statistics of two samples, one set per replication.
+
+        Returns
+        -------
+        RegressionStats
+            ``count``, ``xtx`` and ``xty`` added.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.LinearRegressionRandom(beta=[1.0, 2.0])
+        >>> s = fam.statistics([[[1.0, 0.0, 1.0], [0.0, 1.0, 2.0]]])
+        >>> both = fam.pool(s, s)
+        >>> both.count, both.xtx.tolist()
+        (4, [[[2.0, 0.0], [0.0, 2.0]]])
+        """
         return RegressionStats(a.count + b.count, a.xtx + b.xtx, a.xty + b.xty)
 
     def fit(self, sources: Sequence[RegressionStats], weights: Sequence[float]) -> RegressionParams:
@@ -399,6 +556,26 @@ class LinearRegressionRandom(DataFamily):
 
         A singular system (fewer than ``p`` distinct points, probability zero with Gaussian
         covariates and ``n >= p``) gets the minimum-norm solution.
+
+        Parameters
+        ----------
+        sources : sequence of RegressionStats
+            Statistics of each source, one set per replication.
+        weights : sequence of float
+            Weight of each source (non-negative, summing to one).
+
+        Returns
+        -------
+        RegressionParams
+            ``beta`` of shape ``(R, p)`` and ``covariates="synthetic"``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.LinearRegressionRandom(beta=[1.0, 2.0])
+        >>> s = fam.statistics([[[1.0, 0.0, 1.0], [0.0, 1.0, 2.0], [1.0, 1.0, 3.0]]])
+        >>> fam.fit([s], [1.0]).beta.round(4).tolist()
+        [[1.0, 2.0]]
         """
         used = used_sources(sources, weights)
         if len(used) == 1:
@@ -413,9 +590,48 @@ class LinearRegressionRandom(DataFamily):
         return RegressionParams(beta, "synthetic")
 
     def flatten(self, params: RegressionParams) -> np.ndarray:
+        """Parameters as a plain array over ``param_labels`` (how the recorder stores them).
+
+        Parameters
+        ----------
+        params : RegressionParams
+            Parameters with any leading axes.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(..., p)``: the coefficients.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.LinearRegressionRandom(beta=[1.0, 2.0])
+        >>> fam.flatten(fam.truth()).tolist()
+        [1.0, 2.0]
+        """
         return np.asarray(params.beta, dtype=float)
 
     def unflatten(self, flat: np.ndarray) -> RegressionParams:
+        """Inverse of :meth:`flatten`.
+
+        Parameters
+        ----------
+        flat : numpy.ndarray
+            Shape ``(..., len(param_labels))``.
+
+        Returns
+        -------
+        RegressionParams
+            ``beta`` of shape ``(..., p)``, the synthetic covariate law (a fitted model).
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.LinearRegressionRandom(beta=[1.0, 2.0])
+        >>> p = fam.unflatten(np.array([[0.5, 1.5]]))
+        >>> p.beta.tolist(), p.covariates
+        ([[0.5, 1.5]], 'synthetic')
+        """
         return RegressionParams(np.array(flat, dtype=float), "synthetic")
 
     # -- metric hooks ----------------------------------------------------------------------

@@ -113,6 +113,20 @@ class Poisson(DataFamily):
         return f"Poisson(lam={self.lam:g})"
 
     def truth(self) -> PoissonParams:
+        """The true parameters, without a replication axis.
+
+        Returns
+        -------
+        PoissonParams
+            ``lam`` as a 0-d array.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.Poisson(2.0)
+        >>> float(fam.truth().lam)
+        2.0
+        """
         return PoissonParams(np.float64(self.lam))
 
     # -- drawing ---------------------------------------------------------------------------
@@ -143,11 +157,54 @@ class Poisson(DataFamily):
 
     # -- fitting ---------------------------------------------------------------------------
     def pool(self, a: SumStats, b: SumStats) -> SumStats:
+        """Statistics of the union of the data behind ``a`` and ``b`` (unweighted).
+
+        Parameters
+        ----------
+        a, b : SumStats
+            Statistics of two samples, one set per replication.
+
+        Returns
+        -------
+        SumStats
+            ``count`` and ``total`` added.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.Poisson(2.0)
+        >>> s = fam.statistics([[1, 2, 3], [0, 4, 2]])
+        >>> both = fam.pool(s, s)
+        >>> both.count, both.total.tolist()
+        (6, [12.0, 12.0])
+        """
         with np.errstate(over="ignore"):  # a total beyond the doubles: inf, deliberately
             return SumStats(a.count + b.count, a.total + b.total)
 
     def fit(self, sources: Sequence[SumStats], weights: Sequence[float]) -> PoissonParams:
-        """Weighted MLE ``sum_j w_j xbar_j``; zero weights are ignored."""
+        """Weighted MLE ``sum_j w_j xbar_j``; zero weights are ignored.
+
+        Parameters
+        ----------
+        sources : sequence of SumStats
+            Statistics of each source, one set per replication.
+        weights : sequence of float
+            Weight of each source (non-negative, summing to one).
+
+        Returns
+        -------
+        PoissonParams
+            ``lam`` of shape ``(R,)``, one estimate per replication.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.Poisson(2.0)
+        >>> real = fam.statistics([[1, 2, 3], [0, 4, 2]])
+        >>> synth = fam.statistics([[2, 2], [1, 1]])
+        >>> fam.fit([real, synth], [0.25, 0.75]).lam.round(4).tolist()
+        [2.0, 1.25]
+        """
         used = used_sources(sources, weights)
         if len(used) == 1:
             only = used[0][0]
@@ -155,9 +212,47 @@ class Poisson(DataFamily):
         return PoissonParams(np.asarray(sum(w * (s.total / s.count) for s, w in used)))
 
     def flatten(self, params: PoissonParams) -> np.ndarray:
+        """Parameters as a plain array over ``param_labels`` (how the recorder stores them).
+
+        Parameters
+        ----------
+        params : PoissonParams
+            Parameters with any leading axes.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(..., 1)``: ``lam``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.Poisson(2.0)
+        >>> fam.flatten(fam.truth()).tolist()
+        [2.0]
+        """
         return np.asarray(params.lam, dtype=float)[..., None]
 
     def unflatten(self, flat: np.ndarray) -> PoissonParams:
+        """Inverse of :meth:`flatten`.
+
+        Parameters
+        ----------
+        flat : numpy.ndarray
+            Shape ``(..., len(param_labels))``.
+
+        Returns
+        -------
+        PoissonParams
+            ``lam`` of shape ``(...)``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> fam = mc.Poisson(2.0)
+        >>> fam.unflatten(np.array([[0.5], [1.5]])).lam.tolist()
+        [0.5, 1.5]
+        """
         return PoissonParams(flat[..., 0])
 
     # -- metric hooks ----------------------------------------------------------------------

@@ -237,10 +237,55 @@ class LogisticTable(LogisticRegression):
 
     # -- parameters in the table's units ---------------------------------------------------
     def flatten(self, params: GLMParams) -> np.ndarray:
-        """Coefficients in the table's units (intercept first), NaN for a failed fit."""
+        """Coefficients in the table's units (intercept first), NaN for a failed fit.
+
+        Parameters
+        ----------
+        params : GLMParams
+            Parameters with any leading axes.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(..., p)``: the intercept, then one coefficient per column in the table's units;
+            NaN where the fit failed.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(500, 1))
+        >>> y = (rng.uniform(size=500) < 1 / (1 + np.exp(-x[:, 0]))).astype(float)
+        >>> fam = mc.LogisticTable(x, y)
+        >>> fam.param_labels, fam.flatten(fam.truth()).round(3).tolist()
+        (('intercept', 'x[0]'), [-0.023, 1.265])
+        """
         return super().flatten(params) * self._unit
 
     def unflatten(self, flat: np.ndarray) -> GLMParams:
+        """Inverse of :meth:`flatten`.
+
+        Parameters
+        ----------
+        flat : numpy.ndarray
+            Shape ``(..., len(param_labels))``.
+
+        Returns
+        -------
+        GLMParams
+            Coefficients in fit coordinates; ``converged`` False where a value is NaN.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(500, 1))
+        >>> y = (rng.uniform(size=500) < 1 / (1 + np.exp(-x[:, 0]))).astype(float)
+        >>> fam = mc.LogisticTable(x, y)
+        >>> flat = fam.flatten(fam.truth())
+        >>> bool(np.allclose(fam.flatten(fam.unflatten(flat)), flat))
+        True
+        """
         beta = np.asarray(flat, dtype=float) / self._unit
         return GLMParams(beta, np.isfinite(beta).all(axis=-1), "synthetic")
 

@@ -93,19 +93,103 @@ class TableSource:
         return f"TableSource({self.family!r}, rows={self.rows})"
 
     def describe(self) -> dict[str, Any]:
+        """The wrapped family's description, with the table's size as ``real_data``.
+
+        Returns
+        -------
+        dict
+            JSON-serialisable.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> codes = np.array([0, 0, 1, 2, 2, 2])
+        >>> fam = mc.TableSource(mc.Categorical([2 / 6, 1 / 6, 3 / 6]), codes)
+        >>> sorted(fam.describe())
+        ['family', 'p', 'real_data']
+        >>> fam.describe()["real_data"]
+        'table of 6 rows'
+        """
         return {**self.family.describe(), "real_data": f"table of {self.rows} rows"}
 
     # -- protocol ---------------------------------------------------------------------------
     def truth(self) -> Any:
+        """The wrapped family's true parameters, marked as the table (a draw from them resamples its
+        rows).
+
+        Returns
+        -------
+        parameter record
+            The wrapped family's ``truth()`` with ``from_table`` set.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> codes = np.array([0, 0, 1, 2, 2, 2])
+        >>> fam = mc.TableSource(mc.Categorical([2 / 6, 1 / 6, 3 / 6]), codes)
+        >>> fam.truth().p.round(4).tolist()
+        [0.3333, 0.1667, 0.5]
+        """
         return _mark(self.family.truth())
 
     def broadcast(self, params: Any, size: int) -> Any:
+        """``params`` repeated over a leading replication axis (the wrapped family's), keeping the
+        table's mark.
+
+        Parameters
+        ----------
+        params : parameter record
+            Parameters without a replication axis.
+        size : int
+            Number of replications ``R``.
+
+        Returns
+        -------
+        parameter record
+            Every array field of shape ``(size, ...)``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> codes = np.array([0, 0, 1, 2, 2, 2])
+        >>> fam = mc.TableSource(mc.Categorical([2 / 6, 1 / 6, 3 / 6]), codes)
+        >>> fam.broadcast(fam.truth(), 3).p.shape
+        (3, 3)
+        """
         out = self.family.broadcast(params, size)
         return _mark(out) if getattr(params, "from_table", False) else out
 
     def draw(self, params: Any, n: int, rng: ReplicationRandom, engine: str) -> Any:
         """Statistics of ``n`` rows of the table (the truth) or of ``n`` points drawn from a
-        fitted model (the wrapped family's ``draw``)."""
+        fitted model (the wrapped family's ``draw``).
+
+        Parameters
+        ----------
+        params : parameter record
+            The truth (:meth:`truth`, broadcast) or a fitted model, with a leading replication axis.
+        n : int
+            Points per replication.
+        rng : ReplicationRandom
+            The random stream of the replications.
+        engine : str
+            The wrapped family's engine (``"exact"`` or ``"sample"``).
+
+        Returns
+        -------
+        statistics record
+            The wrapped family's statistics, one set per replication.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> codes = np.array([0, 0, 1, 2, 2, 2])
+        >>> fam = mc.TableSource(mc.Categorical([2 / 6, 1 / 6, 3 / 6]), codes)
+        >>> from modelcollapse.random import ReplicationRandom
+        >>> rng = ReplicationRandom(np.random.SeedSequence(0), 0, 3)  # 3 replications
+        >>> stats = fam.draw(fam.broadcast(fam.truth(), 3), 6, rng, "exact")
+        >>> stats.counts.sum(axis=1).tolist()
+        [6.0, 6.0, 6.0]
+        """
         if not getattr(params, "from_table", False):
             return self.family.draw(params, n, rng, engine)
         if engine not in self.engines:
@@ -113,21 +197,153 @@ class TableSource:
         return self.family._statistics(self.data[bootstrap_rows(rng, n, self.rows)])
 
     def sample(self, params: Any, n: int, rng: ReplicationRandom) -> np.ndarray:
+        """Raw points: rows of the table drawn with replacement (the truth), or the wrapped family's
+        draws from a fitted model.
+
+        Parameters
+        ----------
+        params : parameter record
+            The truth or a fitted model, with a leading replication axis of length ``R``.
+        n : int
+            Points per replication.
+        rng : ReplicationRandom
+            The random stream of the replications.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(R, n, ...)``, the table's row format.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> codes = np.array([0, 0, 1, 2, 2, 2])
+        >>> fam = mc.TableSource(mc.Categorical([2 / 6, 1 / 6, 3 / 6]), codes)
+        >>> from modelcollapse.random import ReplicationRandom
+        >>> rng = ReplicationRandom(np.random.SeedSequence(0), 0, 3)  # 3 replications
+        >>> rows = fam.sample(fam.broadcast(fam.truth(), 3), 4, rng)
+        >>> rows.shape, bool(np.isin(rows, codes).all())
+        ((3, 4), True)
+        """
         if not getattr(params, "from_table", False):
             return self.family.sample(params, n, rng)
         return self.data[bootstrap_rows(rng, n, self.rows)]
 
     def statistics(self, data: Any) -> Any:
+        """Sufficient statistics of raw data (the wrapped family's).
+
+        Parameters
+        ----------
+        data : array_like
+            Raw data with a leading replication axis.
+
+        Returns
+        -------
+        statistics record
+            The wrapped family's statistics.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> codes = np.array([0, 0, 1, 2, 2, 2])
+        >>> fam = mc.TableSource(mc.Categorical([2 / 6, 1 / 6, 3 / 6]), codes)
+        >>> fam.statistics([[0, 2, 2]]).counts.tolist()
+        [[1.0, 0.0, 2.0]]
+        """
         return self.family.statistics(data)
 
     def pool(self, a: Any, b: Any) -> Any:
+        """Statistics of the union of the data behind ``a`` and ``b`` (the wrapped family's).
+
+        Parameters
+        ----------
+        a, b : statistics record
+            Statistics of two samples.
+
+        Returns
+        -------
+        statistics record
+            The pooled statistics.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> codes = np.array([0, 0, 1, 2, 2, 2])
+        >>> fam = mc.TableSource(mc.Categorical([2 / 6, 1 / 6, 3 / 6]), codes)
+        >>> s = fam.statistics([[0, 2, 2]])
+        >>> fam.pool(s, s).counts.tolist()
+        [[2.0, 0.0, 4.0]]
+        """
         return self.family.pool(a, b)
 
     def fit(self, sources: Sequence[Any], weights: Sequence[float]) -> Any:
+        """The weighted estimate (the wrapped family's).
+
+        Parameters
+        ----------
+        sources : sequence of statistics records
+            Statistics of each source.
+        weights : sequence of float
+            Weight of each source (non-negative, summing to one).
+
+        Returns
+        -------
+        parameter record
+            The wrapped family's estimate, one per replication.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> codes = np.array([0, 0, 1, 2, 2, 2])
+        >>> fam = mc.TableSource(mc.Categorical([2 / 6, 1 / 6, 3 / 6]), codes)
+        >>> s = fam.statistics([[0, 2, 2, 2]])
+        >>> fam.fit([s], [1.0]).p.tolist()
+        [[0.25, 0.0, 0.75]]
+        """
         return self.family.fit(sources, weights)
 
     def flatten(self, params: Any) -> np.ndarray:
+        """Parameters as a plain array over ``param_labels`` (the wrapped family's).
+
+        Parameters
+        ----------
+        params : parameter record
+            Parameters with any leading axes.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(..., len(param_labels))``.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> codes = np.array([0, 0, 1, 2, 2, 2])
+        >>> fam = mc.TableSource(mc.Categorical([2 / 6, 1 / 6, 3 / 6]), codes)
+        >>> fam.flatten(fam.truth()).round(4).tolist()
+        [0.3333, 0.1667, 0.5]
+        """
         return self.family.flatten(params)
 
     def unflatten(self, flat: np.ndarray) -> Any:
+        """Inverse of :meth:`flatten` (the wrapped family's).
+
+        Parameters
+        ----------
+        flat : numpy.ndarray
+            Shape ``(..., len(param_labels))``.
+
+        Returns
+        -------
+        parameter record
+            A fitted model's parameters.
+
+        Examples
+        --------
+        >>> import numpy as np, modelcollapse as mc
+        >>> codes = np.array([0, 0, 1, 2, 2, 2])
+        >>> fam = mc.TableSource(mc.Categorical([2 / 6, 1 / 6, 3 / 6]), codes)
+        >>> fam.unflatten(np.array([0.5, 0.25, 0.25])).p.tolist()
+        [0.5, 0.25, 0.25]
+        """
         return self.family.unflatten(flat)

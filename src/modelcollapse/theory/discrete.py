@@ -224,6 +224,17 @@ def expected_cells_lost(p: Any, n: int, generations: int, n0: int | None = None)
     The mean of the ``cells_lost`` metric under the fully synthetic recursion; see
     :func:`cell_loss_probability` for the arguments. Tends to ``K - 1`` (one cell fixes).
 
+    Parameters
+    ----------
+    p : array_like, shape (K,)
+        True cell probabilities: ``K >= 2``, positive, summing to one.
+    n : int
+        Synthetic sample size of every generation ``t >= 1``, at least 1.
+    generations : int
+        Number of generations ``T >= 0`` after generation 0.
+    n0 : int, optional
+        Real sample size of generation 0 (at least 1); ``None`` means ``p_0 = p``.
+
     Returns
     -------
     numpy.ndarray, shape (T + 1,)
@@ -289,6 +300,18 @@ def absorption_time_diffusion(n: int, p: Any = 0.5) -> np.ndarray:
     (at ``p = 1/2``: 12.59 against 13.86 at ``n = 10``, 136.60 against 138.63 at ``n = 100``,
     1383.50 against 1386.29 at ``n = 1000``).
 
+    Parameters
+    ----------
+    n : int
+        Synthetic sample size of every generation, at least 1.
+    p : float or array_like
+        Probability of the first cell, in ``[0, 1]``.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Expected generations, the shape of ``p``.
+
     Examples
     --------
     >>> round(float(absorption_time_diffusion(100)), 4)
@@ -314,6 +337,18 @@ def fixation_time_diffusion(p: Any, n: int) -> float:
     (Littler 1975). An approximation that runs a little long: at ``K = 2``, where it equals
     :func:`absorption_time_diffusion`, the exact time is about 2 generations shorter at
     ``n = 100`` and 3 at ``n = 2000``.
+
+    Parameters
+    ----------
+    p : array_like, shape (K,)
+        Cell probabilities: ``K >= 2``, positive, summing to one.
+    n : int
+        Synthetic sample size of every generation, at least 1.
+
+    Returns
+    -------
+    float
+        Expected generations until fixation.
 
     Examples
     --------

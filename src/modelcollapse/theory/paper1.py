@@ -56,6 +56,21 @@ def harmonic_sum(n_synth: Any) -> np.ndarray:
     """Partial sums ``sum_{s=1}^t 1/n_s`` for ``t = 1..T``.
 
     Collapse happens iff this diverges as ``T -> infinity``.
+
+    Parameters
+    ----------
+    n_synth : array_like of int
+        Synthetic sample sizes ``n_1..n_T`` (each at least 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(T,)``: entry ``t - 1`` is ``sum_{s=1}^t 1/n_s``.
+
+    Examples
+    --------
+    >>> harmonic_sum([10, 20, 40]).round(4).tolist()
+    [0.1, 0.15, 0.175]
     """
     return np.cumsum(1.0 / sizes_array("n_synth", n_synth, 1))
 
@@ -172,6 +187,24 @@ def gaussian_mean_variance(
     ``sigma2 (1/n0 + sum 1/n_s)``; MLE ``sigma2 [1/n0 + sum_s prod_{j<s}(1 - 1/n_j) / n_s]``.
     With ``sigma2 = tr(Sigma)`` this is ``E|mu_t - mu|^2`` in d dimensions.
 
+    Parameters
+    ----------
+    n0 : int
+        Real sample size at generation 0.
+    n_synth : array_like
+        Synthetic sizes of generations ``1..T``.
+    variance : {"unbiased", "mle"}
+        Variance estimator.
+    sigma2 : float
+        True variance (or ``tr(Sigma)``).
+    bias, shrinkage : optional
+        Biased estimators, as in :func:`gaussian_variance_moments`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``E|mu_t - mu|^2``, shape ``(T + 1,)``, in the units of ``sigma2``.
+
     Examples
     --------
     >>> gaussian_mean_variance(100, [100] * 3).round(12).tolist()
@@ -200,6 +233,24 @@ def gaussian_log_variance_moments(
     With ``k = n - 1``: ``E log W = psi(k/2) - log(k/2)`` (about ``-1/k``; the MLE adds
     ``log(k/n)``, bias and shrinkage add ``log c``) and ``Var log W = psi'(k/2)`` (about
     ``2/k``).
+
+    Parameters
+    ----------
+    n0 : int
+        Real sample size at generation 0.
+    n_synth : array_like
+        Synthetic sizes of generations ``1..T``.
+    variance : {"unbiased", "mle"}
+        Variance estimator.
+    sigma2 : float
+        True variance (it shifts the mean by ``log sigma2``).
+    bias, shrinkage : optional
+        Biased estimators, as in :func:`gaussian_variance_moments` (they add ``log c_j``).
+
+    Returns
+    -------
+    mean, var : numpy.ndarray
+        ``E log sigma2_t`` and ``Var log sigma2_t``, shape ``(T + 1,)``.
 
     Examples
     --------
@@ -236,6 +287,18 @@ def harmonic_limit(schedule: Schedule, gamma: float = 1.0) -> float | None:
 
     For ``gamma != 1`` (bias of order ``n^(-gamma)``) the same rules apply to
     ``sum n_t^(-gamma)``: e.g. power converges iff ``gamma (1 + s) > 1``.
+
+    Parameters
+    ----------
+    schedule : Schedule
+        A synthetic-size schedule from :mod:`modelcollapse.schedules`.
+    gamma : float
+        Exponent of the terms ``n_t^(-gamma)`` (positive; default 1).
+
+    Returns
+    -------
+    float or None
+        The limit of the series (``inf`` when it diverges), or ``None`` when unknown.
 
     Examples
     --------
@@ -337,6 +400,11 @@ def collapse_verdict(
     variance : {"unbiased", "mle"}
         The variance estimator the bias multiplies.
 
+    Returns
+    -------
+    str
+        One of ``"stable"``, ``"collapses"``, ``"explodes"`` and ``"unknown"``.
+
     Examples
     --------
     >>> from modelcollapse.schedules import Constant, Power
@@ -388,6 +456,18 @@ def risk_inflation(n0: int, n_synth: Any) -> np.ndarray:
     As ``n0 -> infinity`` the error ``theta_T - theta*`` of any asymptotically normal estimator
     is normal with covariance ``V* (1 + r_T) / n0``: the recursion inflates the real-data risk
     by ``1 + r_T``, which stays bounded iff ``sum 1/n_t < inf``.
+
+    Parameters
+    ----------
+    n0 : int
+        Real sample size at generation 0.
+    n_synth : array_like of int
+        Synthetic sizes of generations ``1..T``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``1 + r_t``, shape ``(T + 1,)`` (``1`` at ``t = 0``).
 
     Examples
     --------
@@ -566,6 +646,20 @@ def win_probability_plugin(n0: int, n_synth: Any, dim: int = 1) -> np.ndarray:
     ``(1/pi) arctan(2 / sqrt(r_t))`` for ``d = 1`` and ``(1 - sqrt(r_t / (4 + r_t))) / 2`` for
     ``d = 2``. ``Q_0`` is reported as ``1/2`` (the tie ``theta_t = theta_0``).
 
+    Parameters
+    ----------
+    n0 : int
+        Real sample size at generation 0.
+    n_synth : array_like of int
+        Synthetic sizes of generations ``1..T``.
+    dim : int
+        Number of parameters ``d`` (``d >= 3`` integrates numerically).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``Q_t``, shape ``(T + 1,)``.
+
     Examples
     --------
     >>> win_probability_plugin(100, [100, 100]).round(4).tolist()
@@ -591,7 +685,25 @@ def win_probability_plugin(n0: int, n_synth: Any, dim: int = 1) -> np.ndarray:
 
 def win_probability_independent(n0: int, n_synth: Any) -> np.ndarray:
     """``P(|theta_t - theta*| < |theta' - theta*|)`` against an *independent* real fit
-    ``theta'`` of size ``n0`` (one parameter): ``(2/pi) arctan(1 / sqrt(1 + r_t))``."""
+    ``theta'`` of size ``n0`` (one parameter): ``(2/pi) arctan(1 / sqrt(1 + r_t))``.
+
+    Parameters
+    ----------
+    n0 : int
+        Real sample size at generation 0 and of the independent fit.
+    n_synth : array_like of int
+        Synthetic sizes of generations ``1..T``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The probability, shape ``(T + 1,)`` (``1/2`` at ``t = 0``).
+
+    Examples
+    --------
+    >>> win_probability_independent(100, [100, 100]).round(4).tolist()
+    [0.5, 0.3918, 0.3333]
+    """
     r = risk_inflation(n0, n_synth) - 1.0
     return 2.0 / math.pi * np.arctan(1.0 / np.sqrt(1.0 + r))
 
@@ -616,10 +728,31 @@ def win_probability_exact(
     the standard error is returned with the value. Unlike the plug-in form this stays right
     under collapsing schedules, where later steps shrink with the variance.
 
+    Parameters
+    ----------
+    n0 : int
+        Real sample size at generation 0.
+    n_synth : array_like of int
+        Synthetic sizes of generations ``1..T``.
+    variance : {"unbiased", "mle"}
+        Variance estimator.
+    replications : int
+        Monte Carlo variance paths (at least 2).
+    seed : int or numpy.random.SeedSequence
+        Seed of the variance paths.
+    bias, shrinkage : optional
+        Biased estimators, as in :func:`gaussian_variance_moments`.
+
     Returns
     -------
     q, se : numpy.ndarray
         Shape ``(T + 1,)``; ``q[0] = 1/2``.
+
+    Examples
+    --------
+    >>> q, se = win_probability_exact(100, [100, 100], replications=2000, seed=0)
+    >>> q.round(2).tolist()
+    [0.5, 0.35, 0.3]
     """
     from ..random import ReplicationRandom, as_seed_sequence
 
@@ -663,6 +796,22 @@ def gaussian_expected_kl(
     dominated by rare near-collapsed replications at large ``t``, so a simulated average
     converges slowly there.
 
+    Parameters
+    ----------
+    n0 : int
+        Real sample size at generation 0.
+    n_synth : array_like of int
+        Synthetic sizes of generations ``1..T``.
+    variance : {"unbiased", "mle"}
+        Variance estimator.
+    bias, shrinkage : optional
+        Biased estimators, as in :func:`gaussian_variance_moments`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``E KL(N(mu, sigma2) || N(mu_t, sigma2_t))`` in nats, shape ``(T + 1,)``.
+
     Examples
     --------
     >>> round(float(gaussian_expected_kl(100, [100] * 10)[-1]), 4)
@@ -701,10 +850,29 @@ def gaussian_mean_error_moments(
     ``prod (1 + 2/(n - 1))``, so a sample mean of ``(mu_t - mu)^2`` is unreliable long before
     its own standard error says so.
 
+    Parameters
+    ----------
+    n0 : int
+        Real sample size at generation 0.
+    n_synth : array_like of int
+        Synthetic sizes of generations ``1..T``.
+    variance : {"unbiased", "mle"}
+        Variance estimator.
+    sigma2 : float
+        True variance.
+    bias, shrinkage : optional
+        Biased estimators, as in :func:`gaussian_variance_moments`.
+
     Returns
     -------
     mean, var : numpy.ndarray
         Shape ``(T + 1,)``; ``mean`` equals :func:`gaussian_mean_variance`.
+
+    Examples
+    --------
+    >>> mean, var = gaussian_mean_error_moments(100, [100, 100])
+    >>> mean.round(4).tolist(), var.round(6).tolist()
+    ([0.01, 0.02, 0.03], [0.0002, 0.000806, 0.00183])
     """
     sigma2 = check_real("sigma2", sigma2, lower=0.0, lower_open=True)
     n = full_sizes(n0, n_synth)

@@ -143,6 +143,18 @@ def limiting_ratio(w: Any, k: Any) -> np.ndarray:
     whose mean squared error converges geometrically (rate ``(1-w)^2``) to ``(C/n) R(w, k)``
     for any ``w > 0``; ``R = inf`` at ``w = 0`` (no real data: collapse). Broadcasts.
 
+    Parameters
+    ----------
+    w : float or array_like
+        Weight on the real data, in ``[0, 1]``.
+    k : float or array_like
+        Ratio ``n / m`` of real to synthetic sample sizes (positive).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``R(w, k)`` (dimensionless), broadcast over ``w`` and ``k``.
+
     Examples
     --------
     >>> float(limiting_ratio(1.0, 1.0)), round(float(limiting_ratio(0.5, 1.0)), 4)
@@ -161,6 +173,16 @@ def optimal_weight(k: Any) -> np.ndarray:
     with ``k`` and ``w* ~ sqrt(k)`` as ``k -> 0``. Written as ``2k / (sqrt(k^2 + 4k) + k)`` to stay
     accurate for tiny and huge ``k``.
 
+    Parameters
+    ----------
+    k : float or array_like
+        Ratio ``n / m`` of real to synthetic sample sizes (positive).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``w*(k)`` in ``(0, 1)``, the shape of ``k``.
+
     Examples
     --------
     >>> round(float(optimal_weight(1.0)), 12) == round(1 / GOLDEN, 12)
@@ -171,7 +193,23 @@ def optimal_weight(k: Any) -> np.ndarray:
 
 
 def naive_weight(k: Any) -> np.ndarray:
-    """Unweighted pooling, ``w = k / (1 + k)`` (each point weighs the same)."""
+    """Unweighted pooling, ``w = k / (1 + k)`` (each point weighs the same).
+
+    Parameters
+    ----------
+    k : float or array_like
+        Ratio ``n / m`` of real to synthetic sample sizes (positive).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The weight of the real data under pooling, the shape of ``k``.
+
+    Examples
+    --------
+    >>> float(naive_weight(1.0)), float(naive_weight(3.0))
+    (0.5, 0.75)
+    """
     k = _k(k)
     return (k / (1.0 + k))[()]
 
@@ -186,6 +224,20 @@ def effective_k(k: Any, c_real: float, c_synth: float) -> np.ndarray:
     ``e_t = w^2 C_real/n + (1-w)^2 (e_{t-1} + C_synth/m)`` is paper 2's with ``C = C_real`` and
     ``k`` replaced by ``k C_synth/C_real``: the limiting error is
     ``C_real R(w, k C_synth/C_real)/n`` and the optimal weight ``w*(k C_synth/C_real)``.
+
+    Parameters
+    ----------
+    k : float or array_like
+        Ratio ``n / m`` of real to synthetic sample sizes (positive).
+    c_real : float
+        Constant of a fit to real data (positive).
+    c_synth : float
+        Constant of a fit to data drawn from the model (positive).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``k C_synth / C_real``, the shape of ``k``.
 
     Examples
     --------
@@ -208,6 +260,24 @@ def error_trajectory(
     :func:`weighted_error_recursion` handles weights and sizes that change over generations.
     With the default ``constant = n = 1`` it is in units of ``C/n``. ``w`` may be an array: the
     result then has one row per weight.
+
+    Parameters
+    ----------
+    w : float or array_like
+        Constant weight on the real data, in ``[0, 1]``.
+    k : float
+        Ratio ``n / m`` of real to synthetic sample sizes (positive).
+    generations : int
+        ``T >= 0``.
+    constant : float
+        The model constant ``C`` (:func:`model_constant`).
+    n : float
+        Real sample size per generation.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(T + 1,)`` for a scalar ``w``, else ``(len(w), T + 1)``.
 
     Examples
     --------
@@ -233,6 +303,27 @@ def weighted_error_recursion(
     ``e_0 = C / n0``. The first-order (asymptotic) error of any paper-2 setting with constant
     ``C``; exact for the Gaussian mean (``C = tr Sigma``, see :func:`gaussian_mean_error`) and the
     fixed-design regression (``C = sigma2 tr((X'X/n)^{-1})`` with ``n_real = n_synth = n``).
+
+    Parameters
+    ----------
+    n0 : int
+        Real sample size at generation 0.
+    n_real, n_synth : array_like
+        Sizes of generations ``1..T``; ``n_real(t) = 0`` requires ``w_t = 0``.
+    w : float or array_like
+        Weight on real data, scalar or per generation, in ``[0, 1]``.
+    constant : float
+        The model constant ``C`` (:func:`model_constant`).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``e_t``, shape ``(T + 1,)``.
+
+    Examples
+    --------
+    >>> weighted_error_recursion(100, [100] * 2, [100] * 2, 0.5).tolist()
+    [0.01, 0.0075, 0.006875]
     """
     return gaussian_mean_error(n0, n_real, n_synth, w, constant)
 
@@ -246,12 +337,25 @@ def greedy_weights(n0: int, n_real: Any, n_synth: Any) -> tuple[np.ndarray, np.n
     ``(n e/C + k) / (1 + n e/C + k)``), and ``v_t`` follows the recursion. ``C`` cancels, so the
     rule is the same for every model; for constant sizes ``v_t -> w*(k) / n``.
 
+    Parameters
+    ----------
+    n0 : int
+        Real sample size at generation 0.
+    n_real, n_synth : array_like of int
+        Real and synthetic sizes of generations ``1..T`` (each at least 1).
+
     Returns
     -------
     w : numpy.ndarray
         Weights for generations ``1..T``.
     v : numpy.ndarray
         ``e_t / C`` for ``t = 0..T``.
+
+    Examples
+    --------
+    >>> w, v = greedy_weights(100, [100] * 3, [100] * 3)
+    >>> w.round(4).tolist(), (100 * v).round(4).tolist()
+    ([0.6667, 0.625, 0.619], [1.0, 0.6667, 0.625, 0.619])
     """
     n0 = check_int("n0", n0, minimum=1)
     real = sizes_array("n_real", n_real, 1)
@@ -297,6 +401,23 @@ def exact_limiting_error(model: str, w: Any, n: int, m: int, **params: Any) -> n
     stay bounded (the iterated bootstrap tends to ``C``, every atom but one lost). Broadcasts over
     ``w``.
 
+    Parameters
+    ----------
+    model : {"mean", "variance", "covariance", "cdf", "categorical"}
+        The estimated quantity.
+    w : float or array_like
+        Weight on the real data, in ``[0, 1]``.
+    n, m : int
+        Real and synthetic sample sizes per generation (each at least 2).
+    **params
+        The model's parameters: ``trace`` (mean), ``sigma2`` (variance), ``cov`` (covariance),
+        ``p`` (categorical); unknown names are refused.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The limiting expected error, the shape of ``w``.
+
     Examples
     --------
     >>> round(float(exact_limiting_error("cdf", 1.0, 100, 100)), 6)  # real data only: 1/(6n)
@@ -337,6 +458,27 @@ def exact_optimal_weight(model: str, n: int, m: int, **params: Any) -> float:
     """The weight minimising :func:`exact_limiting_error` (bounded scalar minimisation).
 
     At finite ``n`` and ``m`` it differs slightly from ``w*(n/m)``; for ``"mean"`` it equals it.
+
+    Parameters
+    ----------
+    model : {"mean", "variance", "covariance", "cdf", "categorical"}
+        The estimated quantity.
+    n, m : int
+        Real and synthetic sample sizes per generation (each at least 2).
+    **params
+        The model's parameters, as in :func:`exact_limiting_error`.
+
+    Returns
+    -------
+    float
+        The optimal weight on the real data, in ``(0, 1]`` (to about ``1e-10``).
+
+    Examples
+    --------
+    >>> round(exact_optimal_weight("mean", 100, 100), 6)  # 1 / golden ratio
+    0.618034
+    >>> round(exact_optimal_weight("variance", 100, 100), 4)
+    0.6202
     """
     from scipy.optimize import minimize_scalar  # on first use: the command line starts faster
 
@@ -361,6 +503,27 @@ def gaussian_covariance_error(n0: int, n_real: Any, n_synth: Any, w: Any, cov: A
 
     from ``A_0 = (c1 + c2)/(n0 - 1)``, ``B_0 = 2 c1/(n0 - 1)``. In 1-D ``A = B`` and this is the
     variance recursion. Asymptotically ``C = c1 + c2``.
+
+    Parameters
+    ----------
+    n0 : int
+        Real sample size at generation 0 (at least 2).
+    n_real, n_synth : array_like of int
+        Sizes of generations ``1..T`` (``n_synth >= 2``; ``n_real < 2`` requires ``w_t = 0``).
+    w : float or array_like
+        Weight on real data, scalar or per generation, in ``[0, 1]``.
+    cov : array_like
+        The true ``d x d`` covariance ``Sigma`` (a number for ``d = 1``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``A_t = E||Sigma_t - Sigma||_F^2``, shape ``(T + 1,)``.
+
+    Examples
+    --------
+    >>> gaussian_covariance_error(10, [10] * 2, [10] * 2, 0.5, [[1.0]]).round(4).tolist()
+    [0.2222, 0.179, 0.1658]
     """
     cov = _covariance("cov", cov)
     c1, c2 = float(np.trace(cov @ cov)), float(np.trace(cov)) ** 2
@@ -431,6 +594,29 @@ def glm_information(beta: Any, cov_x: Any, link: str, nodes: int = 80) -> np.nda
     ``I = E[b''(s z)] (Sigma - u u') + E[b''(s z) z^2] u u'``: two one-dimensional expectations,
     computed by Gauss-Hermite quadrature (``nodes`` points; exact to double precision for these
     smooth integrands).
+
+    Parameters
+    ----------
+    beta : array_like, shape (p,)
+        Regression coefficients.
+    cov_x : array_like, shape (p, p)
+        Covariance of the Gaussian covariates (symmetric positive definite).
+    link : {"logistic", "poisson"}
+        The GLM's canonical link.
+    nodes : int
+        Gauss-Hermite nodes.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``I(beta)``, shape ``(p, p)``.
+
+    Examples
+    --------
+    >>> glm_information([0.0], [[1.0]], "logistic").round(4).tolist()  # sigmoid'(0) = 1/4
+    [[0.25]]
+    >>> glm_information([1.0], [[1.0]], "poisson").round(4).tolist()  # E[x^2 e^x] = 2 e^(1/2)
+    [[3.2974]]
     """
     beta = np.atleast_1d(check_finite("beta", beta))
     if beta.ndim != 1 or beta.size == 0:
@@ -476,6 +662,18 @@ def model_constant(model: str, **params: Any) -> float:
     ``cdf``                      ``1/6`` (``int (F_t - F)^2 dF``)
     ``categorical``              ``(1/K) sum p_j (1 - p_j)``                ``p``
     ===========================  =========================================  =============
+
+    Parameters
+    ----------
+    model : str
+        One of :data:`CONSTANT_MODELS`.
+    **params
+        The model's parameters (third column); unknown names are refused.
+
+    Returns
+    -------
+    float
+        ``C``, in squared units of the estimated parameter.
 
     Examples
     --------
@@ -527,6 +725,27 @@ def fully_synthetic_error(model: str, n: int, generations: int, **params: Any) -
     same law each generation); ``logistic``, ``poisson-regression``: ``(t+1) tr(I^{-1})/n``
     (asymptotic); ``cdf``: ``(1/6)[1 - (1 - 1/n)^{t+1}] -> 1/6`` (iterated bootstrap, exact);
     ``categorical``: ``C [1 - (1 - 1/n)^{t+1}]`` with ``C = (1/K) sum p(1-p)``.
+
+    Parameters
+    ----------
+    model : str
+        One of :data:`CONSTANT_MODELS`.
+    n : int
+        Sample size of every generation (at least 2).
+    generations : int
+        ``T >= 0``.
+    **params
+        The model's parameters, as in :func:`model_constant`.
+
+    Returns
+    -------
+    numpy.ndarray
+        The expected error, shape ``(T + 1,)``.
+
+    Examples
+    --------
+    >>> fully_synthetic_error("gaussian-mean", 100, 2).round(4).tolist()
+    [0.01, 0.02, 0.03]
     """
     n = check_int("n", n, minimum=2)
     t = np.arange(check_int("generations", generations, minimum=0) + 1, dtype=float)
@@ -558,6 +777,29 @@ def exact_error_path(
     ``e_0`` is the real-data error at size ``n`` and ``e_t = g (1-w)^2 e_{t-1} + c [w^2/n' +
     (1-w)^2/m']`` (the covariance model runs its pair of recursions); averaging a window of it
     gives the theory for a finite-window simulated error, transient included.
+
+    Parameters
+    ----------
+    model : {"mean", "variance", "covariance", "cdf", "categorical"}
+        The estimated quantity.
+    w : float
+        Constant weight on the real data, in ``[0, 1]``.
+    n, m : int
+        Real and synthetic sample sizes per generation (each at least 2).
+    generations : int
+        ``T >= 0``.
+    **params
+        The model's parameters, as in :func:`exact_limiting_error`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``E err_t``, shape ``(T + 1,)``.
+
+    Examples
+    --------
+    >>> exact_error_path("mean", 0.5, 100, 100, 2).round(6).tolist()
+    [0.01, 0.0075, 0.006875]
     """
     w = float(_w(w))
     n = check_int("n", n, minimum=2)

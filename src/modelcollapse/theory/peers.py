@@ -64,6 +64,19 @@ __all__ = [
 def accumulate_error(constant: float, generations: int) -> np.ndarray:
     """``c sum_{i=1}^{t+1} 1/i^2`` for ``t = 0..T`` (accumulate regime, equal sizes).
 
+    Parameters
+    ----------
+    constant : float
+        ``c``, the error of one generation's fit (non-negative), e.g.
+        ``sigma2 tr((X'X)^-1)`` for a fixed-design regression.
+    generations : int
+        ``T >= 0``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``E|theta_t - theta*|^2``, shape ``(T + 1,)``; bounded by ``(pi^2/6) c``.
+
     Examples
     --------
     >>> accumulate_error(1.0, 2).round(4).tolist()
@@ -95,6 +108,12 @@ def accumulate_gaussian_moments(
         True variance (for ``d`` dimensions: the trace, with the mean error summed over them).
     variance : {"mle", "unbiased"}
         Divisor ``N`` or ``N - 1`` of the pooled variance.
+
+    Returns
+    -------
+    AnchorMoments
+        ``sigma2`` (``E Sigma_t``) and ``mean_error`` (``E(mu_t - mu)^2``), each of shape
+        ``(T + 1,)``.
 
     Examples
     --------
@@ -133,6 +152,18 @@ def accumulate_variance_ratio(n0: int, n_synth: Any) -> np.ndarray:
     known variance); to first order for other regular estimators. At a constant size ``n0 = n_i``
     it is ``sum_{i<=t+1} 1/i^2``, which tends to ``pi^2/6`` (Dey & Donoho's ratio).
 
+    Parameters
+    ----------
+    n0 : int
+        Real points at generation 0.
+    n_synth : array_like of int
+        Synthetic points drawn at generations ``1..T``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The ratio, shape ``(T + 1,)`` (``1`` at ``t = 0``).
+
     Examples
     --------
     >>> accumulate_variance_ratio(10, [10] * 3).round(4).tolist()
@@ -150,7 +181,25 @@ def accumulate_variance_ratio(n0: int, n_synth: Any) -> np.ndarray:
 
 
 def replace_error(constant: float, generations: int) -> np.ndarray:
-    """``c (t + 1)`` for ``t = 0..T`` (replace regime, fully synthetic, equal sizes)."""
+    """``c (t + 1)`` for ``t = 0..T`` (replace regime, fully synthetic, equal sizes).
+
+    Parameters
+    ----------
+    constant : float
+        ``c``, the error of one generation's fit (non-negative).
+    generations : int
+        ``T >= 0``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``E|theta_t - theta*|^2``, shape ``(T + 1,)``.
+
+    Examples
+    --------
+    >>> replace_error(1.0, 2).tolist()
+    [1.0, 2.0, 3.0]
+    """
     constant = check_real("constant", constant, lower=0.0)
     generations = check_int("generations", generations, minimum=0)
     return constant * np.arange(1, generations + 2, dtype=float)
@@ -158,7 +207,21 @@ def replace_error(constant: float, generations: int) -> np.ndarray:
 
 class AnchorMoments(NamedTuple):
     """Expected variance fit ``sigma2`` and mean error ``mean_error`` (``E(mu_t - mu)^2``, or
-    ``E(mu_t - mean A)^2`` given the anchor), arrays over ``t = 0..T`` or scalars at the limit."""
+    ``E(mu_t - mean A)^2`` given the anchor), arrays over ``t = 0..T`` or scalars at the limit.
+
+    Parameters
+    ----------
+    sigma2 : numpy.ndarray or float
+        ``E Sigma_t`` (the expected fitted variance).
+    mean_error : numpy.ndarray or float
+        ``E(mu_t - mu)^2``.
+
+    Examples
+    --------
+    >>> m = AnchorMoments(sigma2=0.75, mean_error=0.25)
+    >>> m.sigma2 + m.mean_error
+    1.0
+    """
 
     sigma2: Any
     mean_error: Any
@@ -230,6 +293,11 @@ def anchor_moments(
         Condition on the anchor: its fitted variance ``s^2``; the mean error is then
         ``E(mu_t - mean A)^2``. By default both are averaged over the anchor.
 
+    Returns
+    -------
+    AnchorMoments
+        ``sigma2`` (``E Sigma_t``) and ``mean_error``, each of shape ``(T + 1,)``.
+
     Examples
     --------
     >>> m = anchor_moments(0.5, 5, 5, 200)
@@ -259,6 +327,26 @@ def anchor_limit(
     anchor_variance: float | None = None,
 ) -> AnchorMoments:
     """The fixed point of :func:`anchor_moments` as ``t -> infinity`` (same parameters).
+
+    Parameters
+    ----------
+    alpha : float
+        Weight of the anchor, in ``(0, 1]``.
+    n_anchor, n_synth : int
+        Points in the anchor and synthetic points per generation.
+    sigma2 : float
+        True variance.
+    variance : {"mle", "unbiased"}
+        The variance estimator.
+    combine : {"pooled", "convex"}
+        How the two sources combine.
+    anchor_variance : float, optional
+        Condition on the anchor's fitted variance ``s^2`` (see :func:`anchor_moments`).
+
+    Returns
+    -------
+    AnchorMoments
+        The limits ``S_inf`` (``sigma2``) and the mean error, as floats.
 
     Examples
     --------
@@ -292,6 +380,22 @@ def _bound_args(n: int, k: Any, sigma0: float, eps: float) -> tuple[int, np.ndar
 def suresh_bound(n: int, k: Any, sigma0: float = 1.0, eps: float = 0.5) -> np.ndarray:
     """Suresh et al.'s bound on ``P(sigma_k > eps)`` (module docstring), at most 1.
 
+    Parameters
+    ----------
+    n : int
+        Sample size of every generation (at least 2).
+    k : int or array_like of int
+        Generations (non-negative).
+    sigma0 : float
+        Standard deviation ``sigma_0`` at generation 0.
+    eps : float
+        Threshold on the standard deviation ``sigma_k``.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The bound, in ``[0, 1]``, the shape of ``k``.
+
     Examples
     --------
     >>> float(suresh_bound(10, 0, sigma0=1.0, eps=2.0)) == 0.5**0.7
@@ -304,7 +408,29 @@ def suresh_bound(n: int, k: Any, sigma0: float = 1.0, eps: float = 0.5) -> np.nd
 
 
 def markov_sigma_bound(n: int, k: Any, sigma0: float = 1.0, eps: float = 0.5) -> np.ndarray:
-    """The Bertrand-style bound ``alpha(n)^k sigma0/eps`` on ``P(sigma_k > eps)``, at most 1."""
+    """The Bertrand-style bound ``alpha(n)^k sigma0/eps`` on ``P(sigma_k > eps)``, at most 1.
+
+    Parameters
+    ----------
+    n : int
+        Sample size of every generation (at least 2).
+    k : int or array_like of int
+        Generations (non-negative).
+    sigma0 : float
+        Standard deviation ``sigma_0`` at generation 0.
+    eps : float
+        Threshold on the standard deviation ``sigma_k``.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The bound, in ``[0, 1]``, the shape of ``k``.
+
+    Examples
+    --------
+    >>> markov_sigma_bound(10, [10, 100]).round(4).tolist()
+    [1.0, 0.1251]
+    """
     n, k, ratio = _bound_args(n, k, sigma0, eps)
     log_alpha = 0.5 * np.log(2.0 / (n - 1)) + loggamma(n / 2.0) - loggamma((n - 1) / 2.0)
     return np.minimum(1.0, ratio * np.exp(k * log_alpha))[()]
