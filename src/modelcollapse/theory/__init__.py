@@ -10,6 +10,8 @@ The theory layer knows nothing about simulation; it uses the same parameter name
   collapse-probability bounds.
 - :mod:`modelcollapse.theory.discrete`: categorical collapse (Wright-Fisher): heterozygosity,
   lost cells, absorption times.
+- :mod:`modelcollapse.theory.ngram`: the lost tail of an n-gram model retrained on its own text
+  (a branching process in a varying environment).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load on first use
-    from . import discrete, paper1, paper2, peers
+    from . import discrete, ngram, paper1, paper2, peers
     from .discrete import (
         absorption_time,
         absorption_time_diffusion,
@@ -26,6 +28,13 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load on first
         expected_cells_lost,
         fixation_time_diffusion,
         heterozygosity,
+    )
+    from .ngram import (
+        branching_extinction,
+        expected_lost_mass,
+        expected_surviving,
+        survival_approximation,
+        survival_limit,
     )
     from .paper1 import (
         collapse_probability,
@@ -78,6 +87,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load on first
 #: alone).
 _LAZY = {
     "discrete": "discrete",
+    "ngram": "ngram",
     "paper1": "paper1",
     "paper2": "paper2",
     "peers": "peers",
@@ -87,6 +97,11 @@ _LAZY = {
     "expected_cells_lost": "discrete",
     "fixation_time_diffusion": "discrete",
     "heterozygosity": "discrete",
+    "branching_extinction": "ngram",
+    "expected_lost_mass": "ngram",
+    "expected_surviving": "ngram",
+    "survival_approximation": "ngram",
+    "survival_limit": "ngram",
     "collapse_probability": "paper1",
     "collapse_verdict": "paper1",
     "gaussian_expected_kl": "paper1",
@@ -139,6 +154,7 @@ __all__ = [
     "accumulate_variance_ratio",
     "anchor_limit",
     "anchor_moments",
+    "branching_extinction",
     "cell_loss_probability",
     "collapse_probability",
     "collapse_verdict",
@@ -149,6 +165,8 @@ __all__ = [
     "exact_limiting_error",
     "exact_optimal_weight",
     "expected_cells_lost",
+    "expected_lost_mass",
+    "expected_surviving",
     "fixation_time_diffusion",
     "fully_synthetic_error",
     "gaussian_covariance_error",
@@ -167,6 +185,7 @@ __all__ = [
     "markov_sigma_bound",
     "model_constant",
     "naive_weight",
+    "ngram",
     "optimal_weight",
     "paper1",
     "paper2",
@@ -174,6 +193,8 @@ __all__ = [
     "replace_error",
     "risk_inflation",
     "suresh_bound",
+    "survival_approximation",
+    "survival_limit",
     "weighted_error_recursion",
     "win_probability_exact",
     "win_probability_independent",
