@@ -1,0 +1,13 @@
+"""n-gram language models retrained on their own text.
+
+- :mod:`modelcollapse.lm.corpus`: a tokenizer and :class:`NGramCorpus`, a training pool as
+  n-gram counts over its fixed universe of distinct n-grams.
+
+The lost tail's closed form is :mod:`modelcollapse.theory.ngram`.
+"""
+
+from __future__ import annotations
+
+from .corpus import END, LEVELS, START, NGramCorpus, tokenize
+
+__all__ = ["END", "LEVELS", "START", "NGramCorpus", "tokenize"]
