@@ -63,4 +63,5 @@ html_theme_options = {
     "page_width": "1160px",
     "sidebar_width": "240px",
     "fixed_sidebar": False,
+    "code_font_size": "0.8em",
 }

@@ -20,7 +20,7 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 
 #: Width of the ``--help`` text shown (argparse reads $COLUMNS).
-HELP_COLUMNS = 90
+HELP_COLUMNS = 82
 _UNDERLINES = "-~^"
 
 
@@ -125,6 +125,10 @@ def cli_rst() -> list[str]:
             ]
             if help_text:
                 rst += [help_text[:1].upper() + help_text[1:] + ".", ""]
+            block = _example_block(parser)
+            if block:
+                rst += ["Examples:", "", ".. code-block:: console", "", *_indent("\n".join(block))]
+                rst.append("")
             rst += [
                 f"``{title} --help``:",
                 "",
@@ -133,10 +137,6 @@ def cli_rst() -> list[str]:
                 *_indent(parser.format_help()),
                 "",
             ]
-            block = _example_block(parser)
-            if block:
-                rst += ["Examples:", "", ".. code-block:: console", "", *_indent("\n".join(block))]
-                rst.append("")
     return rst
 
 

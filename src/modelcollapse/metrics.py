@@ -90,6 +90,7 @@ class Metric:
     unit: str = ""
 
 
+#: Every metric by name (see the table above); :func:`available_metrics` gives a family's.
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in (
