@@ -39,7 +39,6 @@ templates_path = ["_templates"]
 # API reference: one generated page per object (docs/api/generated, not committed).
 autosummary_generate = True
 autosummary_imported_members = False
-autodoc_default_options = {"members": False}
 autodoc_typehints = "signature"
 autodoc_member_order = "bysource"
 # numpydoc renders the docstrings; the class template lists the members, not numpydoc.
