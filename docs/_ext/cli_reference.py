@@ -4,7 +4,8 @@ The directive builds the parser the command line uses
 (:func:`modelcollapse.cli.build_parser`) and writes one section per command (and per
 subcommand of ``data`` and ``plan``): its one-line summary, its ``--help`` text (usage,
 description, options) and its examples, the indented command lines under ``examples:`` in the
-parser's epilog. :func:`examples` is also what checks that every example runs.
+parser's epilog. :func:`examples` gives those as single command lines, to run them by hand
+(tests/test_cli_examples.py checks that each one parses).
 """
 
 from __future__ import annotations
