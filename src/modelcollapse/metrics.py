@@ -4,21 +4,21 @@ A metric is a function of a family, the true parameters, the fitted parameters (
 batch shape, typically ``(replications, generations)``) and the collapse threshold ``eps``. A
 metric is offered for a family exactly when the family has the hook the metric needs.
 
-=================  ==============================================  =================
-name               value                                            family hook
-=================  ==============================================  =================
-``mean_error``     ``|mean - mean*|^2``                             ``mean``
-``cov_error``      ``(sigma2 - sigma2*)^2``, Frobenius ``|.|^2``    ``covariance``
-``kl``             ``KL(truth || model)``                           ``kl``
-``risk``           population risk ``E_truth[-log p_model(X)]``     ``cross_entropy``
-``sigma2``         variance (1-D) or ``tr(cov)/d``                  ``scale``
-``collapsed``      1 where ``sigma2 <= eps``, else 0                ``scale``
-``prob_error``     ``mean_k (p_k - p*_k)^2`` (paper 2's convention)  ``probabilities``
-``cells_lost``     number of cells with ``p_k = 0``                 ``probabilities``
-``param_error``    ``|theta - theta*|^2`` (coefficients)            ``coefficients``
-``fit_failed``     1 where the fit failed (no estimate), else 0     ``converged``
-``cdf_error``      ``int (F_t - F)^2 dF`` (exact, nonparametric)    ``cdf_error``
-=================  ==============================================  =================
+=================  ==================================================  =================
+name               value                                               family hook
+=================  ==================================================  =================
+``mean_error``     ``|mean - mean*|^2``                                ``mean``
+``cov_error``      ``(sigma2 - sigma2*)^2``, Frobenius ``|.|^2``       ``covariance``
+``kl``             ``KL(truth || model)``                              ``kl``
+``risk``           population risk ``E_truth[-log p_model(X)]``        ``cross_entropy``
+``sigma2``         variance (1-D) or ``tr(cov)/d``                     ``scale``
+``collapsed``      1 where ``sigma2 <= eps``, else 0                   ``scale``
+``prob_error``     ``mean_k (p_k - p*_k)^2`` (paper 2's convention)    ``probabilities``
+``cells_lost``     number of cells with ``p_k = 0``                    ``probabilities``
+``param_error``    ``|theta - theta*|^2`` (coefficients)               ``coefficients``
+``fit_failed``     1 where the fit failed (no estimate), else 0        ``converged``
+``cdf_error``      ``int (F_t - F)^2 dF`` (exact, nonparametric)       ``cdf_error``
+=================  ==================================================  =================
 
 Each metric records its unit (:attr:`Metric.unit`: squared data units, nats, probability^2,
 cells, ...); :func:`axis_label` puts it on a plot's axis.
@@ -90,6 +90,7 @@ class Metric:
     unit: str = ""
 
 
+#: Every metric by name (see the table above); :func:`available_metrics` gives a family's.
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in (

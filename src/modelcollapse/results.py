@@ -23,6 +23,7 @@ from .metrics import compute_metrics
 
 __all__ = ["DEFAULT_QUANTILES", "Expectation", "Recorder", "SimulationResult", "summarize"]
 
+#: The quantiles :func:`summarize` reports by default.
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 

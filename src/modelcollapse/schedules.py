@@ -7,19 +7,19 @@ whole horizon, before any simulation, so the engine only sees arrays.
 
 Every schedule has a text form, used by the command line and by configuration files:
 
-==========================  =============================  ==========================
-text                        ``n(t)``                       class
-==========================  =============================  ==========================
-``constant:n=100``          ``n``                          :class:`Constant`
-``linear:n=100``            ``n t``                        :class:`Linear`
-``power:n0=100,s=0.5``      ``n0 t^(1+s)``                 :class:`Power`
-``exp:n0=100,c=2``          ``n0 c^t``                     :class:`Exponential`
-``tlog:n0=100,a=2``         ``n0 t log(t+1)^a``            :class:`TLog`
-``two-phase:n=100,until=50,s=1``  ``n`` up to ``until``, then  :class:`TwoPhase`
-                            ``n (t/until)^(1+s)``
-``list:100,200,400``        the listed sizes, in order     :class:`Explicit`
-``100``                     short for ``constant:n=100``   :class:`Constant`
-==========================  =============================  ==========================
+================================  =============================  =====================
+text                              ``n(t)``                       class
+================================  =============================  =====================
+``constant:n=100``                ``n``                          :class:`Constant`
+``linear:n=100``                  ``n t``                        :class:`Linear`
+``power:n0=100,s=0.5``            ``n0 t^(1+s)``                 :class:`Power`
+``exp:n0=100,c=2``                ``n0 c^t``                     :class:`Exponential`
+``tlog:n0=100,a=2``               ``n0 t log(t+1)^a``            :class:`TLog`
+``two-phase:n=100,until=50,s=1``  ``n`` up to ``until``, then    :class:`TwoPhase`
+                                  ``n (t/until)^(1+s)``
+``list:100,200,400``              the listed sizes, in order     :class:`Explicit`
+``100``                           short for ``constant:n=100``   :class:`Constant`
+================================  =============================  =====================
 
 Non-integer values are rounded to the nearest integer (halves up). A size beyond the 64-bit
 integer range is an error, never a wrapped integer.

@@ -137,7 +137,29 @@ def is_scipy(family: Any) -> bool:
     return isinstance(family, str) and family.startswith(SCIPY_PREFIX)
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Help whose description and epilog wrap their unindented lines as paragraphs and keep
+    their indented lines (an epilog's example command lines) as they are."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        out: list[str] = []
+        paragraph: list[str] = []
+        for line in [*text.splitlines(), ""]:
+            if line.strip() and not line[0].isspace():
+                paragraph.append(line)
+                continue
+            if paragraph:
+                out.append(super()._fill_text(" ".join(paragraph), width, indent))
+                paragraph = []
+            out.append(indent + line.rstrip() if line.strip() else "")
+        return "\n".join(out[:-1])
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 

@@ -13,6 +13,7 @@ def _add_data(sub: Any) -> None:
         "data",
         help=COMMANDS["data"][2],
         description="Describe a dataset shipped with the package (no download).",
+        epilog="examples:\n  modelcollapse data info adult",
     )
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser)
     info = actions.add_parser(
@@ -20,6 +21,9 @@ def _add_data(sub: Any) -> None:
         help="rows, columns and category counts of a shipped dataset",
         description="Print the rows, the columns with their types and ranges, and the rows per "
         "category of each categorical column.",
+        epilog="examples:\n"
+        "  modelcollapse data info adult\n"
+        "  modelcollapse data info adult --cleaning as-authors --top 5",
     )
     info.add_argument("name", metavar="NAME", help="the dataset: adult")
     info.add_argument(

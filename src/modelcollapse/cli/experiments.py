@@ -21,6 +21,9 @@ def _add_report(sub: Any) -> None:
         "the same configuration, when the configuration hash and the files' checksums in its "
         "meta.json match; otherwise it says why and runs it again) and write OUT/index.html: "
         "verdicts, simulation beside theory, figures, settings and provenance. Works offline.",
+        epilog="examples:\n"
+        "  modelcollapse report --out report --quick\n"
+        "  modelcollapse report --out report --only he2025-theory xu2025-schedules",
     )
     p.add_argument("--out", required=True, help="report directory (created if needed)")
     p.add_argument(
@@ -84,6 +87,7 @@ def _add_list(sub: Any) -> None:
         "list",
         help=COMMANDS["list"][2],
         description="List the ids of the registered reproductions.",
+        epilog="examples:\n  modelcollapse list",
     )
     p.set_defaults(handler=_run_list)
 
@@ -100,6 +104,9 @@ def _add_reproduce(sub: Any) -> None:
             "when complete: an error or Ctrl-C (exit status 130) keeps nothing of the running "
             "experiment and leaves an older DIR/ID/ as it was."
         ),
+        epilog="examples:\n"
+        "  modelcollapse reproduce he2025-theory --out results\n"
+        "  modelcollapse reproduce xu2025-fig3 --quick --out results",
     )
     p.add_argument("experiment", metavar="ID", help="an experiment id (see 'list') or 'all'")
     p.add_argument(

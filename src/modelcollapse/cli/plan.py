@@ -60,6 +60,9 @@ def _add_plan(sub: Any) -> None:
         help=COMMANDS["plan"][2],
         description="Recommend a synthetic schedule (paper 1) or a weight on real data "
         "(paper 2) from the closed forms; no simulation.",
+        epilog="examples:\n"
+        "  modelcollapse plan schedule --n0 100 --generations 1000 --max-inflation 1.5\n"
+        "  modelcollapse plan weight --n-real 100 --n-synth 400",
     )
     kinds = p.add_subparsers(dest="kind", required=True, metavar="KIND", parser_class=_Parser)
     sched = kinds.add_parser(
@@ -67,6 +70,11 @@ def _add_plan(sub: Any) -> None:
         help="the cheapest growing schedule that meets a target",
         description="The cheapest power, exponential or two-phase schedule for T generations "
         "from n0 real points that meets one target, beside constant and linear schedules.",
+        epilog="examples:\n"
+        "  modelcollapse plan schedule --n0 100 --generations 1000 --max-inflation 1.5\n"
+        "  modelcollapse plan schedule --n0 100 --generations 1000 --budget 1000000\n"
+        "  modelcollapse plan schedule --n0 100 --generations 100 \\\n"
+        "      --target-win-probability 0.2 --family scipy:weibull_min --params c=1.5",
     )
     sched.add_argument("--n0", type=int, required=True, help="real sample size at generation 0")
     sched.add_argument("--generations", type=int, required=True, help="horizon T")
@@ -126,6 +134,9 @@ def _add_plan(sub: Any) -> None:
         "with real data only (in the family's units with --family, at the true parameters it "
         "states) and the per-point sample weights of a weighted fit: w/n_real on each real "
         "point, (1-w)/n_synth on each synthetic one.",
+        epilog="examples:\n"
+        "  modelcollapse plan weight --n-real 100 --n-synth 100\n"
+        "  modelcollapse plan weight --n-real 100 --n-synth 400 --family gaussian-mean",
     )
     weight.add_argument("--n-real", type=int, required=True, help="real points per generation")
     weight.add_argument(

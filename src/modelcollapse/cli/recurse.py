@@ -22,6 +22,11 @@ def _add_recurse(sub: Any) -> None:
         "rows are drawn with replacement from the table's training rows (those not held out), "
         "so --n0 and --n-real may exceed them; a note on stderr says when they do. A progress "
         "line on stderr follows the replications and generations (--quiet: none).",
+        epilog="examples:\n"
+        "  modelcollapse recurse --data adult --columns age,hours-per-week --n0 1000 \\\n"
+        "      --generations 5 --out recurse-out\n"
+        "  modelcollapse recurse --data my_table.csv --n0 500 --n-real 500 \\\n"
+        "      --weight optimal --generations 10 --replications 3 --out recurse-mixed",
     )
     p.add_argument(
         "--data",

@@ -22,6 +22,9 @@ def _add_run(sub: Any) -> None:
             "[sweep.grid] of lists runs every combination into a resumable result store. "
             "See docs/sweeps.md."
         ),
+        epilog="examples:\n"
+        "  modelcollapse run sweep.toml\n"
+        "  modelcollapse run sweep.toml --backend serial --out sweep-results",
     )
     p.add_argument("config", metavar="CONFIG", help="the TOML file")
     p.add_argument(

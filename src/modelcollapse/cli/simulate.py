@@ -32,9 +32,13 @@ def _add_simulate(sub: Any) -> None:
         epilog=(
             "Schedules: constant:n=100 | linear:n=100 | power:n0=100,s=0.5 | exp:n0=100,c=2 | "
             "tlog:n0=100,a=2 | two-phase:n=100,until=50,s=1 | list:100,200,400 | a bare "
-            "integer. Example: modelcollapse simulate "
-            "--family gaussian --variance unbiased --n0 100 --schedule constant:n=100 "
-            "--generations 500 --replications 10000 --seed 0 --engine exact"
+            "integer.\n\n"
+            "examples:\n"
+            "  modelcollapse simulate --family gaussian --variance unbiased --n0 100 \\\n"
+            "      --schedule constant:n=100 --generations 500 --replications 10000 \\\n"
+            "      --seed 0 --engine exact\n"
+            "  modelcollapse simulate --n-real 100 --weight optimal --generations 200 \\\n"
+            "      --replications 2000 --seed 0 --theory"
         ),
     )
     add_simulate_arguments(p)

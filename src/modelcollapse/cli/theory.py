@@ -108,6 +108,12 @@ def _add_theory(sub: Any) -> None:
             "limiting-error, with C = tr(I^-1) from its Fisher information I, computed "
             "numerically (for a class, C is the trace of its asymptotic_covariance)."
         ),
+        epilog="examples:\n"
+        "  modelcollapse theory collapse-probability --n0 100 --generations 1000\n"
+        "  modelcollapse theory schedule --schedule power:n0=100,s=1 --generations 1000\n"
+        "  modelcollapse theory moments --generations 100 --every 20\n"
+        "  modelcollapse theory optimal-weight --k 1\n"
+        "  modelcollapse theory limiting-error --k 0.5 --family gaussian-mean --n 100",
         formatter_class=_WrappedDescription,
     )
     p.add_argument(

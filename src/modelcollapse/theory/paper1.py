@@ -274,16 +274,16 @@ def harmonic_limit(schedule: Schedule, gamma: float = 1.0) -> float | None:
     future sizes are not known). The rounded integer sizes the engine uses differ from the
     formula by less than one at each generation, which does not change convergence.
 
-    ==================  ===============================================================
-    schedule            limit (``gamma = 1``)
-    ==================  ===============================================================
-    constant, linear    ``inf`` (linear: harmonic)
-    power ``n0 t^(1+s)``   ``zeta(1+s) / n0`` for ``s > 0``, else ``inf``
-    exp ``n0 c^t``      ``1 / (n0 (c - 1))`` for ``c > 1``, else ``inf``
+    ========================  =========================================================
+    schedule                  limit (``gamma = 1``)
+    ========================  =========================================================
+    constant, linear          ``inf`` (linear: harmonic)
+    power ``n0 t^(1+s)``      ``zeta(1+s) / n0`` for ``s > 0``, else ``inf``
+    exp ``n0 c^t``            ``1 / (n0 (c - 1))`` for ``c > 1``, else ``inf``
     tlog ``n0 t log(t+1)^a``  finite iff ``a > 1`` (computed numerically)
-    two-phase           ``(u + u^(1+s) zeta(1+s, u+1)) / n`` for ``s > 0`` (``u`` = until,
-                        ``zeta(p, q)`` the Hurwitz zeta function), else ``inf``
-    ==================  ===============================================================
+    two-phase                 ``(u + u^(1+s) zeta(1+s, u+1)) / n`` for ``s > 0`` (``u`` =
+                              until, ``zeta(p, q)`` the Hurwitz zeta function), else ``inf``
+    ========================  =========================================================
 
     For ``gamma != 1`` (bias of order ``n^(-gamma)``) the same rules apply to
     ``sum n_t^(-gamma)``: e.g. power converges iff ``gamma (1 + s) > 1``.

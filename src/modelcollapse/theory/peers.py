@@ -145,7 +145,7 @@ def accumulate_gaussian_moments(
 
 def accumulate_variance_ratio(n0: int, n_synth: Any) -> np.ndarray:
     """``Var theta_t / Var theta_0`` under accumulate, ``t = 0..T``: ``1 + n0 sum_{i<=t} n_i /
-    N_i^2`` with ``N_i = n0 + n_1 + ... + n_i``.
+    N_i^2`` with ``N_i = n0 + sum_{j<=i} n_j``.
 
     Exact for a pooled mean whose per-point variance stays the truth's in expectation (the
     Poisson rate: ``lam_t`` is a martingale with ``Var(x) = E lam``; the Gaussian mean with a
