@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import modelcollapse as mc
-from modelcollapse.lm import END, START, NGramCorpus, tokenize
+from modelcollapse.lm import NGramCorpus, tokenize
+from modelcollapse.lm.corpus import END, START
 
 TEXT = [
     "In the beginning, God created the heavens and the earth.",

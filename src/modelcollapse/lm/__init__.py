@@ -8,6 +8,6 @@ The lost tail's closed form is :mod:`modelcollapse.theory.ngram`.
 
 from __future__ import annotations
 
-from .corpus import END, LEVELS, START, NGramCorpus, tokenize
+from .corpus import NGramCorpus, tokenize
 
-__all__ = ["END", "LEVELS", "START", "NGramCorpus", "tokenize"]
+__all__ = ["NGramCorpus", "tokenize"]
