@@ -50,6 +50,8 @@ def test_the_wheel_holds_the_package_and_nothing_else(wheel):
         "data/adult/README.md",
         "data/adult/adult.data.gz",
         "data/adult/adult.test.gz",
+        "data/web/README.md",
+        "data/web/web.txt.xz",
     }
     assert {f"modelcollapse/{d}" for d in data} <= names
     package = {n for n in names if n.startswith("modelcollapse/")}

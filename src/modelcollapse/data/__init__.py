@@ -1,8 +1,11 @@
-"""Data shipped with the package: the Adult (Census Income) table of the UCI repository.
+"""Data shipped with the package: the Adult (Census Income) table of the UCI repository, and a
+text corpus derived from the World English Bible.
 
 The two raw UCI files travel inside the package, gzip-compressed (``data/adult``, with their
 attribution and licence, CC BY 4.0); nothing is downloaded. :func:`load_adult` checks their
 SHA-256 against the values pinned here on every load and parses them into a typed table.
+:func:`load_text` reads a shipped text corpus (``data/web``: one verse per line, xz-compressed,
+public domain; its README says where it comes from and how it was made), checked the same way.
 
 Examples
 --------
@@ -24,6 +27,7 @@ import functools
 import gzip
 import hashlib
 import io
+import lzma
 from importlib import resources
 from typing import Any
 
@@ -36,10 +40,12 @@ __all__ = [
     "ADULT_COLUMNS",
     "ADULT_NUMERIC",
     "DATASETS",
+    "TEXTS",
     "DataIntegrityError",
     "dataset_info",
     "load_adult",
     "load_dataset",
+    "load_text",
 ]
 
 #: The Adult columns, in the order of the raw files.
@@ -80,6 +86,12 @@ _ADULT_FILES = {
 ADULT_CLEANING = ("complete", "as-authors")
 #: Datasets known to :func:`load_dataset`.
 DATASETS = ("adult",)
+#: Text corpora known to :func:`load_text`.
+TEXTS = ("web",)
+#: SHA-256 of the uncompressed text of each corpus.
+_TEXT_FILES = {
+    "web": "e0387e0bdb3d9309f9a10a88928a10d73d659f42a31eeb77cff8061629db004d",
+}
 _MISSING = "?"
 
 
@@ -167,6 +179,77 @@ def load_dataset(name: str, **options: Any) -> pd.DataFrame:
     """A shipped dataset by name (:data:`DATASETS`); options go to its loader."""
     name = check_choice("name", name, DATASETS)
     return load_adult(**options)
+
+
+def _text_raw(name: str, expected: str) -> bytes:
+    """The uncompressed bytes of a shipped corpus, checked against its pinned SHA-256."""
+    where = f"{name}/{name}.txt.xz"
+    resource = resources.files(__package__).joinpath(name, name + ".txt.xz")
+    try:
+        compressed = resource.read_bytes()
+    except (FileNotFoundError, OSError):
+        raise DataIntegrityError(
+            f"the shipped data file {where} is missing from the modelcollapse package "
+            "(reinstall the package)"
+        ) from None
+    try:
+        raw = lzma.decompress(compressed)
+    except lzma.LZMAError as err:
+        raise DataIntegrityError(f"{where} is not a valid xz file ({err})") from None
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != expected:
+        raise DataIntegrityError(
+            f"{where} does not hold the shipped corpus: sha256 {digest}, expected {expected} "
+            "(the file was altered; reinstall the package)"
+        )
+    return raw
+
+
+@functools.cache
+def _text_lines(name: str) -> tuple[str, ...]:
+    return tuple(_text_raw(name, _TEXT_FILES[name]).decode("utf-8").splitlines())
+
+
+def load_text(name: str = "web") -> tuple[str, ...]:
+    """A shipped text corpus as its lines: one verse per line, in canonical order.
+
+    ``"web"`` is a plain-text corpus derived from the World English Bible (public domain; the
+    version with the deuterocanon, from the Debian package ``sword-text-web`` 426.0-1): 37,456
+    lines, 905,531 words (runs of non-space characters). The markup, footnotes, headings and
+    introductions are removed; case and punctuation are as in the source; tokenisation is left
+    to the caller. ``data/web/README.md`` gives the provenance, the licence and what was
+    removed.
+
+    Parameters
+    ----------
+    name : {"web"}
+        The corpus, one of :data:`TEXTS`.
+
+    Returns
+    -------
+    tuple of str
+        The lines, without their line ends; none is empty. The file is read, checked and decoded
+        once per process; every call returns the same tuple (immutable, so callers cannot
+        change what the next call sees).
+
+    Raises
+    ------
+    InvalidArgumentError
+        If ``name`` is not one of :data:`TEXTS`.
+    DataIntegrityError
+        If the shipped file is missing, is not xz, or its SHA-256 differs from the pinned one.
+
+    Examples
+    --------
+    >>> from modelcollapse.data import load_text
+    >>> lines = load_text("web")
+    >>> len(lines)
+    37456
+    >>> lines[0].split()[:4]
+    ['In', 'the', 'beginning,', 'God']
+    """
+    name = check_choice("name", name, TEXTS)
+    return _text_lines(name)
 
 
 def dataset_info(name: str, cleaning: str = "complete", top: int | None = None) -> str:
