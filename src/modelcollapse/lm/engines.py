@@ -1,0 +1,312 @@
+"""Drawing text from an n-gram model, as n-gram counts batched over replications.
+
+A model is a count vector over its corpus's universe (:class:`~modelcollapse.lm.NGramCorpus`),
+one row per replication: ``p(next | context)`` is an n-gram's count over its context's total
+(add-0 maximum likelihood). Three draws, each returning the n-gram counts of ``n`` tokens per
+replication, shape ``(R, G)``:
+
+- :func:`draw_lines`, real text: whole lines of the pool, drawn uniformly with replacement until
+  ``n`` tokens are reached (the last line may pass ``n``; the counts keep every token drawn).
+- :func:`draw_sequence`, the ``sequence`` engine: text generated token by token. Each
+  replication runs ``chains`` chains side by side; a chain starts every sentence at the start
+  context (``<s> ... <s>``, never at the end token), draws the next token from its context's
+  counts, moves to the next context, and starts a new sentence after ``</s>``. A replication
+  stops at exactly ``n`` tokens, so up to ``chains`` sentences are cut short at the end. A chain
+  that reaches a context without any count (possible only in a model fitted by the ``counts``
+  engine, whose context totals need not match the flow into the context) starts a new sentence
+  there instead; :func:`draw_sequence` reports how often.
+- :func:`draw_counts`, the ``counts`` engine: every n-gram's count drawn at once, as a
+  multinomial of ``n`` trials over the model's n-gram frequencies, that is each context's
+  next-token counts drawn with the context totals carried over from the model's own counts. It
+  costs ``O(G)`` per replication whatever ``n``, and it is an approximation of the ``sequence``
+  engine: generated text visits contexts in proportion to the flow into them, which equals the
+  model's context totals only while those stay consistent (they do for a model fitted to whole
+  sentences).
+
+Randomness comes from a :class:`~modelcollapse.random.ReplicationRandom`, so a replication's
+draws do not depend on how the replications are chunked.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .._validation import check_int, fail
+from ..random import ReplicationRandom
+from .corpus import NGramCorpus
+
+__all__ = ["SequenceDraw", "Transitions", "draw_counts", "draw_lines", "draw_sequence"]
+
+
+class Transitions(NamedTuple):
+    """Where a chain goes: the n-grams of each context and the context after each n-gram.
+
+    Attributes
+    ----------
+    context_start : numpy.ndarray of int64, shape (C + 1,)
+        The n-grams of context ``h`` are ``context_start[h] .. context_start[h + 1] - 1``.
+    successor : numpy.ndarray of int64, shape (G,)
+        The context after each n-gram (the start context after ``</s>``).
+    start : int
+        The start context ``<s> ... <s>``.
+    """
+
+    context_start: np.ndarray
+    successor: np.ndarray
+    start: int
+
+    @classmethod
+    def of(cls, corpus: NGramCorpus) -> Transitions:
+        """The transitions of ``corpus``'s universe.
+
+        Parameters
+        ----------
+        corpus : NGramCorpus
+            The training pool.
+
+        Returns
+        -------
+        Transitions
+
+        Examples
+        --------
+        >>> from modelcollapse.lm import NGramCorpus
+        >>> corpus = NGramCorpus(["a b", "b"], order=2)
+        >>> [corpus.ngram_text(u) for u in corpus.universe]
+        [('<s>', 'a'), ('<s>', 'b'), ('a', 'b'), ('b', '</s>')]
+        >>> Transitions.of(corpus).successor.tolist()  # contexts: <s> 0, a 1, b 2
+        [1, 2, 2, 0]
+        """
+        size = len(corpus.vocabulary)
+        width = size ** (corpus.order - 1)  # codes of contexts are below V^(n-1)
+        codes = np.unique(corpus.universe // size)
+        starts = np.searchsorted(corpus.universe // size, codes, side="left")
+        context_start = np.append(starts, corpus.universe.size).astype(np.int64)
+        after = corpus.universe % width if corpus.order > 1 else np.zeros_like(corpus.universe)
+        after = np.where(corpus.next_token == 1, 0, after)  # after </s>: the start context
+        successor = np.searchsorted(codes, after)
+        found = successor < codes.size
+        found[found] = codes[successor[found]] == after[found]
+        if not np.all(found):  # every context a pool's chain reaches has a next token there
+            raise AssertionError("the corpus's universe is not closed under its transitions")
+        start = int(np.searchsorted(codes, 0))
+        return cls(context_start, successor.astype(np.int64), start)
+
+
+class SequenceDraw(NamedTuple):
+    """The result of :func:`draw_sequence`.
+
+    Attributes
+    ----------
+    counts : numpy.ndarray, shape (R, G)
+        n-gram counts of the generated text, ``n`` tokens per replication.
+    sentences : numpy.ndarray of int64, shape (R,)
+        Sentences started (including those cut short at the end).
+    dead_ends : numpy.ndarray of int64, shape (R,)
+        Chains that reached a context without counts and started a new sentence instead.
+    """
+
+    counts: np.ndarray
+    sentences: np.ndarray
+    dead_ends: np.ndarray
+
+
+def _model_counts(counts: Any, universe: int) -> np.ndarray:
+    arr = np.asarray(counts)
+    if arr.ndim != 2 or arr.shape[1] != universe:
+        raise fail(
+            "counts", f"must have shape (R, {universe}), one model per replication", arr.shape
+        )
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr != np.round(arr)):
+        raise fail("counts", "must hold non-negative integer counts", "non-integer values")
+    return arr.astype(np.int64)
+
+
+def draw_counts(counts: Any, n: int, rng: ReplicationRandom) -> np.ndarray:
+    """The ``counts`` engine: each replication's n-gram counts of ``n`` tokens drawn at once.
+
+    A multinomial of ``n`` trials over the model's n-gram frequencies ``counts / counts.sum()``
+    (see the module docstring for what it approximates).
+
+    Parameters
+    ----------
+    counts : array_like, shape (R, G)
+        The model of each replication, as non-negative integer counts (each row with a
+        positive total).
+    n : int
+        Tokens to draw per replication, at least 1.
+    rng : ReplicationRandom
+        The replications' random stream (``R = rng.size``).
+
+    Returns
+    -------
+    numpy.ndarray of float, shape (R, G)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from modelcollapse.random import ReplicationRandom
+    >>> rng = ReplicationRandom(np.random.SeedSequence(0), 0, 2)
+    >>> draw_counts([[3, 1, 0], [0, 2, 2]], 8, rng).sum(axis=1).tolist()
+    [8.0, 8.0]
+    """
+    arr = np.asarray(counts)
+    model = _model_counts(arr, arr.shape[-1] if arr.ndim == 2 else -1)
+    n = check_int("n", n, minimum=1)
+    if model.shape[0] != rng.size:
+        raise fail("counts", f"must have one row per replication of rng ({rng.size})", model.shape)
+    totals = model.sum(axis=1, keepdims=True)
+    if np.any(totals == 0):
+        raise fail("counts", "has a replication whose model has no counts left", "a zero row")
+    return rng.multinomial(n, model / totals)
+
+
+def draw_lines(corpus: NGramCorpus, n: int, rng: ReplicationRandom) -> np.ndarray:
+    """Real text: whole lines of the pool, with replacement, until ``n`` tokens per replication.
+
+    Parameters
+    ----------
+    corpus : NGramCorpus
+        The pool.
+    n : int
+        Tokens to reach, at least 1; the last line drawn may pass it.
+    rng : ReplicationRandom
+        The replications' random stream.
+
+    Returns
+    -------
+    numpy.ndarray of float, shape (R, G)
+        The lines' n-gram counts, at least ``n`` tokens per replication.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from modelcollapse.lm import NGramCorpus
+    >>> from modelcollapse.random import ReplicationRandom
+    >>> corpus = NGramCorpus(["a b c", "d"], order=1)
+    >>> counts = draw_lines(corpus, 5, ReplicationRandom(np.random.SeedSequence(1), 0, 3))
+    >>> bool(np.all(counts.sum(axis=1) >= 5))
+    True
+    """
+    from scipy import sparse
+
+    n = check_int("n", n, minimum=1)
+    size, lines = rng.size, corpus.lines
+    lengths = corpus.line_tokens
+    # Enough lines for n tokens in almost every replication, then more rounds for the rest.
+    per_round = max(1, int(np.ceil(1.2 * n / lengths.mean())) + 4)
+    chosen: list[np.ndarray] = []
+    reached = np.zeros(size, dtype=np.int64)
+    while True:
+        draws = np.minimum((rng.uniform((per_round,)) * lines).astype(np.int64), lines - 1)
+        tokens = reached[:, None] + np.cumsum(lengths[draws], axis=1)
+        keep = (tokens - lengths[draws]) < n  # a line is kept while n is not yet reached
+        chosen.append(np.where(keep, draws, -1))
+        reached = np.where(keep.any(axis=1), np.max(np.where(keep, tokens, 0), axis=1), reached)
+        if np.all(reached >= n):
+            break
+    picks = np.concatenate(chosen, axis=1)
+    rows, cols = np.nonzero(picks >= 0)
+    indicator = sparse.csr_matrix(
+        (np.ones(rows.size), (rows, picks[rows, cols])), shape=(size, lines)
+    )
+    return np.asarray((indicator @ corpus.line_counts).todense(), dtype=float)
+
+
+def draw_sequence(
+    corpus: NGramCorpus,
+    counts: Any,
+    n: int,
+    rng: ReplicationRandom,
+    chains: int | None = None,
+    transitions: Transitions | None = None,
+) -> SequenceDraw:
+    """The ``sequence`` engine: ``n`` tokens of text generated token by token per replication.
+
+    Each replication runs ``chains`` chains at once; every step draws one token per chain by
+    inverting its context's cumulative counts (one integer uniform over the context's total and
+    a binary search), so a step costs ``O(R chains log(R G))`` and a draw ``ceil(n / chains)``
+    steps. See the module docstring for sentences, the start context and dead ends.
+
+    Parameters
+    ----------
+    corpus : NGramCorpus
+        The universe of the model.
+    counts : array_like, shape (R, G)
+        Each replication's model as non-negative integer counts.
+    n : int
+        Tokens per replication, at least 1.
+    rng : ReplicationRandom
+        The replications' random stream (uniforms, one per chain and step).
+    chains : int, optional
+        Chains per replication; default ``n // 2000`` clipped to ``[1, 256]`` (at most that
+        many sentences are cut short at the end).
+    transitions : Transitions, optional
+        ``Transitions.of(corpus)``, when the caller keeps it.
+
+    Returns
+    -------
+    SequenceDraw
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from modelcollapse.lm import NGramCorpus
+    >>> from modelcollapse.random import ReplicationRandom
+    >>> corpus = NGramCorpus(["the cat sat", "the dog sat"], order=2)
+    >>> model = np.broadcast_to(corpus.counts, (2, corpus.distinct_ngrams))
+    >>> out = draw_sequence(corpus, model, 8, ReplicationRandom(np.random.SeedSequence(0), 0, 2))
+    >>> out.counts.sum(axis=1).tolist(), out.sentences.tolist()
+    ([8.0, 8.0], [2, 2])
+    """
+    model = _model_counts(counts, corpus.distinct_ngrams)
+    n = check_int("n", n, minimum=1)
+    width = check_int("chains", chains, minimum=1) if chains is not None else None
+    k = width if width is not None else int(np.clip(n // 2000, 1, 256))
+    k = min(k, n)
+    moves = transitions if transitions is not None else Transitions.of(corpus)
+    size, universe = model.shape
+    if size != rng.size:
+        raise fail("counts", f"must have one row per replication of rng ({rng.size})", size)
+    cum = np.cumsum(model, axis=1)
+    totals = cum[:, -1]
+    if np.any(totals == 0):
+        raise fail("counts", "has a replication whose model has no counts left", "a zero row")
+    offsets = np.concatenate([[0], np.cumsum(totals)[:-1]])
+    flat = (cum + offsets[:, None]).ravel()  # non-decreasing over all replications
+    zero = np.zeros((size, 1), dtype=np.int64)
+    bounds = np.concatenate([zero, cum], axis=1)  # bounds[r, j] = counts before n-gram j
+    lo_of = bounds[:, moves.context_start[:-1]]  # (R, C): counts before each context
+    hi_of = bounds[:, moves.context_start[1:]]
+    if np.any(hi_of[:, moves.start] == lo_of[:, moves.start]):
+        raise fail("counts", "has a replication whose model starts no sentence", "no <s> n-gram")
+    rows = np.arange(size)[:, None]
+    context = np.full((size, k), moves.start, dtype=np.int64)
+    out = np.zeros(size * universe, dtype=np.int64)
+    sentences = np.full(size, k, dtype=np.int64)
+    dead = np.zeros(size, dtype=np.int64)
+    done = 0
+    while done < n:
+        m = min(k, n - done)
+        h = context[:, :m]
+        lo, hi = lo_of[rows, h], hi_of[rows, h]
+        empty = hi == lo
+        if np.any(empty):  # a dead end: start a new sentence here
+            dead += empty.sum(axis=1)
+            sentences += empty.sum(axis=1)
+            h = np.where(empty, moves.start, h)
+            lo, hi = lo_of[rows, h], hi_of[rows, h]
+        u = rng.uniform((m,))
+        target = offsets[:, None] + lo + np.floor(u * (hi - lo)).astype(np.int64)
+        index = np.searchsorted(flat, target, side="right")  # global n-gram index
+        out += np.bincount(index.ravel(), minlength=out.size)
+        ngram = index - rows * universe
+        nxt = moves.successor[ngram]
+        restart = nxt == moves.start
+        context[:, :m] = nxt
+        done += m
+        if done < n:
+            sentences += restart.sum(axis=1)
+    return SequenceDraw(out.reshape(size, universe).astype(float), sentences, dead)
