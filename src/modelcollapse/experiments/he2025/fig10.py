@@ -132,6 +132,7 @@ def panels() -> list[Panel]:
 
 def _simulate(ctx: Context, sweep_panels: list[Panel]) -> pd.DataFrame:
     """The sweep of ``sweep_panels`` at the context's scale, every weight and ``w = 1``."""
+    assert SPEC.m is not None  # set above
     scale = SPEC.scale(ctx.quick)
     window = scale.window
     ctx.note(

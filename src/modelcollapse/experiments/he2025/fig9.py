@@ -75,6 +75,7 @@ def _jobs(ctx: Context, panels: list[Panel], ks: np.ndarray) -> list[tuple[Any, 
 
 def compute(ctx: Context) -> pd.DataFrame:
     """Simulate both schemes at every ``k`` for every panel (the results table)."""
+    assert SPEC.p is not None  # set above
     scale = SPEC.scale(ctx.quick)
     n, window, ks = SPEC.n, scale.window, scale.values
     ctx.note(
