@@ -32,6 +32,7 @@ from ._common import (
     as_data,
     hypergeometric_counts,
     log1p_gap,
+    scalar_param,
     used_sources,
 )
 from .parameters import Constraint, Real, check_parameter
@@ -90,7 +91,7 @@ class Bernoulli(DataFamily):
         return f"Bernoulli(p={self.p:g})"
 
     def truth(self) -> BernoulliParams:
-        return BernoulliParams(np.float64(self.p))
+        return BernoulliParams(scalar_param(self.p))
 
     # -- drawing ---------------------------------------------------------------------------
     def _draw_exact(self, params: BernoulliParams, n: int, rng: ReplicationRandom) -> SumStats:

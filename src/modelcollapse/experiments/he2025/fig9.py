@@ -165,7 +165,8 @@ def _narrow_gap(table: pd.DataFrame, size: float) -> pd.DataFrame:
         optimal = rows[rows.scheme == "optimal"].set_index("block")
         k = naive.k
         top = k.idxmax()
-        ratio = float(naive.error[top] / optimal.error[top])
+        # pandas-stubs types idxmax as Hashable, which Series.__getitem__ does not accept.
+        ratio = float(naive.error[top] / optimal.error[top])  # type: ignore[call-overload]
         span = float(k.max() - k.min()) or 1.0
         new = naive.error / (ratio * np.exp(-size * (k.max() - k) / span))
         out.loc[rows[rows.scheme == "optimal"].index, "error"] = new[optimal.index].to_numpy()
@@ -213,7 +214,7 @@ def _widening_verdict(pairs: pd.DataFrame) -> Verdict:
     per_panel = []
     z = threshold(pairs.panel.nunique())
     for _, rows in pairs.groupby("panel", sort=False):
-        y = np.log(rows.naive / rows.optimal).to_numpy()
+        y = np.log((rows.naive / rows.optimal).to_numpy())
         var = (
             rows.v_naive / rows.naive**2
             + rows.v_optimal / rows.optimal**2
