@@ -212,7 +212,7 @@ def _gaussian_theory(
     """Paper 1 (fully synthetic) and paper 2 (fresh data) for the Gaussian family."""
     from .theory import paper1, paper2
 
-    family = result.family
+    family: Any = result.family  # the built-in family of that name
     names = result.metric_names
     d = int(family.dim)
     cov = np.atleast_2d(np.asarray(family.covariance(family.truth()), dtype=float))
@@ -319,7 +319,7 @@ def _general_theory(
     first-order recursion), plus the exact lost cells of a categorical family."""
     from .theory import discrete, paper1, paper2
 
-    family = result.family
+    family: Any = result.family  # the built-in family of that name
     names = result.metric_names
     described = family.describe()
     if described.get("synthetic_cov") is not None:
@@ -350,16 +350,17 @@ def _general_theory(
     if metric in names and constant and (not fresh or np.all(w == w[0])):
         model = "cdf" if family.name == "cdf" else "categorical"
         cells = {} if model == "cdf" else {"p": family.probabilities(family.truth())}
+        path: np.ndarray | None
         if not fresh and n0 == synth[0]:
-            values = paper2.fully_synthetic_error(model, n0, T, **cells)
+            path = paper2.fully_synthetic_error(model, n0, T, **cells)
             source = "theory.paper2.fully_synthetic_error"
         elif fresh:
-            values = paper2.exact_error_path(model, float(w[0]), n0, int(synth[0]), T, **cells)
+            path = paper2.exact_error_path(model, float(w[0]), n0, int(synth[0]), T, **cells)
             source = "theory.paper2.exact_error_path"
         else:
-            values = None
-        if values is not None:
-            out[metric] = Expectation(metric, values, "exact", source)
+            path = None
+        if path is not None:
+            out[metric] = Expectation(metric, path, "exact", source)
     if (
         family.name == "categorical"
         and "cells_lost" in names
@@ -427,6 +428,9 @@ class SimulationResult:
     config : dict
         JSON-serialisable configuration: family, sizes, engine, seed entropy, package version.
     """
+
+    # Set only on a result read back by modelcollapse.storage.load: the saved provenance.
+    provenance: dict[str, Any]
 
     def __init__(
         self,
