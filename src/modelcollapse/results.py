@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import html
+import math
 import os
 import warnings
 from collections.abc import Sequence
@@ -247,7 +248,7 @@ def _gaussian_theory(
             if "kl" in names or "risk" in names:
                 kl = paper1.gaussian_expected_kl(n0, synth, variance, **chain)
                 put("kl", kl, "exact", p1 + "gaussian_expected_kl")
-                entropy = 0.5 * np.log(2.0 * np.pi * np.e * s2)
+                entropy = 0.5 * np.log(2.0 * np.pi * math.e * s2)
                 put("risk", kl + entropy, "exact", p1 + "gaussian_expected_kl + entropy")
             put("cov_error", var + (mean - s2) ** 2, "exact", p1 + "gaussian_variance_moments")
         else:
