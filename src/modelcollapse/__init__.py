@@ -193,6 +193,7 @@ def _version() -> str:
 
 
 def __getattr__(name: str) -> Any:
+    value: Any
     if name == "__version__":  # read from the installed metadata on first use
         value = globals()["__version__"] = _version()
         return value

@@ -229,7 +229,7 @@ def simulate(
     weight: WeightRule | float | str | None = None,
     regime: str | Regime = "replace",
     shrinkage: Shrinkage | float | str | None = None,
-    record: str | Sequence[int] = "auto",
+    record: str | Sequence[int] | np.ndarray = "auto",
     metrics: Sequence[str] | None = None,
     eps: float = 0.05,
     chunk_size: int | None = None,
@@ -363,7 +363,7 @@ def simulate_weights(
     engine: str | None = None,
     regime: str | Regime = "replace",
     shrinkage: Shrinkage | float | str | None = None,
-    record: str | Sequence[int] = "auto",
+    record: str | Sequence[int] | np.ndarray = "auto",
     metrics: Sequence[str] | None = None,
     eps: float = 0.05,
     chunk_size: int | None = None,
@@ -632,7 +632,8 @@ class _Plan:
     def _check_precision(self) -> None:
         """The family's check that float64 carries its results at these sample sizes."""
         if self.caps.offers("check_precision"):
-            self.family.check_precision(self._training_points())
+            family: Any = self.family  # an optional hook, not in the Family protocol
+            family.check_precision(self._training_points())
 
     def _state_model(
         self, generations: int | None = None
@@ -656,7 +657,8 @@ class _Plan:
         points = self._training_points(generations) * caps.point_size * 4.0 if holds else 0.0
         asymptotic = self.engine == "asymptotic"
         hook = caps.offers("memory_model")
-        model = family.memory_model(self.metric_names) if hook else None
+        hooks: Any = family  # an optional hook, not in the Family protocol
+        model = hooks.memory_model(self.metric_names) if hook else None
 
         def base(extra: float, params: float, data: float) -> tuple[float, float, float]:
             floats = 4.0 * (params + metrics) + 16.0 + extra
@@ -736,6 +738,7 @@ class _Plan:
         one = self._memory(1, arms, workers)
         if one <= available:
             most = largest_fitting(lambda r: self._memory(r, arms, workers), 1, R, available)
+            assert most is not None  # one replication fits
             check_memory("replications", needed, R, _fits(most, "replications"))
         # Even one replication does not fit: name what sizes it.
         recorder_one = (
@@ -866,7 +869,8 @@ class _Plan:
         """Per replication, whether the fit ``params`` failed (None: fits cannot fail)."""
         if not self.caps.offers("converged"):
             return None
-        return ~np.asarray(self.family.converged(params), dtype=bool)
+        family: Any = self.family  # an optional hook, not in the Family protocol
+        return ~np.asarray(family.converged(params), dtype=np.bool_)
 
     def _warn_failures(
         self, rules: list[tuple[WeightRule, np.ndarray]], recorders: list[Recorder]

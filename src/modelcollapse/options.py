@@ -35,7 +35,7 @@ from .families import (
     LogisticRegression,
     make_family,
 )
-from .families.parameters import constructor_options
+from .families.parameters import OneOf, constructor_options
 from .regimes import REGIME_NAMES
 from .results import SimulationResult
 from .schedules import parse_bias
@@ -55,6 +55,13 @@ __all__ = [
     "simulate_defaults",
     "simulate_from_options",
 ]
+
+
+def _choices(family: Any, name: str) -> tuple[str, ...]:
+    """The strings the option ``name`` of ``family`` allows (a :class:`OneOf` constraint)."""
+    constraint = family.parameters[name]
+    assert isinstance(constraint, OneOf)
+    return constraint.values
 
 
 def add_simulate_arguments(p: argparse.ArgumentParser) -> None:
@@ -102,13 +109,13 @@ def add_simulate_arguments(p: argparse.ArgumentParser) -> None:
     model.add_argument(
         "--variance",
         default=None,
-        choices=Gaussian.parameters["variance"].values,
+        choices=_choices(Gaussian, "variance"),
         help="gaussian: variance estimator S/(n-1) or S/n (default: unbiased)",
     )
     model.add_argument(
         "--combine",
         default=None,
-        choices=Gaussian.parameters["combine"].values,
+        choices=_choices(Gaussian, "combine"),
         help="gaussian: how weighted sources combine: convex combination of "
         "per-source covariances, or pooled with the between-source term "
         "(default: convex)",
@@ -126,7 +133,7 @@ def add_simulate_arguments(p: argparse.ArgumentParser) -> None:
     model.add_argument(
         "--estimator",
         default=None,
-        choices=ExponentialDistribution.parameters["estimator"].values,
+        choices=_choices(ExponentialDistribution, "estimator"),
         help="exponential: rate estimator n/S or (n-1)/S (default: mle)",
     )
     model.add_argument("--lam", type=float, default=None, help="poisson: true mean (default: 1)")
@@ -162,7 +169,7 @@ def add_simulate_arguments(p: argparse.ArgumentParser) -> None:
     model.add_argument(
         "--penalty",
         default=None,
-        choices=LogisticRegression.parameters["penalty"].values,
+        choices=_choices(LogisticRegression, "penalty"),
         help="logistic: unpenalised weighted MLE, or scikit-learn's L2 with C = 1 and weights "
         "summing to n + m (default: none)",
     )

@@ -456,7 +456,8 @@ def plan_schedule(
 
     candidates = pd.DataFrame(found).sort_values(order, kind="stable").reset_index(drop=True)
     comparison = pd.DataFrame([verdict(r) for r in compared if r is not None])
-    return SchedulePlan(candidates.iloc[0].to_dict(), candidates, comparison, target)
+    best = {str(k): v for k, v in candidates.iloc[0].to_dict().items()}  # the column names
+    return SchedulePlan(best, candidates, comparison, target)
 
 
 #: What :func:`plan_weight`'s ``w*`` minimises, in words (the command line prints it).

@@ -38,7 +38,7 @@ def plot_band(
     return line
 
 
-def plot_theory(ax: Any, x: Any, y: Any, label: str, color: Any = None) -> Any:
+def plot_theory(ax: Any, x: Any, y: Any, label: str | None, color: Any = None) -> Any:
     """A theory curve in the theory style."""
     (line,) = ax.plot(x, y, color=color or "black", label=label, **THEORY_STYLE)
     return line

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import html
+import math
 import os
 import warnings
 from collections.abc import Sequence
@@ -213,7 +214,7 @@ def _gaussian_theory(
     """Paper 1 (fully synthetic) and paper 2 (fresh data) for the Gaussian family."""
     from .theory import paper1, paper2
 
-    family = result.family
+    family: Any = result.family  # the built-in family of that name
     names = result.metric_names
     d = int(family.dim)
     cov = np.atleast_2d(np.asarray(family.covariance(family.truth()), dtype=float))
@@ -248,7 +249,7 @@ def _gaussian_theory(
             if "kl" in names or "risk" in names:
                 kl = paper1.gaussian_expected_kl(n0, synth, variance, **chain)
                 put("kl", kl, "exact", p1 + "gaussian_expected_kl")
-                entropy = 0.5 * np.log(2.0 * np.pi * np.e * s2)
+                entropy = 0.5 * np.log(2.0 * np.pi * math.e * s2)
                 put("risk", kl + entropy, "exact", p1 + "gaussian_expected_kl + entropy")
             put("cov_error", var + (mean - s2) ** 2, "exact", p1 + "gaussian_variance_moments")
         else:
@@ -320,7 +321,7 @@ def _general_theory(
     first-order recursion), plus the exact lost cells of a categorical family."""
     from .theory import discrete, paper1, paper2
 
-    family = result.family
+    family: Any = result.family  # the built-in family of that name
     names = result.metric_names
     described = family.describe()
     if described.get("synthetic_cov") is not None:
@@ -351,16 +352,17 @@ def _general_theory(
     if metric in names and constant and (not fresh or np.all(w == w[0])):
         model = "cdf" if family.name == "cdf" else "categorical"
         cells = {} if model == "cdf" else {"p": family.probabilities(family.truth())}
+        path: np.ndarray | None
         if not fresh and n0 == synth[0]:
-            values = paper2.fully_synthetic_error(model, n0, T, **cells)
+            path = paper2.fully_synthetic_error(model, n0, T, **cells)
             source = "theory.paper2.fully_synthetic_error"
         elif fresh:
-            values = paper2.exact_error_path(model, float(w[0]), n0, int(synth[0]), T, **cells)
+            path = paper2.exact_error_path(model, float(w[0]), n0, int(synth[0]), T, **cells)
             source = "theory.paper2.exact_error_path"
         else:
-            values = None
-        if values is not None:
-            out[metric] = Expectation(metric, values, "exact", source)
+            path = None
+        if path is not None:
+            out[metric] = Expectation(metric, path, "exact", source)
     if (
         family.name == "categorical"
         and "cells_lost" in names
@@ -464,6 +466,9 @@ class SimulationResult:
     >>> res.values("sigma2").shape
     (50, 4)
     """
+
+    # Set only on a result read back by modelcollapse.storage.load: the saved provenance.
+    provenance: dict[str, Any]
 
     def __init__(
         self,

@@ -431,13 +431,13 @@ def parse_schedule(text: str | int | Schedule, name: str = "schedule") -> Schedu
         cls, keys = _SCHEDULE_KINDS[kind]
         args: dict[str, float] = {}
         for item in (s for s in rest.split(",") if s.strip()):
-            key, eq, value = item.partition("=")
+            key, eq, given = item.partition("=")
             key = key.strip()
             if not eq or key not in keys:
                 raise fail(name, f"{kind} takes {', '.join(k + '=...' for k in keys)}", text)
             if key in args:
                 raise fail(name, f"{key} is given twice; give each key once", text)
-            args[key] = _number(name, value.strip())
+            args[key] = _number(name, given.strip())
         missing = [k for k in keys if k not in args]
         if missing:
             raise fail(name, f"{kind} needs {', '.join(k + '=...' for k in keys)}", text)

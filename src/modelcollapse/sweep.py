@@ -57,6 +57,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
@@ -81,7 +82,9 @@ _KILL_HOOK = "MODELCOLLAPSE_TEST_KILL_CELL"
 #: recorded as failed (so a cell that keeps killing its worker cannot loop forever).
 _MAX_SUSPECT = 2
 #: Read CSV floats back exactly (pandas 3 does by default and deprecates the option).
-_EXACT = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
+_EXACT: dict[str, Any] = (
+    {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
+)
 #: ``.<name>.<pid>.tmp``: a temporary file of :func:`_atomic_write`, named with its writer's pid.
 _TMP = re.compile(r"^\..+\.(\d+)\.tmp$")
 
@@ -179,7 +182,7 @@ def _run_marked(
 # -- files ------------------------------------------------------------------------------------
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """``write(tmp)`` then rename ``tmp`` to ``path`` (same directory: atomic on POSIX)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -308,6 +311,7 @@ class _Lock:
 
     @classmethod
     def acquire(cls, out: Path, *, wait: bool, say: Callable[[str], None]) -> _Lock:
+        fcntl: ModuleType | None
         try:
             import fcntl
         except ImportError:  # not POSIX: judge by the holder's process alone
@@ -659,7 +663,11 @@ def _cluster_pids(cluster: Any) -> list[int]:
     return pids
 
 
-_BACKENDS = {"serial": _serial, "processes": _processes, "dask": _dask}
+_BACKENDS: dict[str, Callable[..., Any]] = {
+    "serial": _serial,
+    "processes": _processes,
+    "dask": _dask,
+}
 
 
 # -- the sweep --------------------------------------------------------------------------------

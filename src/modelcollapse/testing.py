@@ -14,6 +14,7 @@ import inspect
 import json
 import warnings
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -297,11 +298,11 @@ class _Checker:
             self.guarded("sample-engine", self.make_probe)
         for engine in self.engines:
             where = f" ({engine} engine)"
-            self.guarded("shapes" + where, lambda e=engine: self.check_shapes(e))
+            self.guarded("shapes" + where, partial(self.check_shapes, engine))
             if engine == self.engines[0]:
                 self.guarded("flatten", self.check_flatten)
-            self.guarded("seed" + where, lambda e=engine: self.check_seed(e))
-            self.guarded("chunks" + where, lambda e=engine: self.check_chunks(e))
+            self.guarded("seed" + where, partial(self.check_seed, engine))
+            self.guarded("chunks" + where, partial(self.check_chunks, engine))
         self.guarded("sample-engine", self.check_sample_engine)
         self.guarded("pool", self.check_pool)
         self.guarded("weights", self.check_weights)
@@ -310,7 +311,7 @@ class _Checker:
         self.runs: dict[str, Any] = {}
         for engine in self.engines:
             check = f"simulate-chunks ({engine} engine)"
-            self.guarded(check, lambda e=engine: self.check_simulate_chunks(e))
+            self.guarded(check, partial(self.check_simulate_chunks, engine))
         if self.workers:
             self.guarded("workers", self.check_workers)
 

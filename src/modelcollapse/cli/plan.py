@@ -358,6 +358,7 @@ def _run_plan_weight(args: argparse.Namespace) -> int:
                 f"{labels}), computed at the true parameters {shown}; change them with --params."
             )
     elif plan.constant is not None:
+        assert plan.family is not None  # a plan with a constant names its family
         lines.append(
             f"{plan.family}: C = {plan.constant:.4g}, computed at "
             f"{_assumptions(plan.family, plan.params)}."

@@ -275,7 +275,7 @@ def _run_simulate(args: argparse.Namespace) -> int:
     options = {k: v for k, v in vars(args).items() if k not in ("theory", "quiet")}
     result = simulate_from_options(options, progress=not quiet)
     if args.format == "json":
-        payload = {
+        payload: dict[str, Any] = {
             "config": result.config,
             "summary": result.summary(theory=theory).to_dict(orient="records"),
         }

@@ -283,7 +283,7 @@ def _run_schedule_theory(args: argparse.Namespace, law: dict[str, Any] | None = 
         gens = np.unique(np.append(np.arange(0, T + 1, every), T))
     else:
         gens = np.array([T])
-    chain = {
+    chain: dict[str, Any] = {
         "bias": parse_bias(args.bias),
         "shrinkage": None if args.shrinkage is None else parse_shrinkage(args.shrinkage),
     }

@@ -10,7 +10,7 @@ one verdict per claim. A :class:`Batch` says where one experiment stands among s
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,7 +158,7 @@ class Context:
         finally:
             self._close(depth)
 
-    def track(self, items: Sequence[Any]) -> Iterator[Any]:
+    def track(self, items: Iterable[Any]) -> Iterator[Any]:
         """Iterate over ``items``, one unit of progress per item (when its loop body is done):
         ``for case in ctx.track(cases):``."""
         items = list(items)

@@ -143,8 +143,8 @@ class Verdict:
 
     def to_json(self) -> dict[str, Any]:
         """The record ``meta.json`` keeps."""
-        detectable = self.detectable
-        if detectable is not None and not math.isfinite(detectable):
+        detectable: float | str | None = self.detectable
+        if self.detectable is not None and not math.isfinite(self.detectable):
             detectable = None if self.kind == "theory" else "inf"
         return {
             "claim": self.claim,

@@ -23,7 +23,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 
@@ -225,6 +225,18 @@ def used_sources(sources: Sequence[Any], weights: Sequence[float]) -> list[tuple
     if not used:
         raise InvalidArgumentError("weights: at least one source needs a positive weight")
     return used
+
+
+def scalar_param(value: float) -> np.ndarray:
+    """``value`` as a float64 numpy scalar, the value of a parameter without a replication
+    axis (typed as the 0-d array it stands for)."""
+    return cast(np.ndarray, np.float64(value))
+
+
+def scalar_flag(value: bool) -> np.ndarray:
+    """``value`` as a numpy bool scalar, a flag without a replication axis (typed as the 0-d
+    array it stands for)."""
+    return cast(np.ndarray, np.bool_(value))
 
 
 def broadcast_record(record: Any, size: int) -> Any:

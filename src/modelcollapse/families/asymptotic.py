@@ -107,7 +107,7 @@ class AsymptoticFamily(FamilyWrapper):
         #: Draws are estimates; the wrapper offers ``V(theta)`` and nothing else.
         self.capabilities = Capabilities(
             engines=self.engines,
-            hooks={"asymptotic_covariance"} | self.forwarded,
+            hooks=frozenset({"asymptotic_covariance"} | self.forwarded),
             record_params=inner.record_params,
             weight_by_information=inner.weight_by_information,
             point_size=inner.point_size,
@@ -267,9 +267,15 @@ class AsymptoticFamily(FamilyWrapper):
         return self.family.unflatten(sum(w * s.flat for s, w in used))
 
 
+def _carried_information(estimate: Estimate) -> np.ndarray:
+    """The information ``estimate`` carries (the callers check that every source has one)."""
+    assert estimate.info is not None
+    return estimate.info
+
+
 def _information_average(used: list[tuple[Estimate, float]], count: int) -> Estimate:
     """``(sum_j w_j I_j)^-1 sum_j w_j I_j theta_j``, with information ``sum_j w_j I_j``."""
-    info = sum(w * s.info for s, w in used)
-    rhs = sum(w * np.einsum("rij,rj->ri", s.info, s.flat) for s, w in used)
+    info: Any = sum(w * _carried_information(s) for s, w in used)
+    rhs: Any = sum(w * np.einsum("rij,rj->ri", _carried_information(s), s.flat) for s, w in used)
     flat = np.linalg.solve(info, rhs[..., None])[..., 0]
     return Estimate(count, flat, info)

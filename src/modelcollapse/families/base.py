@@ -93,10 +93,16 @@ class Family(Protocol):
     name: str
     #: Smallest sample size the estimator accepts.
     min_sample_size: int
-    #: Engines the family supports, e.g. ``("exact", "sample", "asymptotic")``.
-    engines: tuple[str, ...]
-    #: Labels of the flattened parameter vector, e.g. ``("mu", "sigma2")``.
-    param_labels: tuple[str, ...]
+
+    # Read-only members: a class attribute (typed as a fixed-length tuple), an instance
+    # attribute or a property all satisfy them.
+    @property
+    def engines(self) -> tuple[str, ...]:
+        """Engines the family supports, e.g. ``("exact", "sample", "asymptotic")``."""
+
+    @property
+    def param_labels(self) -> tuple[str, ...]:
+        """Labels of the flattened parameter vector, e.g. ``("mu", "sigma2")``."""
 
     def truth(self) -> Any:
         """The true parameters, without a replication axis."""

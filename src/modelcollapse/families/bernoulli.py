@@ -32,6 +32,7 @@ from ._common import (
     as_data,
     hypergeometric_counts,
     log1p_gap,
+    scalar_param,
     used_sources,
 )
 from .parameters import Constraint, Real, check_parameter
@@ -104,7 +105,7 @@ class Bernoulli(DataFamily):
         >>> float(fam.truth().p)
         0.3
         """
-        return BernoulliParams(np.float64(self.p))
+        return BernoulliParams(scalar_param(self.p))
 
     # -- drawing ---------------------------------------------------------------------------
     def _draw_exact(self, params: BernoulliParams, n: int, rng: ReplicationRandom) -> SumStats:

@@ -230,7 +230,9 @@ def derived_capabilities(family: Any) -> Capabilities:
     family without a record, and what :func:`~modelcollapse.testing.check_family` compares a
     declared record with."""
     hooks = frozenset(h for h in HOOKS if callable(getattr(family, h, None)))
-    values = {name: getattr(family, name, default) for name, default in _ATTRIBUTES.items()}
+    values: dict[str, Any] = {
+        name: getattr(family, name, default) for name, default in _ATTRIBUTES.items()
+    }
     values["record_params"] = bool(values["record_params"])
     values["weight_by_information"] = bool(values["weight_by_information"])
     values["real_data_misspecified"] = bool(values["real_data_misspecified"])

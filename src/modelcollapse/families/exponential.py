@@ -32,7 +32,7 @@ import numpy as np
 
 from .._validation import check_real, fail
 from ..random import ReplicationRandom
-from ._common import DataFamily, SumStats, as_data, log1p_gap, used_sources
+from ._common import DataFamily, SumStats, as_data, log1p_gap, scalar_param, used_sources
 from .parameters import Checked, Constraint, OneOf, check_parameter
 
 __all__ = ["ExponentialDistribution", "ExponentialParams"]
@@ -126,7 +126,7 @@ class ExponentialDistribution(DataFamily):
         >>> float(fam.truth().rate)
         2.0
         """
-        return ExponentialParams(np.float64(self.rate))
+        return ExponentialParams(scalar_param(self.rate))
 
     # -- drawing ---------------------------------------------------------------------------
     def _draw_exact(self, params: ExponentialParams, n: int, rng: ReplicationRandom) -> SumStats:

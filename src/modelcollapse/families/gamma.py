@@ -41,7 +41,7 @@ from scipy.special import digamma, gammaln, polygamma
 
 from .._validation import fail
 from ..random import ReplicationRandom
-from ._common import DataFamily, as_data, used_sources
+from ._common import DataFamily, as_data, scalar_param, used_sources
 from .exponential import check_rate
 from .parameters import Checked, Constraint, Real, check_parameter
 
@@ -204,7 +204,7 @@ class GammaDistribution(DataFamily):
         >>> float(t.shape), float(t.rate)
         (2.0, 0.5)
         """
-        return GammaParams(np.float64(self.shape), np.float64(self.rate))
+        return GammaParams(scalar_param(self.shape), scalar_param(self.rate))
 
     # -- drawing ---------------------------------------------------------------------------
     def _sampler(self, params: GammaParams) -> tuple[np.ndarray, np.ndarray]:

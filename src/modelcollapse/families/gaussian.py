@@ -47,7 +47,7 @@ from .._validation import (
     largest_fitting,
 )
 from ..random import ReplicationRandom
-from ._common import DataFamily, as_data, log1p_gap, used_sources
+from ._common import DataFamily, as_data, log1p_gap, scalar_param, used_sources
 from .parameters import Checked, Constraint, Given, OneOf, Real, check_parameter
 
 __all__ = ["Gaussian", "GaussianParams", "GaussianStats", "MultivariateGaussian"]
@@ -269,7 +269,7 @@ class _GaussianBase(DataFamily):
             only = used[0][0]
             return GaussianParams(only.mean, self._estimate(only))
         mean = sum(w * s.mean for s, w in used)
-        cov = sum(w * self._estimate(s) for s, w in used)
+        cov: np.ndarray | int = sum(w * self._estimate(s) for s, w in used)
         if self.combine == "pooled" and len(used) > 1:
             cov = cov + sum(w * self._outer(s.mean - mean) for s, w in used)
         return GaussianParams(np.asarray(mean), np.asarray(cov))
@@ -361,7 +361,7 @@ class Gaussian(_GaussianBase):
         >>> float(t.mean), float(t.cov)
         (1.0, 4.0)
         """
-        return GaussianParams(np.float64(self.mu), np.float64(self.sigma2))
+        return GaussianParams(scalar_param(self.mu), scalar_param(self.sigma2))
 
     def check_precision(self, points: float) -> None:
         """Refuse a true mean too large for the mean error to keep :data:`MEAN_DIGITS` digits

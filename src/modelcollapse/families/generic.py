@@ -96,7 +96,7 @@ import numpy as np
 
 from .._validation import check_real, fail
 from ..random import ReplicationRandom
-from ._common import DataFamily, as_data, random_subset, used_sources
+from ._common import DataFamily, as_data, random_subset, scalar_flag, used_sources
 from .parameters import Constraint, Given, Integer, check_parameter
 
 __all__ = ["INFO_SAMPLES", "GenericParams", "LogDensityFamily", "PointData", "ScipyFamily"]
@@ -432,7 +432,7 @@ class LogDensityFamily(DataFamily):
         >>> fam.truth().values.tolist()
         [2.0]
         """
-        return GenericParams(self._true.copy(), np.bool_(True))
+        return GenericParams(self._true.copy(), scalar_flag(True))
 
     def broadcast(self, params: GenericParams, size: int) -> GenericParams:
         """``params`` repeated over a leading replication axis of length ``size``.
@@ -734,6 +734,7 @@ class LogDensityFamily(DataFamily):
 
     def _gradient(self, blocks: list[tuple[np.ndarray, float]], rows: Any, u: np.ndarray):
         """The analytic gradient in ``u``: the user's score times ``d theta / d u``."""
+        assert self._score is not None  # called only for a family with a score
         values = self._from_free(u)
         kwargs = self._kwargs(values)
         g = np.zeros(u.shape)
@@ -1112,7 +1113,8 @@ class ScipyFamily(LogDensityFamily):
             low, high = (float(v) for v in s.domain)
             if low == np.finfo(float).smallest_subnormal:
                 low = 0.0
-            domains[s.name] = _Domain(low, high, tuple(bool(i) for i in s.inclusive))
+            low_in, high_in = (bool(i) for i in s.inclusive)
+            domains[s.name] = _Domain(low, high, (low_in, high_in))
             if s.integrality and s.name not in fixed and not _real_valued(dist, s.name, params):
                 raise fail(
                     s.name, f"is integer-valued in {dist.name}: list it in fixed", params[s.name]
@@ -1123,12 +1125,12 @@ class ScipyFamily(LogDensityFamily):
             domains["scale"] = _Domain(0.0, math.inf)
             defaults["scale"] = 1.0
         theta = {k: params[k] for k in shapes}
-        fixed = set(fixed)
+        held = set(fixed)
         for key, default in defaults.items():
             theta[key] = params.get(key, default)
             if key not in params:
-                fixed.add(key)
-        if self.discrete and "loc" not in fixed:
+                held.add(key)
+        if self.discrete and "loc" not in held:
             raise fail(
                 "loc", f"is an integer shift of {dist.name}: list it in fixed", params["loc"]
             )
@@ -1137,7 +1139,7 @@ class ScipyFamily(LogDensityFamily):
             self._scipy_sampler,
             theta,
             domains,
-            tuple(k for k in names if k in fixed),
+            tuple(k for k in names if k in held),
             self.discrete,
             f"scipy:{dist.name}",
         )

@@ -93,7 +93,7 @@ import numpy as np
 
 from .._validation import fail
 from ..random import ReplicationRandom
-from ._common import DataFamily, as_data, random_subset, used_sources
+from ._common import DataFamily, as_data, random_subset, scalar_flag, used_sources
 from ._regression import (
     COVARIATE_OPTIONS,
     GaussianCovariates,
@@ -200,6 +200,11 @@ class _GLM(DataFamily):
     _rescale = False
     #: Whether the damped iteration looks for a separation certificate.
     _separable = False
+    # Set by init_covariate_model.
+    beta: np.ndarray
+    dim: int
+    real_law: GaussianCovariates
+    synthetic_law: GaussianCovariates
 
     def __init__(self, beta: Any, dim: Any, cov: Any, synthetic_cov: Any) -> None:
         init_covariate_model(self, beta, dim, cov, synthetic_cov)
@@ -224,7 +229,7 @@ class _GLM(DataFamily):
         >>> t.beta.tolist(), bool(t.converged), t.covariates
         ([1.0, -1.0], True, 'real')
         """
-        return GLMParams(self.beta.copy(), np.bool_(True), "real")
+        return GLMParams(self.beta.copy(), scalar_flag(True), "real")
 
     def broadcast(self, params: GLMParams, size: int) -> GLMParams:
         """``params`` repeated over a leading replication axis of length ``size``.
@@ -409,7 +414,7 @@ class _GLM(DataFamily):
         # A fit whose information vanishes in some direction is numerically at infinity (only
         # possible where some direction is unpenalised).
         if not np.all(np.asarray(self._ridge) > 0.0):
-            gram = 0.0
+            gram: Any = 0.0  # an array from the first block on
             for b in blocks:
                 gram = gram + b.weight * np.matmul(b.x, b.x.transpose(0, 2, 1))
             converged &= weakest_curvature(info, gram) >= _MIN_CURVATURE
@@ -418,8 +423,8 @@ class _GLM(DataFamily):
     @staticmethod
     def _start(used: list[tuple[GLMData, float]]) -> np.ndarray:
         """``sum_j w_j origin_j / sum_j w_j`` over the sources with a known origin; 0 if none."""
-        total = 0.0
-        weight = 0.0
+        total: Any = 0.0  # arrays from the first source on
+        weight: Any = 0.0
         for s, w in used:
             known = np.isfinite(s.origin).all(axis=-1)
             total = total + np.where(known[:, None], w * s.origin, 0.0)
@@ -665,7 +670,11 @@ class _GLM(DataFamily):
         return np.broadcast_to(np.asarray(params.converged, dtype=bool), shape)
 
     # -- asymptotic engine -----------------------------------------------------------------
-    def _parts(self, params: GLMParams) -> tuple[np.ndarray, ...]:
+    def _parts(
+        self, params: GLMParams
+    ) -> tuple[
+        GaussianCovariates, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+    ]:
         law = self.law(params)
         beta = np.asarray(params.beta, dtype=float)
         u = beta @ law.cov  # S beta (S symmetric)
@@ -701,7 +710,7 @@ class _GLM(DataFamily):
     def error_constant(self, covariates: str = "real") -> float:
         """``C = tr I(beta*)^-1`` under the real (or synthetic) covariate law: the asymptotic
         ``n E|beta_hat - beta*|^2`` of one fit, paper 2's constant for the GLMs."""
-        params = GLMParams(self.beta, np.bool_(True), covariates)
+        params = GLMParams(self.beta, scalar_flag(True), covariates)
         return float(np.trace(self.asymptotic_covariance(params)))
 
 

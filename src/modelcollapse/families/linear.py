@@ -126,6 +126,10 @@ class LinearRegressionFixed(DataFamily):
 
     name = "linear-fixed"
     engines = ("exact", "sample")
+    # None for a given design.
+    n: int | None
+    seed: Any
+    cov: np.ndarray | None
     hooks = frozenset({"coefficients"})
     parameters: ClassVar[dict[str, Constraint]] = {
         "design": Given("an n x p matrix of full column rank, or None for a drawn design"),
@@ -404,6 +408,11 @@ class LinearRegressionRandom(DataFamily):
 
     name = "linear-random"
     engines = ("exact", "sample", "asymptotic")
+    # Set by init_covariate_model.
+    beta: np.ndarray
+    dim: int
+    real_law: GaussianCovariates
+    synthetic_law: GaussianCovariates
     hooks = frozenset({"coefficients", "asymptotic_covariance", "fisher_information"})
     parameters: ClassVar[dict[str, Constraint]] = {
         "beta": COVARIATE_OPTIONS["beta"],

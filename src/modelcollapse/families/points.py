@@ -63,7 +63,7 @@ class PointsFamily(FamilyWrapper):
         #: engine's memory estimate counts it), and they can be subsampled.
         self.capabilities = Capabilities(
             engines=self.engines,
-            hooks={"subsample"} | self.forwarded,
+            hooks=frozenset({"subsample"} | self.forwarded),
             record_params=inner.record_params,
             holds_points=True,
             point_size=inner.point_size,

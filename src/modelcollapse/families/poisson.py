@@ -27,7 +27,7 @@ from scipy.special import gammaln, xlogy
 
 from .._validation import fail
 from ..random import ReplicationRandom
-from ._common import DataFamily, SumStats, as_data, log1p_gap, used_sources
+from ._common import DataFamily, SumStats, as_data, log1p_gap, scalar_param, used_sources
 from .parameters import Constraint, Real, check_parameter
 
 __all__ = ["Poisson", "PoissonParams"]
@@ -127,7 +127,7 @@ class Poisson(DataFamily):
         >>> float(fam.truth().lam)
         2.0
         """
-        return PoissonParams(np.float64(self.lam))
+        return PoissonParams(scalar_param(self.lam))
 
     # -- drawing ---------------------------------------------------------------------------
     def _draw_exact(self, params: PoissonParams, n: int, rng: ReplicationRandom) -> SumStats:

@@ -143,10 +143,10 @@ class GaussianCopula(TabularGenerator):
                 u = np.empty(n)
                 u[order] = position / cum[-1]
             else:
-                codes, uniques = pd.factorize(values, sort=True)
-                freq = np.bincount(codes, weights=w, minlength=len(uniques))
+                codes, found = pd.factorize(values, sort=True)
+                freq = np.bincount(codes, weights=w, minlength=len(found))
                 keep = freq > 0
-                uniques, freq = np.asarray(uniques)[keep], freq[keep] / freq[keep].sum()
+                uniques, freq = np.asarray(found)[keep], freq[keep] / freq[keep].sum()
                 remap = np.cumsum(keep) - 1
                 codes = remap[codes]
                 upper = np.cumsum(freq)

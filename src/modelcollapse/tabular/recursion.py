@@ -117,11 +117,9 @@ def table_metrics(
             out[f"wasserstein[{column}]"] = float(stats.wasserstein_distance(s, r) / sd)
         else:
             p = ref.astype(str).value_counts(normalize=True)
-            q = (
-                new.astype(str)
-                .value_counts(normalize=True)
-                .reindex(p.index.union(new.astype(str).unique()), fill_value=0.0)
-            )
+            # pandas-stubs types Index.union's argument narrower than pandas (array-like).
+            cells = p.index.union(new.astype(str).unique())  # type: ignore[arg-type]
+            q = new.astype(str).value_counts(normalize=True).reindex(cells, fill_value=0.0)
             p = p.reindex(q.index, fill_value=0.0)
             out[f"tv[{column}]"] = float(0.5 * np.abs(p - q).sum())
             out[f"lost[{column}]"] = float(((p > 0) & (q == 0)).sum())

@@ -79,7 +79,7 @@ def _transition(n: int) -> np.ndarray:
     from scipy.stats import binom  # scipy.stats on first use: the command line starts faster
 
     c = np.arange(n + 1)
-    return binom.pmf(c[None, :], n, c[:, None] / n)
+    return np.asarray(binom.pmf(c[None, :], n, c[:, None] / n))
 
 
 def _generation0(q: float, n0: int | None) -> tuple[np.ndarray, np.ndarray]:

@@ -5,6 +5,7 @@ fresh real data mixed with weighted synthetic data.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -624,6 +625,7 @@ def glm_information(beta: Any, cov_x: Any, link: str, nodes: int = 80) -> np.nda
     cov = _covariance("cov_x", cov_x)
     if cov.shape != (beta.size, beta.size):
         raise fail("cov_x", f"must be a {beta.size}x{beta.size} matrix to match beta", cov_x)
+    curvature: Callable[[np.ndarray], Any]
     if link == "logistic":
 
         def curvature(eta: np.ndarray) -> np.ndarray:

@@ -35,7 +35,7 @@ def _multinomial_step(n: float) -> np.ndarray:
 
 
 def categorical_error_moments(
-    p: Any, sizes: Sequence[int], at: Sequence[int] | None = None
+    p: Any, sizes: Sequence[int] | np.ndarray, at: Sequence[int] | np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact mean and variance of ``sum_k (p_t,k - p_k)^2`` when a categorical distribution is
     refitted (by frequencies) to its own draws: ``p_t = Multinomial(n_t, p_{t-1})/n_t``, with

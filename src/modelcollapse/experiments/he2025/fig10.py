@@ -10,6 +10,8 @@ with ``C = 1``).
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -105,7 +107,7 @@ def panels() -> list[Panel]:
             Panel(
                 column,
                 f"({letter}) {column} (K = {p.size})",
-                lambda p=p: Categorical(p),
+                partial(Categorical, p),
                 "prob_error",
                 float(np.mean(p * (1.0 - p))),
                 exact=("categorical", {"p": p}),
@@ -132,6 +134,7 @@ def panels() -> list[Panel]:
 
 def _simulate(ctx: Context, sweep_panels: list[Panel]) -> pd.DataFrame:
     """The sweep of ``sweep_panels`` at the context's scale, every weight and ``w = 1``."""
+    assert SPEC.m is not None  # set above
     scale = SPEC.scale(ctx.quick)
     window = scale.window
     ctx.note(

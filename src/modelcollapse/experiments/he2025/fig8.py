@@ -7,6 +7,9 @@ GLMs first-order theory, drawn as it is (:mod:`.sweep_verdicts` holds the tests)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -34,6 +37,7 @@ SPEC = SweepSpec(
 
 def compute(ctx: Context) -> pd.DataFrame:
     """Simulate every panel at every weight of the grid and at ``w = 1`` (the results table)."""
+    assert SPEC.m is not None and SPEC.p is not None  # both set above
     scale = SPEC.scale(ctx.quick)
     window = scale.window
     ctx.note(
@@ -65,6 +69,7 @@ def notes(table: pd.DataFrame, key: pd.DataFrame, scale: Scale) -> list[str]:
     window = scale.window
     first_order = key[key["theory kind"] != "exact"]
     real_only = table[(table.w == 1.0) & (table.theory_kind != "exact")]
+    real_rows: Iterable[Any] = real_only.itertuples(index=False)
     return [
         "Truth: mean 0, covariance I_2; fresh real data N(0, I_2) each generation; "
         "per-source unbiased covariances combined convexly (the authors' convention), which "
@@ -80,9 +85,7 @@ def notes(table: pd.DataFrame, key: pd.DataFrame, scale: Scale) -> list[str]:
             f"{r['panel']} {r['sim / theory at w*']:.3f}" for _, r in first_order.iterrows()
         )
         + "; at w = 1 (real data only): "
-        + ", ".join(
-            f"{r.title} {r.error / r.theory:.3f}" for r in real_only.itertuples(index=False)
-        )
+        + ", ".join(f"{r.title} {r.error / r.theory:.3f}" for r in real_rows)
         + ". These are the O(1/n) finite-sample terms (n/(n - p - 1) for the random design, the "
         "MLE's bias and variance corrections for the GLMs) that the first-order theory drops; "
         "the shape verdicts fit one free scale and test what is left.",

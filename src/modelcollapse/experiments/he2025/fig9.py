@@ -75,6 +75,7 @@ def _jobs(ctx: Context, panels: list[Panel], ks: np.ndarray) -> list[tuple[Any, 
 
 def compute(ctx: Context) -> pd.DataFrame:
     """Simulate both schemes at every ``k`` for every panel (the results table)."""
+    assert SPEC.p is not None  # set above
     scale = SPEC.scale(ctx.quick)
     n, window, ks = SPEC.n, scale.window, scale.values
     ctx.note(
@@ -164,7 +165,8 @@ def _narrow_gap(table: pd.DataFrame, size: float) -> pd.DataFrame:
         optimal = rows[rows.scheme == "optimal"].set_index("block")
         k = naive.k
         top = k.idxmax()
-        ratio = float(naive.error[top] / optimal.error[top])
+        # pandas-stubs types idxmax as Hashable, which Series.__getitem__ does not accept.
+        ratio = float(naive.error[top] / optimal.error[top])  # type: ignore[call-overload]
         span = float(k.max() - k.min()) or 1.0
         new = naive.error / (ratio * np.exp(-size * (k.max() - k) / span))
         out.loc[rows[rows.scheme == "optimal"].index, "error"] = new[optimal.index].to_numpy()
@@ -212,7 +214,7 @@ def _widening_verdict(pairs: pd.DataFrame) -> Verdict:
     per_panel = []
     z = threshold(pairs.panel.nunique())
     for _, rows in pairs.groupby("panel", sort=False):
-        y = np.log(rows.naive / rows.optimal).to_numpy()
+        y = np.log((rows.naive / rows.optimal).to_numpy())
         var = (
             rows.v_naive / rows.naive**2
             + rows.v_optimal / rows.optimal**2

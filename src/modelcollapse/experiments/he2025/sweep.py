@@ -128,7 +128,7 @@ def run_sweeps(
             )
             owners.append((tag, part, offset))
             offset += len(part)
-    out = []
+    out: list[tuple[Any, int, float, dict[str, np.ndarray]]] = []
     for (tag, part, offset), results in zip(owners, ctx.map(_sweep_cell, calls), strict=True):
         out.extend(
             (tag, offset + i, w, result)

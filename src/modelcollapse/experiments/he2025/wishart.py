@@ -155,7 +155,7 @@ def _invariant_path(cov: np.ndarray, dofs: Sequence[float], degree: int) -> dict
 
 
 def mean_error_moments(
-    cov: Any, sizes: Sequence[int], fourth: float | None = None
+    cov: Any, sizes: Sequence[int] | np.ndarray, fourth: float | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact mean and variance of ``|mu_t - mu|^2`` when a Gaussian is refitted to its own draws.
 
@@ -258,7 +258,9 @@ def frobenius_error_moments(
     return mean, second - mean * mean
 
 
-def log_det_change_moments(p: int, sizes: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+def log_det_change_moments(
+    p: int, sizes: Sequence[float] | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact mean and variance of ``log det Sigma_t - log det Sigma_start`` over Wishart steps.
 
     Each step ``Sigma_t = W(Sigma_{t-1}, n_t - 1)/(n_t - 1)`` multiplies the determinant by an

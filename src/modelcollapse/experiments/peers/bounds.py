@@ -9,6 +9,7 @@ The verdicts (:func:`judge`) read only the results table.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -231,6 +232,7 @@ def _exact_under_verdict(table: pd.DataFrame) -> Verdict:
     generations = int(table.generations.iloc[0])
     valid = (table.exact <= table.suresh + 1e-9) & (table.exact <= table.bertrand + 1e-9)
     last = table[table.k == generations]
+    last_rows: Iterable[Any] = last.itertuples(False)
     return Verdict(
         "The exact probability P(sigma_k > eps) of paper 1 sits under both bounds at every "
         "generation.",
@@ -240,7 +242,7 @@ def _exact_under_verdict(table: pd.DataFrame) -> Verdict:
         + ", ".join(
             f"n={int(row.n)}: {row.suresh / row.exact:.3g} (Suresh), "
             f"{row.bertrand / row.exact:.3g} (Bertrand)"
-            for row in last.itertuples(False)
+            for row in last_rows
         )
         + ")",
         kind="theory",
@@ -263,7 +265,7 @@ def _agreement_verdict(table: pd.DataFrame) -> Verdict:
 def _simulated_under_verdict(table: pd.DataFrame) -> Verdict:
     """The simulated probability sits under both bounds where the tighter one is below 1."""
     r = int(table.replications.iloc[0])
-    tight = np.minimum(table.suresh, table.bertrand).to_numpy()
+    tight = np.minimum(table.suresh.to_numpy(), table.bertrand.to_numpy())
     tested = tight < 1.0
     se_at_bound = binomial_se(tight[tested], r)
     z = threshold(int(tested.sum()))

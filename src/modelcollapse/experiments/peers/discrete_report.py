@@ -3,6 +3,7 @@ key table of simulation beside the exact laws, the summary's notes and the two f
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -58,6 +59,7 @@ def notes(table: pd.DataFrame) -> list[str]:
     cells = table[table.panel == "cell_lost_at_T"].sort_values("cell")
     het = table[table.panel == "heterozygosity"]
     ab = table[table.panel == "absorption_time"]
+    ab_rows: Iterable[Any] = ab.itertuples(False)
     p = cells.p.to_numpy()
     n, horizon = int(het.n.iloc[0]), int(het.t.max())
     r = int(het.replications.iloc[0])
@@ -83,7 +85,7 @@ def notes(table: pd.DataFrame) -> list[str]:
         "Kimura's diffusion 2 n ln 2 runs a little long: the exact time is shorter by "
         + ", ".join(
             f"{d:.3g} at n = {int(a.n)}"
-            for a, d in zip(ab.itertuples(False), ab.diffusion - ab.scale, strict=True)
+            for a, d in zip(ab_rows, ab.diffusion - ab.scale, strict=True)
         )
         + ". One generation of that is the generation-0 fit: its n0 = n real points have the "
         "law of a first synthetic generation, so with p_0 = p the exact time is exactly one "

@@ -4,6 +4,8 @@ and the perturbations that show each simulated verdict can fail."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -209,6 +211,7 @@ def _rare_first_verdict(table: pd.DataFrame) -> Verdict:
 
 def _absorption_mean_verdict(table: pd.DataFrame) -> Verdict:
     ab = _absorption(table)
+    ab_rows: Iterable[Any] = ab.itertuples(False)
     c = compare(ab.simulated, ab.exact, ab.se)
     return Verdict(
         "The mean absorption time (first generation with a lost cell, K = 2, p = 1/2) agrees "
@@ -216,8 +219,7 @@ def _absorption_mean_verdict(table: pd.DataFrame) -> Verdict:
         c.holds(),
         f"({c.text()}; "
         + ", ".join(
-            f"n={int(a.n)}: {a.simulated:.4g} +- {a.se:.2g} vs {a.exact:.4g}"
-            for a in ab.itertuples(False)
+            f"n={int(a.n)}: {a.simulated:.4g} +- {a.se:.2g} vs {a.exact:.4g}" for a in ab_rows
         )
         + "; means of min(tau, T + 1) against the exact E min(tau, T + 1))",
         kind="simulation",
@@ -270,6 +272,7 @@ def _exact_approach_verdict(table: pd.DataFrame) -> Verdict:
 
 def _simulated_approach_verdict(table: pd.DataFrame) -> Verdict:
     ab = _absorption(table)
+    ab_rows: Iterable[Any] = ab.itertuples(False)
     small, large = ab.iloc[0], ab.iloc[-1]
     rel = 1.0 - ab.simulated / ab.diffusion
     rel_se = ab.se / ab.diffusion
@@ -287,7 +290,7 @@ def _simulated_approach_verdict(table: pd.DataFrame) -> Verdict:
         "(simulated against 2 n ln 2: "
         + ", ".join(
             f"n={int(a.n)}: {-q:+.1%} ({zz:+.1f} SE)"
-            for a, q, zz in zip(ab.itertuples(False), rel, z, strict=True)
+            for a, q, zz in zip(ab_rows, rel, z, strict=True)
         )
         + f"; shortfall falls by {rel.iloc[0] - rel.iloc[-1]:.3g} +- "
         f"{math.hypot(rel_se.iloc[0], rel_se.iloc[-1]):.2g}; {o.text()})",

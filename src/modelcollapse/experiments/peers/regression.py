@@ -221,14 +221,14 @@ def _laws_verdict(table: pd.DataFrame) -> Verdict:
     generations = int(table.generations.iloc[0])
     laws = compare(table.error, table.theory, table.se_exact)
     final = table[table.t == generations].set_index("regime")
+    error, law = final["error"], final["theory"]
     return Verdict(
         "Both regimes follow their exact laws: c (t + 1) under replace, c sum 1/i^2 under "
         "accumulate.",
         laws.holds(),
         f"({laws.text()}, exact SEs; at T = {generations}: replace "
-        f"{final.loc['replace', 'error']:.4g} against {final.loc['replace', 'theory']:.4g}, "
-        f"accumulate {final.loc['accumulate', 'error']:.4g} against "
-        f"{final.loc['accumulate', 'theory']:.4g})",
+        f"{error['replace']:.4g} against {law['replace']:.4g}, "
+        f"accumulate {error['accumulate']:.4g} against {law['accumulate']:.4g})",
         kind="simulation",
         detectable=laws.detectable,
         inputs=("error",),
@@ -248,7 +248,8 @@ def _bounded_verdict(table: pd.DataFrame) -> Verdict:
     # generation with probability above 97.7%.
     reach = (bound - acc.theory + (z + DETECTION_MARGIN) * acc.se_exact) / acc.theory
     reach_min = float(reach.min())
-    worst = acc.loc[excess.idxmax()]
+    # pandas-stubs types idxmax as Hashable, which .loc does not accept.
+    worst = acc.loc[excess.idxmax()]  # type: ignore[call-overload]
     return Verdict(
         f"Accumulating the data, the simulated error stays below (pi^2/6) c at every "
         f"generation up to T = {generations}.",

@@ -129,9 +129,9 @@ def law(strategy: str, n: int, generations: int, c: float, exact: bool) -> np.nd
         return _anchor_law(n, t_max, c, exact)
     if strategy == "greedy":
         # Exact for the Gaussian mean (the weights are deterministic), first order otherwise.
-        sizes = [n] * t_max
-        w, _ = theory.greedy_weights(n, sizes, sizes)
-        return theory.gaussian_mean_error(n, sizes, sizes, w, trace=c)
+        steps = [n] * t_max
+        weights, _ = theory.greedy_weights(n, steps, steps)
+        return theory.gaussian_mean_error(n, steps, steps, weights, trace=c)
     if strategy in FRESH:
         w = 0.5 if strategy == "naive" else float(theory.optimal_weight(1.0))
         return theory.exact_error_path("mean", w, n, n, t_max, trace=c)

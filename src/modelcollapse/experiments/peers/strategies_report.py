@@ -18,6 +18,7 @@ def key_table(table: pd.DataFrame, results: dict[tuple[str, str], dict[str, Any]
     share of failed fits at T."""
     windows = table[table.part == "window"]
     rows = []
+    w: Any  # a row of the table: its fields are the columns, of mixed types
     for w in windows.itertuples(False):
         kind, s, n, generations = w.family, w.strategy, int(w.n), int(w.generations)
         curve = table[(table.part == "curve") & (table.family == kind) & (table.strategy == s)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -199,7 +200,7 @@ def _greedy_law_verdict(table: pd.DataFrame) -> Verdict:
 def _greedy_stationary_verdict(table: pd.DataFrame) -> Verdict:
     """The Gaussian greedy arm's window error reaches ``w* C/n``."""
     windows = table[table.part == "window"].set_index(["family", "strategy"])
-    g = windows.loc[("gaussian", "greedy")]
+    g: Any = windows.loc[("gaussian", "greedy")]  # one row: its fields are scalars
     stationary = compare(g.error, g.stationary, g.se)
     return Verdict(
         "gaussian: the greedy weight reaches the stationary error w* C/n of the optimal "

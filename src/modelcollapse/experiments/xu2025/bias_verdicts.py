@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -83,7 +84,9 @@ def _in_regime(ratios: pd.DataFrame, z: float) -> tuple[list[bool], list[float]]
     """Per case, whether its simulated ratio lies in its theory's regime beyond ``z`` SE, and
     the relative move of the simulated value that would flip that."""
     lo, hi = 1 - BAND, 1 + BAND
-    ok, detect = [], []
+    ok: list[bool] = []
+    detect: list[float] = []
+    row: Any  # a row of the frame: its fields are the columns, of mixed types
     for row in ratios.itertuples():
         if row.theory == "collapses":
             ok.append(row.ratio < lo - z * row.se)
@@ -125,10 +128,11 @@ def _regime_verdict(table: pd.DataFrame, group: str, claim: str) -> Verdict:
     ok, detect = _in_regime(ratios, z)
     detectable = min(detect, default=math.inf)
     resolution = max((relative_resolution(se, 1.0, z) for se in ratios.se), default=math.inf)
+    rows: Iterable[Any] = ratios.itertuples()
     evidence = "; ".join(
         f"{row.Index} [{row.theory}]: {row.ratio:.3f} +- {row.se:.3f} "
         f"(exact {row.exact:.3f}, z = {(row.ratio - row.exact) / row.se if row.se > 0 else 0:.1f})"
-        for row in ratios.itertuples()
+        for row in rows
     )
     h, T = int(ratios.h.iloc[0]), int(ratios["T"].iloc[0])
     return Verdict(

@@ -301,6 +301,7 @@ def _plot_paths(axes: Any, ax_walk: Any, path: pd.DataFrame, n0: int) -> None:
 
 def _plot_small(ax: Any, small: pd.DataFrame) -> None:
     """The geometric mean of ``sigma2_t`` under ``n_t = n t`` for each small ``n``."""
+    n: Any  # the group's value of the column n
     for n, frame in small.groupby("n", sort=True):
         line = ax.plot(
             frame.t,

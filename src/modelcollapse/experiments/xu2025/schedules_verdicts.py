@@ -147,7 +147,8 @@ def _small_n_verdicts(small: pd.DataFrame) -> list[Verdict]:
 def _gap_verdict(table: pd.DataFrame, path: pd.DataFrame) -> Verdict:
     unb = path[path.variance == "unbiased"]
     ends = unb[unb.t == unb["T"]].set_index("schedule")
-    lin, slow = ends.loc["linear"], ends.loc["t^1.1"]
+    lin: Any = ends.loc["linear"]  # one row each: its fields are scalars
+    slow: Any = ends.loc["t^1.1"]
     gap_sim = slow.mean_log_sigma2_sim - lin.mean_log_sigma2_sim
     gap_exact = slow.mean_log_sigma2_theory - lin.mean_log_sigma2_theory
     gap_se = math.hypot(slow.mean_log_sigma2_se, lin.mean_log_sigma2_se)

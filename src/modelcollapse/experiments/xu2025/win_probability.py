@@ -208,6 +208,7 @@ def plot(table: pd.DataFrame, curves: dict[str, Any]) -> Any:
     """
     n0, r, horizon = first_int(table, "n0"), first_int(table, "replications"), int(table["T"].max())
     fig, axes = new_figure(2)
+    name: Any  # the group's schedule name
     for name, frame in table.groupby("schedule", sort=False):
         T = int(frame["T"].iloc[0])
         exact, plug = curves[name]
