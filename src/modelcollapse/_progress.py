@@ -47,7 +47,7 @@ _TTY_INTERVAL = 0.1
 _LOG_INTERVAL = 30.0
 
 
-class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class StderrHandler(logging.StreamHandler):
     """A handler that writes to whatever ``sys.stderr`` is when a record is emitted (so that a
     redirected or captured stderr receives it), the bare message on one line."""
 
@@ -55,7 +55,7 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         logging.Handler.__init__(self, level)
         self.setFormatter(logging.Formatter("%(message)s"))
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> TextIO:
         return sys.stderr
 
