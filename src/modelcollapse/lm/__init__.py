@@ -2,6 +2,9 @@
 
 - :mod:`modelcollapse.lm.corpus`: a tokenizer and :class:`NGramCorpus`, a training pool as
   n-gram counts over its fixed universe of distinct n-grams.
+- :mod:`modelcollapse.lm.engines`: drawing text as n-gram counts batched over replications:
+  real lines, the ``sequence`` engine (token by token) and the ``counts`` engine (a multinomial
+  over the model's n-gram frequencies, an approximation of the sequence engine).
 
 The lost tail's closed form is :mod:`modelcollapse.theory.ngram`.
 """
