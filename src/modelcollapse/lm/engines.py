@@ -119,9 +119,9 @@ def _model_counts(counts: Any, universe: int) -> np.ndarray:
         raise fail(
             "counts", f"must have shape (R, {universe}), one model per replication", arr.shape
         )
-    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr != np.round(arr)):
-        raise fail("counts", "must hold non-negative integer counts", "non-integer values")
-    return arr.astype(np.int64)
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise fail("counts", "must hold finite non-negative counts", "negative or not finite")
+    return arr.astype(float)
 
 
 def draw_counts(counts: Any, n: int, rng: ReplicationRandom) -> np.ndarray:
@@ -133,8 +133,8 @@ def draw_counts(counts: Any, n: int, rng: ReplicationRandom) -> np.ndarray:
     Parameters
     ----------
     counts : array_like, shape (R, G)
-        The model of each replication, as non-negative integer counts (each row with a
-        positive total).
+        The model of each replication, as non-negative counts (each row with a positive
+        total).
     n : int
         Tokens to draw per replication, at least 1.
     rng : ReplicationRandom
@@ -215,6 +215,19 @@ def draw_lines(corpus: NGramCorpus, n: int, rng: ReplicationRandom) -> np.ndarra
     return np.asarray((indicator @ corpus.line_counts).todense(), dtype=float)
 
 
+def _positive_in_context(
+    flat: np.ndarray, first: np.ndarray, last: np.ndarray, index: np.ndarray, where: np.ndarray
+) -> np.ndarray:
+    """For the picks in ``where`` (rare: a rounding at a context's edge), the nearest n-gram
+    of the same context with a positive count, looking back first."""
+    picks = []
+    for a, b, i in zip(first[where], last[where], index[where], strict=True):
+        positive = np.flatnonzero(flat[a : b + 1] > 0) + a
+        before = positive[positive <= i]
+        picks.append(before[-1] if before.size else positive[0])
+    return np.asarray(picks, dtype=np.int64)
+
+
 def draw_sequence(
     corpus: NGramCorpus,
     counts: Any,
@@ -226,16 +239,15 @@ def draw_sequence(
     """The ``sequence`` engine: ``n`` tokens of text generated token by token per replication.
 
     Each replication runs ``chains`` chains at once; every step draws one token per chain by
-    inverting its context's cumulative counts (one integer uniform over the context's total and
-    a binary search), so a step costs ``O(R chains log(R G))`` and a draw ``ceil(n / chains)``
-    steps. See the module docstring for sentences, the start context and dead ends.
+    inverting its context's cumulative frequencies (one uniform and a binary search), so a step
+    costs ``O(R chains log(R G))`` and a draw ``ceil(n / chains)`` steps. See the module docstring for sentences, the start context and dead ends.
 
     Parameters
     ----------
     corpus : NGramCorpus
         The universe of the model.
     counts : array_like, shape (R, G)
-        Each replication's model as non-negative integer counts.
+        Each replication's model as non-negative counts (fractional after a weighted fit).
     n : int
         Tokens per replication, at least 1.
     rng : ReplicationRandom
@@ -270,19 +282,20 @@ def draw_sequence(
     size, universe = model.shape
     if size != rng.size:
         raise fail("counts", f"must have one row per replication of rng ({rng.size})", size)
-    cum = np.cumsum(model, axis=1)
-    totals = cum[:, -1]
+    totals = model.sum(axis=1)
     if np.any(totals == 0):
         raise fail("counts", "has a replication whose model has no counts left", "a zero row")
-    offsets = np.concatenate([[0], np.cumsum(totals)[:-1]])
-    flat = (cum + offsets[:, None]).ravel()  # non-decreasing over all replications
-    zero = np.zeros((size, 1), dtype=np.int64)
-    bounds = np.concatenate([zero, cum], axis=1)  # bounds[r, j] = counts before n-gram j
-    lo_of = bounds[:, moves.context_start[:-1]]  # (R, C): counts before each context
-    hi_of = bounds[:, moves.context_start[1:]]
-    if np.any(hi_of[:, moves.start] == lo_of[:, moves.start]):
-        raise fail("counts", "has a replication whose model starts no sentence", "no <s> n-gram")
+    # Row r's cumulative frequencies shifted by r: non-decreasing over all replications, so one
+    # binary search serves every chain; frequencies keep their precision (about 1e-16 R).
+    cum = np.cumsum(model, axis=1)
+    cum /= cum[:, -1:]  # the last entry of each row is exactly 1
     rows = np.arange(size)[:, None]
+    flat = (cum + rows).ravel()
+    bounds = np.concatenate([np.zeros((size, 1)), cum], axis=1)  # frequency before n-gram j
+    lo_of = bounds[:, moves.context_start[:-1]]  # (R, C)
+    hi_of = bounds[:, moves.context_start[1:]]
+    if np.any(hi_of[:, moves.start] <= lo_of[:, moves.start]):
+        raise fail("counts", "has a replication whose model starts no sentence", "no <s> n-gram")
     context = np.full((size, k), moves.start, dtype=np.int64)
     out = np.zeros(size * universe, dtype=np.int64)
     sentences = np.full(size, k, dtype=np.int64)
@@ -292,18 +305,23 @@ def draw_sequence(
         m = min(k, n - done)
         h = context[:, :m]
         lo, hi = lo_of[rows, h], hi_of[rows, h]
-        empty = hi == lo
+        empty = hi <= lo
         if np.any(empty):  # a dead end: start a new sentence here
             dead += empty.sum(axis=1)
             sentences += empty.sum(axis=1)
             h = np.where(empty, moves.start, h)
             lo, hi = lo_of[rows, h], hi_of[rows, h]
         u = rng.uniform((m,))
-        target = offsets[:, None] + lo + np.floor(u * (hi - lo)).astype(np.int64)
-        index = np.searchsorted(flat, target, side="right")  # global n-gram index
+        index = np.searchsorted(flat, rows + lo + u * (hi - lo), side="right")
+        # Rounding may step past the context's last n-gram or onto one without counts.
+        first = rows * universe + moves.context_start[h]
+        last = rows * universe + moves.context_start[h + 1] - 1
+        index = np.clip(index, first, last)
+        empty_pick = model.ravel()[index] <= 0
+        if np.any(empty_pick):
+            index[empty_pick] = _positive_in_context(model.ravel(), first, last, index, empty_pick)
         out += np.bincount(index.ravel(), minlength=out.size)
-        ngram = index - rows * universe
-        nxt = moves.successor[ngram]
+        nxt = moves.successor[index - rows * universe]
         restart = nxt == moves.start
         context[:, :m] = nxt
         done += m
