@@ -240,7 +240,8 @@ def draw_sequence(
 
     Each replication runs ``chains`` chains at once; every step draws one token per chain by
     inverting its context's cumulative frequencies (one uniform and a binary search), so a step
-    costs ``O(R chains log(R G))`` and a draw ``ceil(n / chains)`` steps. See the module docstring for sentences, the start context and dead ends.
+    costs ``O(R chains log(R G))`` and a draw ``ceil(n / chains)`` steps. See the module
+    docstring for sentences, the start context and dead ends.
 
     Parameters
     ----------
