@@ -1015,7 +1015,7 @@ class _Plan:
             "weight": weight,
             "regime": self.regime,
             "shrinkage": self.shrink_rule,
-            "record": self.record_at.tolist(),
+            "record": self.record_spec,  # "auto", "all", "final" or the list given
             "metrics": self.metric_names,
             "eps": self.eps,
         }

@@ -914,8 +914,9 @@ class SimulationResult:
         ----------
         **changes
             Keyword arguments of :func:`~modelcollapse.simulate` that replace the original
-            ones (e.g. ``replications=...``, ``eps=...``). The recorded generations are the
-            original run's unless ``record`` is changed too.
+            ones (e.g. ``replications=...``, ``eps=...``). ``record`` is the original
+            argument (``"auto"``, ``"all"``, ``"final"`` or a list of generations), so a new
+            ``generations`` with the default records the new horizon.
 
         Returns
         -------
@@ -931,6 +932,8 @@ class SimulationResult:
         True
         >>> res.rerun(replications=80).values("sigma2").shape
         (80, 4)
+        >>> res.rerun(generations=6).generations.tolist()
+        [0, 1, 2, 3, 4, 5, 6]
         """
         from .engine import simulate
 
