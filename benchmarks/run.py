@@ -29,6 +29,7 @@ SCRIPTS = (
     "bench_generic.py",
     "bench_poisson.py",
     "bench_storage.py",
+    "bench_lm.py",
 )
 START, END = "<!-- run:start -->", "<!-- run:end -->"
 

@@ -7,14 +7,17 @@ replication, shape ``(R, G)``:
 
 - :func:`draw_lines`, real text: whole lines of the pool, drawn uniformly with replacement until
   ``n`` tokens are reached (the last line may pass ``n``; the counts keep every token drawn).
-- :func:`draw_sequence`, the ``sequence`` engine: text generated token by token. Each
-  replication runs ``chains`` chains side by side; a chain starts every sentence at the start
-  context (``<s> ... <s>``, never at the end token), draws the next token from its context's
-  counts, moves to the next context, and starts a new sentence after ``</s>``. A replication
-  stops at exactly ``n`` tokens, so up to ``chains`` sentences are cut short at the end. A chain
-  that reaches a context without any count (possible only in a model fitted by the ``counts``
-  engine, whose context totals need not match the flow into the context) starts a new sentence
-  there instead; :func:`draw_sequence` reports how often.
+- :func:`draw_sequence`, the ``sequence`` engine: text generated token by token, as whole
+  sentences. Each replication runs ``chains`` chains side by side for a fixed number of steps;
+  a chain starts every sentence at the start context (``<s> ... <s>``, never at the end token),
+  draws the next token from its context's counts, moves to the next context, and starts a new
+  sentence after ``</s>``. The text is then the chains' sentences taken round by round (every
+  chain's first sentence, then every chain's second, ...) up to exactly ``n`` tokens: a
+  sentence is taken for its place in that order, never for its length, and only the last one
+  taken is cut short. A chain that reaches a context without any count (possible only in a
+  model fitted by the ``counts`` engine, whose context totals need not match the flow into the
+  context) ends its sentence there and starts the next one in the same step;
+  :func:`draw_sequence` reports how often.
 - :func:`draw_counts`, the ``counts`` engine: every n-gram's count drawn at once, as a
   multinomial of ``n`` trials over the model's n-gram frequencies, that is each context's
   next-token counts drawn with the context totals carried over from the model's own counts. It
@@ -238,10 +241,13 @@ def draw_sequence(
 ) -> SequenceDraw:
     """The ``sequence`` engine: ``n`` tokens of text generated token by token per replication.
 
-    Each replication runs ``chains`` chains at once; every step draws one token per chain by
-    inverting its context's cumulative frequencies (one uniform and a binary search), so a step
-    costs ``O(R chains log(R G))`` and a draw ``ceil(n / chains)`` steps. See the module
-    docstring for sentences, the start context and dead ends.
+    Every replication runs ``chains`` chains for ``steps = ceil(1.2 n / chains) + tail`` steps,
+    where ``tail`` is twice the 99.9th percentile of the pool's line lengths (so that the
+    sentences needed almost always finish); each step draws one token per chain by inverting
+    its context's cumulative frequencies (one uniform and a binary search over all
+    replications at once). The text is the chains' sentences taken round by round up to ``n``
+    tokens (module docstring). The number of steps and of uniforms depends only on ``n`` and
+    ``chains``, so a replication draws the same text whatever the other replications.
 
     Parameters
     ----------
@@ -252,10 +258,9 @@ def draw_sequence(
     n : int
         Tokens per replication, at least 1.
     rng : ReplicationRandom
-        The replications' random stream (uniforms, one per chain and step).
+        The replications' random stream (one uniform per chain and step).
     chains : int, optional
-        Chains per replication; default ``n // 2000`` clipped to ``[1, 256]`` (at most that
-        many sentences are cut short at the end).
+        Chains per replication; default ``n // 100`` clipped to ``[1, 1024]``.
     transitions : Transitions, optional
         ``Transitions.of(corpus)``, when the caller keeps it.
 
@@ -277,8 +282,7 @@ def draw_sequence(
     model = _model_counts(counts, corpus.distinct_ngrams)
     n = check_int("n", n, minimum=1)
     width = check_int("chains", chains, minimum=1) if chains is not None else None
-    k = width if width is not None else int(np.clip(n // 2000, 1, 256))
-    k = min(k, n)
+    k = min(n, width if width is not None else int(np.clip(n // 100, 1, 1024)))
     moves = transitions if transitions is not None else Transitions.of(corpus)
     size, universe = model.shape
     if size != rng.size:
@@ -297,35 +301,65 @@ def draw_sequence(
     hi_of = bounds[:, moves.context_start[1:]]
     if np.any(hi_of[:, moves.start] <= lo_of[:, moves.start]):
         raise fail("counts", "has a replication whose model starts no sentence", "no <s> n-gram")
+    tail = int(2 * np.ceil(np.percentile(corpus.line_tokens, 99.9)))
+    steps = -(-(6 * n) // (5 * k)) + tail
+    # One n-gram index and one sentence number per chain and step: every step gives a token.
+    picked = np.empty((steps, size, k), dtype=np.int32 if size * universe < 2**31 else np.int64)
+    rounds = np.empty((steps, size, k), dtype=np.int32)
     context = np.full((size, k), moves.start, dtype=np.int64)
-    out = np.zeros(size * universe, dtype=np.int64)
-    sentences = np.full(size, k, dtype=np.int64)
+    sentence = np.zeros((size, k), dtype=np.int32)
     dead = np.zeros(size, dtype=np.int64)
-    done = 0
-    while done < n:
-        m = min(k, n - done)
-        h = context[:, :m]
-        lo, hi = lo_of[rows, h], hi_of[rows, h]
-        empty = hi <= lo
-        if np.any(empty):  # a dead end: start a new sentence here
-            dead += empty.sum(axis=1)
-            sentences += empty.sum(axis=1)
-            h = np.where(empty, moves.start, h)
-            lo, hi = lo_of[rows, h], hi_of[rows, h]
-        u = rng.uniform((m,))
+    for step in range(steps):
+        lo, hi = lo_of[rows, context], hi_of[rows, context]
+        stuck = hi <= lo
+        if np.any(stuck):  # a dead end: the sentence ends here; a new one starts at once
+            dead += stuck.sum(axis=1)
+            sentence += stuck
+            context = np.where(stuck, moves.start, context)
+            lo, hi = lo_of[rows, context], hi_of[rows, context]
+        u = rng.uniform((k,))
         index = np.searchsorted(flat, rows + lo + u * (hi - lo), side="right")
         # Rounding may step past the context's last n-gram or onto one without counts.
-        first = rows * universe + moves.context_start[h]
-        last = rows * universe + moves.context_start[h + 1] - 1
+        first = rows * universe + moves.context_start[context]
+        last = rows * universe + moves.context_start[context + 1] - 1
         index = np.clip(index, first, last)
-        empty_pick = model.ravel()[index] <= 0
-        if np.any(empty_pick):
-            index[empty_pick] = _positive_in_context(model.ravel(), first, last, index, empty_pick)
-        out += np.bincount(index.ravel(), minlength=out.size)
-        nxt = moves.successor[index - rows * universe]
-        restart = nxt == moves.start
-        context[:, :m] = nxt
-        done += m
-        if done < n:
-            sentences += restart.sum(axis=1)
+        wrong = model.ravel()[index] <= 0
+        if np.any(wrong):
+            index[wrong] = _positive_in_context(model.ravel(), first, last, index, wrong)
+        picked[step] = index
+        rounds[step] = sentence
+        context = moves.successor[index - rows * universe]
+        sentence += context == moves.start
+    out, sentences = _take_rounds(picked, rounds, n, size * universe)
     return SequenceDraw(out.reshape(size, universe).astype(float), sentences, dead)
+
+
+def _take_rounds(
+    picked: np.ndarray, rounds: np.ndarray, n: int, cells: int, block: int = 64
+) -> tuple[np.ndarray, np.ndarray]:
+    """The counts of the first ``n`` tokens of each replication's sentences in round-major
+    order (every chain's sentence 0, then every chain's sentence 1, ...), and the number of
+    sentences taken. Every step gave one token per chain, so a token's place in its chain is
+    its step; two passes over the steps in blocks keep the temporaries small."""
+    steps, size, k = picked.shape
+    top = int(rounds.max()) + 1
+    rows = np.arange(size)[:, None]
+    chain = np.arange(k)
+    length = np.zeros(size * top * k, dtype=np.int64)  # tokens per (replication, round, chain)
+    for a in range(0, steps, block):
+        slot = (rows * top + rounds[a : a + block]) * k + chain
+        length += np.bincount(slot.ravel(), minlength=length.size)
+    by_round = length.reshape(size, top, k)
+    flat_len = length.reshape(size, -1)
+    before = (np.cumsum(flat_len, axis=1) - flat_len).ravel()  # tokens ahead in round order
+    start_of = (np.cumsum(by_round, axis=1) - by_round).ravel()  # the sentence's first step
+    out = np.zeros(cells, dtype=np.int64)
+    last_taken = np.full((size, k), -1, dtype=np.int64)
+    for a in range(0, steps, block):
+        part = rounds[a : a + block]
+        slot = (rows * top + part) * k + chain
+        step = np.arange(a, a + part.shape[0])[:, None, None]
+        taken = before[slot] + step - start_of[slot] < n
+        out += np.bincount(picked[a : a + block][taken], minlength=cells)
+        last_taken = np.maximum(last_taken, np.where(taken, part, -1).max(axis=0))
+    return out, (last_taken + 1).sum(axis=1)
