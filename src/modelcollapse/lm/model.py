@@ -262,7 +262,7 @@ def _alive(alive: Any, universe: int) -> np.ndarray:
 
 def _options(smoothing: Any, alpha: Any, discount: Any) -> tuple[str, float, float]:
     name = check_choice("smoothing", smoothing, SMOOTHINGS)
-    a = check_real("alpha", alpha, lower=0.0, lower_open=True)
+    a = check_real("alpha", alpha, lower=0.0, lower_open=True, upper_open=True)
     d = check_real("discount", discount, lower=0.0, upper=1.0, lower_open=True, upper_open=True)
     return name, a, d
 
@@ -483,7 +483,11 @@ def heldout_log_prob(
     model = _model(counts, corpus.distinct_ngrams)
     name, a, d = _options(smoothing, alpha, discount)
     low = check_real("floor", floor, lower=0.0, upper=1.0, lower_open=True, upper_open=True)
-    if not isinstance(heldout, HeldOut) or heldout.windows.shape[1] != corpus.order:
+    if (
+        not isinstance(heldout, HeldOut)
+        or heldout.windows.shape[1] != corpus.order
+        or heldout.windows.max() >= len(corpus.vocabulary)
+    ):
         raise fail("heldout", "must be HeldOut.of(corpus, lines) for this corpus", heldout)
     p = _evaluate(corpus, model, heldout.windows, name, a, d)
     if name == "none":
@@ -770,7 +774,7 @@ def _context_totals(corpus: NGramCorpus, values: np.ndarray) -> np.ndarray:
 
 def _kept(corpus: NGramCorpus, ref: np.ndarray, min_count: Any) -> tuple[np.ndarray, np.ndarray]:
     """The contexts whose reference count is at least ``min_count``, and all contexts' counts."""
-    least = check_real("min_count", min_count, lower=0.0, lower_open=True)
+    least = check_real("min_count", min_count, lower=0.0, lower_open=True, upper_open=True)
     totals = _context_totals(corpus, ref)
     kept = np.flatnonzero(totals >= least).astype(np.int64)
     if kept.size == 0:
@@ -913,7 +917,7 @@ def context_error_theory(
     weight = check_real("w", w, lower=0.0, upper=1.0)
     n_real = check_int("n", n, minimum=1)
     n_synth = check_int("m", m, minimum=1)
-    effect = check_real("design_effect", design_effect, lower=0.0, lower_open=True)
+    effect = check_real("design_effect", design_effect, lower=0.0, lower_open=True, upper_open=True)
     kept, totals = _kept(corpus, ref, min_count)
     p_ref = conditional(corpus, ref[None, :])[0]
     spread = _context_totals(corpus, p_ref * (1.0 - p_ref))[kept]
