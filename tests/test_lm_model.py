@@ -167,6 +167,17 @@ def test_probabilities_match_the_dict_reference(order, smoothing):
         np.testing.assert_allclose(got_universe[r], expected, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("smoothing", SMOOTHINGS)
+def test_blocks_of_replications_give_the_same_probabilities(smoothing, monkeypatch):
+    import modelcollapse.lm.model as module
+
+    corpus = _corpus(3)
+    models = _models(corpus)
+    whole = conditional(corpus, models, smoothing)
+    monkeypatch.setattr(module, "_BLOCK", 2 * corpus.distinct_ngrams)  # two replications a block
+    assert np.array_equal(conditional(corpus, models, smoothing), whole)
+
+
 def test_add_zero_is_counts_over_the_context_total():
     corpus = _corpus(2)
     models = _models(corpus)

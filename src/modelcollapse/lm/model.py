@@ -82,6 +82,9 @@ SMOOTHINGS = ("none", "add-alpha", "kn")
 FLOOR = 1e-6
 #: The default least reference count of a context that :func:`context_error` keeps.
 MIN_CONTEXT_COUNT = 100
+#: Values per temporary array (replications times n-grams) in the probability computations:
+#: larger models are computed a block of replications at a time.
+_BLOCK = 1 << 23
 
 
 # -- held-out text ------------------------------------------------------------------------------
@@ -302,26 +305,45 @@ def _evaluate(
     alpha: float,
     d: float,
 ) -> np.ndarray:
-    """``p(x | c)`` (R, Q) of each window, unfloored (see :func:`probability`)."""
-    levels = _levels(corpus)
-    size, v = len(corpus.vocabulary), _predictable(corpus)
-    if smoothing != "kn":
-        top = levels[-1]
-        ngram, context = _lookup(top, windows, size)
-        total = _gather(_sums(model, top), context)
-        count = _gather(model, ngram)
+    """``p(x | c)`` (R, Q) of each window, unfloored (see :func:`probability`), computed for a
+    block of replications at a time so that the temporaries stay near :data:`_BLOCK` values."""
+    levels = _levels(corpus) if smoothing == "kn" else _levels(corpus)[-1:]
+    size = len(corpus.vocabulary)
+    found = [_lookup(level, windows, size) for level in levels]  # k = n only, or 1..n
+    replications, width = model.shape[0], max(model.shape[1], windows.shape[0])
+    step = max(1, _BLOCK // width)
+    out = np.empty((replications, windows.shape[0]))
+    for first in range(0, replications, step):
+        block = model[first : first + step]
+        if smoothing == "kn":
+            out[first : first + step] = _kneser_ney(corpus, levels, found, block, d)
+            continue
+        ngram, context = found[0]
+        total = _gather(_sums(block, levels[0]), context)
+        count = _gather(block, ngram)
         if smoothing == "add-alpha":
-            return (count + alpha) / (total + alpha * v)
-        seen = total > 0
-        return np.where(seen, count / np.where(seen, total, 1.0), 0.0)
+            out[first : first + step] = (count + alpha) / (total + alpha * _predictable(corpus))
+        else:
+            seen = total > 0
+            out[first : first + step] = np.where(seen, count / np.where(seen, total, 1.0), 0.0)
+    return out
+
+
+def _kneser_ney(
+    corpus: NGramCorpus,
+    levels: list[_Level],
+    found: list[tuple[np.ndarray, np.ndarray]],
+    model: np.ndarray,
+    d: float,
+) -> np.ndarray:
+    """Interpolated Kneser-Ney ``p(x | c)`` (R, Q) of the windows looked up in ``found``."""
     counts = [model]  # the counts of each level, highest first
     for k in range(corpus.order, 1, -1):
         lower = levels[k - 1].lower
         assert lower is not None
         counts.append(_continuation(counts[-1] > 0, lower, levels[k - 2].codes.size))
-    p = np.full((model.shape[0], windows.shape[0]), 1.0 / v)
-    for level, c in zip(levels, counts[::-1], strict=True):  # k = 1..n
-        ngram, context = _lookup(level, windows, size)
+    p = np.full((model.shape[0], found[0][0].size), 1.0 / _predictable(corpus))
+    for level, c, (ngram, context) in zip(levels, counts[::-1], found, strict=True):  # k = 1..n
         total = _gather(_sums(c, level), context)
         gamma = _gather(_sums(np.minimum(c, d), level), context)
         seen = total > 0
