@@ -160,8 +160,8 @@ class HeldOut:
         if not encoded:
             raise fail("lines", "hold no tokens: the held-out text is empty", "0 tokens")
         windows, lengths = _windows(encoded, corpus.order)
-        levels = _levels(corpus)
-        ngram, context = _lookup(levels[-1], windows, len(corpus.vocabulary))
+        top = _levels(corpus, lowest=corpus.order)[0]
+        ngram, context = _lookup(top, windows, len(corpus.vocabulary))
         return cls(windows, ngram, context, windows[:, -1] >= 0, int(lengths.sum()))
 
 
@@ -180,18 +180,20 @@ class _Level:
     lower: np.ndarray | None  # (G_k,) index of the (k-1)-suffix at level k-1 (None at k = 1)
 
 
-def _levels(corpus: NGramCorpus) -> list[_Level]:
-    """Levels ``k = 1..n`` (list index ``k - 1``)."""
+def _levels(corpus: NGramCorpus, lowest: int = 1) -> list[_Level]:
+    """Levels ``k = lowest..n``, lowest first (``lower`` is None at ``k = lowest``)."""
     size = len(corpus.vocabulary)
     codes = [corpus.universe]
     lowers: list[np.ndarray | None] = []
-    for k in range(corpus.order - 1, 0, -1):
+    for k in range(corpus.order - 1, lowest - 1, -1):
         suffix, inverse = np.unique(codes[-1] % size**k, return_inverse=True)
         lowers.append(inverse.astype(np.int64).ravel())
         codes.append(suffix)
     lowers.append(None)
     levels = []
-    for k, level_codes, lower in zip(range(corpus.order, 0, -1), codes, lowers, strict=True):
+    for k, level_codes, lower in zip(
+        range(corpus.order, lowest - 1, -1), codes, lowers, strict=True
+    ):
         context_codes, context = np.unique(level_codes // size, return_inverse=True)
         context = context.astype(np.int64).ravel()
         start = np.searchsorted(context, np.arange(context_codes.size + 1)).astype(np.int64)
@@ -307,7 +309,7 @@ def _evaluate(
 ) -> np.ndarray:
     """``p(x | c)`` (R, Q) of each window, unfloored (see :func:`probability`), computed for a
     block of replications at a time so that the temporaries stay near :data:`_BLOCK` values."""
-    levels = _levels(corpus) if smoothing == "kn" else _levels(corpus)[-1:]
+    levels = _levels(corpus, lowest=1 if smoothing == "kn" else corpus.order)
     size = len(corpus.vocabulary)
     found = [_lookup(level, windows, size) for level in levels]  # k = n only, or 1..n
     replications, width = model.shape[0], max(model.shape[1], windows.shape[0])
