@@ -126,15 +126,10 @@ class NGramCorpus:
             raise fail("lines", "hold no tokens: the text is empty", "0 tokens")
         self.vocabulary = tuple(ids)
         size = len(ids)
-        pad = self.order - 1
-        lengths = np.array([len(e) for e in encoded], dtype=np.int64)
-        stream = np.concatenate([np.array([0] * pad + e, dtype=np.int64) for e in encoded])
-        # The window ending at each predicted token: position p of a line's padded sequence.
-        starts = np.concatenate([[0], np.cumsum(lengths + pad)[:-1]])
-        ends = np.repeat(starts + pad, lengths) + _ranges(lengths)  # index of the predicted token
-        codes = np.zeros(ends.size, dtype=np.int64)
-        for back in range(self.order - 1, -1, -1):
-            codes = codes * size + stream[ends - back]
+        windows, lengths = _windows(encoded, self.order)
+        codes = np.zeros(lengths.sum(), dtype=np.int64)
+        for column in range(self.order):
+            codes = codes * size + windows[:, column]
         self.universe, inverse = np.unique(codes, return_inverse=True)
         rows = np.repeat(np.arange(lengths.size), lengths)
         matrix = sparse.csr_matrix(
@@ -205,6 +200,24 @@ class NGramCorpus:
         matrix.sum_duplicates()
         matrix.data[:] = 1  # an n-gram that holds a token twice counts once
         return matrix
+
+
+def _windows(encoded: Sequence[Sequence[int]], order: int) -> tuple[np.ndarray, np.ndarray]:
+    """The n-gram windows of encoded lines, one row per predicted token, and the lines' lengths.
+
+    Each line of ``encoded`` holds its token ids followed by the end token; it is padded with
+    ``order - 1`` start tokens (id 0), and row ``i`` of the windows holds the ``order`` ids ending
+    at the ``i``-th predicted token, context first (lines in order, shape ``(sum lengths,
+    order)``).
+    """
+    pad = order - 1
+    lengths = np.array([len(e) for e in encoded], dtype=np.int64)
+    stream = np.concatenate([np.array([0] * pad + list(e), dtype=np.int64) for e in encoded])
+    # The window ending at each predicted token: position p of a line's padded sequence.
+    starts = np.concatenate([[0], np.cumsum(lengths + pad)[:-1]])
+    ends = np.repeat(starts + pad, lengths) + _ranges(lengths)  # index of the predicted token
+    columns = [stream[ends - back] for back in range(order - 1, -1, -1)]
+    return np.stack(columns, axis=1), lengths
 
 
 def _ranges(lengths: np.ndarray) -> np.ndarray:
