@@ -124,7 +124,7 @@ def _model_counts(counts: Any, universe: int) -> np.ndarray:
         )
     if not np.all(np.isfinite(arr)) or np.any(arr < 0):
         raise fail("counts", "must hold finite non-negative counts", "negative or not finite")
-    return arr.astype(float)
+    return np.ascontiguousarray(arr, dtype=float)  # a broadcast truth becomes one array
 
 
 def draw_counts(counts: Any, n: int, rng: ReplicationRandom) -> np.ndarray:
@@ -260,7 +260,7 @@ def draw_sequence(
     rng : ReplicationRandom
         The replications' random stream (one uniform per chain and step).
     chains : int, optional
-        Chains per replication; default ``n // 100`` clipped to ``[1, 1024]``.
+        Chains per replication; default ``n // 300`` clipped to ``[1, 1024]``.
     transitions : Transitions, optional
         ``Transitions.of(corpus)``, when the caller keeps it.
 
@@ -282,7 +282,7 @@ def draw_sequence(
     model = _model_counts(counts, corpus.distinct_ngrams)
     n = check_int("n", n, minimum=1)
     width = check_int("chains", chains, minimum=1) if chains is not None else None
-    k = min(n, width if width is not None else int(np.clip(n // 100, 1, 1024)))
+    k = min(n, width if width is not None else int(np.clip(n // 300, 1, 1024)))
     moves = transitions if transitions is not None else Transitions.of(corpus)
     size, universe = model.shape
     if size != rng.size:
@@ -302,6 +302,7 @@ def draw_sequence(
     if np.any(hi_of[:, moves.start] <= lo_of[:, moves.start]):
         raise fail("counts", "has a replication whose model starts no sentence", "no <s> n-gram")
     tail = int(2 * np.ceil(np.percentile(corpus.line_tokens, 99.9)))
+    cells = model.ravel()
     steps = -(-(6 * n) // (5 * k)) + tail
     # One n-gram index and one sentence number per chain and step: every step gives a token.
     picked = np.empty((steps, size, k), dtype=np.int32 if size * universe < 2**31 else np.int64)
@@ -318,14 +319,20 @@ def draw_sequence(
             context = np.where(stuck, moves.start, context)
             lo, hi = lo_of[rows, context], hi_of[rows, context]
         u = rng.uniform((k,))
-        index = np.searchsorted(flat, rows + lo + u * (hi - lo), side="right")
-        # Rounding may step past the context's last n-gram or onto one without counts.
+        target = (rows + lo + u * (hi - lo)).ravel()
+        order = np.argsort(target)  # sorted keys: numpy's binary search reuses its last bound
+        found = np.empty_like(order)
+        found[order] = np.searchsorted(flat, target[order], side="right")
+        # Rounding may step past the context's last n-gram (or before its first), where the
+        # n-gram at the edge may have no counts; elsewhere a pick always has counts.
         first = rows * universe + moves.context_start[context]
         last = rows * universe + moves.context_start[context + 1] - 1
-        index = np.clip(index, first, last)
-        wrong = model.ravel()[index] <= 0
-        if np.any(wrong):
-            index[wrong] = _positive_in_context(model.ravel(), first, last, index, wrong)
+        index = np.clip(found.reshape(size, k), first, last)
+        moved = index != found.reshape(size, k)
+        if np.any(moved):
+            wrong = moved & (cells[index] <= 0)
+            if np.any(wrong):
+                index[wrong] = _positive_in_context(cells, first, last, index, wrong)
         picked[step] = index
         rounds[step] = sentence
         context = moves.successor[index - rows * universe]
