@@ -5,6 +5,10 @@
 - :mod:`modelcollapse.lm.engines`: drawing text as n-gram counts batched over replications:
   real lines, the ``sequence`` engine (token by token) and the ``counts`` engine (a multinomial
   over the model's n-gram frequencies, an approximation of the sequence engine).
+- :mod:`modelcollapse.lm.model`: next-token probabilities (add-0, add-alpha, interpolated
+  Kneser-Ney), held-out perplexity, and the per-generation metrics (distinct n-grams,
+  vocabulary, lost real mass, KL from the generation-0 model, per-context error and paper 2's
+  per-context prediction of it).
 
 The lost tail's closed form is :mod:`modelcollapse.theory.ngram`.
 """
