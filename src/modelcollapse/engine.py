@@ -59,8 +59,10 @@ from .schedules import (
 __all__ = ["ENGINES", "SAMPLE_MAX_POINTS", "simulate", "simulate_weights"]
 
 #: Engine names: draw statistics exactly, draw data and reduce it, or draw the estimate from its
-#: asymptotic normal law (an approximation, see :mod:`modelcollapse.families.asymptotic`).
-ENGINES = ("exact", "sample", "asymptotic")
+#: asymptotic normal law (an approximation, see :mod:`modelcollapse.families.asymptotic`); then
+#: the text engines of the n-gram language model (:class:`modelcollapse.lm.NGramModel`): text
+#: token by token, or every n-gram's count at once.
+ENGINES = ("exact", "sample", "asymptotic", "sequence", "counts")
 
 #: ``record="auto"`` keeps every generation while ``replications * (generations + 1)`` is at most
 #: this; beyond it, about 100 evenly spaced generations (always including 0 and T), fewer when
@@ -260,13 +262,14 @@ def simulate(
         Root seed. The same seed gives the same result whatever ``chunk_size`` and
         ``workers``. A ``numpy.random.Generator`` gives a root seed of 128 bits drawn from it
         (:func:`~modelcollapse.random.as_seed_sequence`), recorded in ``config["seed"]``.
-    engine : {"exact", "sample", "asymptotic"}, optional
+    engine : {"exact", "sample", "asymptotic", "sequence", "counts"}, optional
         Default: the family's first engine (``"exact"`` wherever the family has one).
         ``"exact"`` draws the sufficient statistics from their sampling distribution (cost
         independent of the sample size); ``"sample"`` draws the data and reduces it;
         ``"asymptotic"`` draws each estimate from ``N(theta, V(theta)/n)`` (an approximation for
-        large ``n``, recorded as ``config["approximation"]``). A family lists the engines it
-        supports in ``family.engines``.
+        large ``n``, recorded as ``config["approximation"]``). ``"sequence"`` and ``"counts"``
+        are the text engines of :class:`~modelcollapse.lm.NGramModel`. A family lists the
+        engines it supports in ``family.engines``.
     n_real : Schedule, str or int
         Fresh real sample size ``n_real(t)`` for ``t >= 1``; 0 (default) is fully synthetic.
     weight : WeightRule, float, str or None

@@ -4,21 +4,26 @@ A metric is a function of a family, the true parameters, the fitted parameters (
 batch shape, typically ``(replications, generations)``) and the collapse threshold ``eps``. A
 metric is offered for a family exactly when the family has the hook the metric needs.
 
-=================  ==================================================  =================
-name               value                                               family hook
-=================  ==================================================  =================
-``mean_error``     ``|mean - mean*|^2``                                ``mean``
-``cov_error``      ``(sigma2 - sigma2*)^2``, Frobenius ``|.|^2``       ``covariance``
-``kl``             ``KL(truth || model)``                              ``kl``
-``risk``           population risk ``E_truth[-log p_model(X)]``        ``cross_entropy``
-``sigma2``         variance (1-D) or ``tr(cov)/d``                     ``scale``
-``collapsed``      1 where ``sigma2 <= eps``, else 0                   ``scale``
-``prob_error``     ``mean_k (p_k - p*_k)^2`` (paper 2's convention)    ``probabilities``
-``cells_lost``     number of cells with ``p_k = 0``                    ``probabilities``
-``param_error``    ``|theta - theta*|^2`` (coefficients)               ``coefficients``
-``fit_failed``     1 where the fit failed (no estimate), else 0        ``converged``
-``cdf_error``      ``int (F_t - F)^2 dF`` (exact, nonparametric)       ``cdf_error``
-=================  ==================================================  =================
+===================  ================================================  ===================
+name                 value                                             family hook
+===================  ================================================  ===================
+``mean_error``       ``|mean - mean*|^2``                              ``mean``
+``cov_error``        ``(sigma2 - sigma2*)^2``, Frobenius ``|.|^2``     ``covariance``
+``kl``               ``KL(truth || model)``                            ``kl``
+``risk``             population risk ``E_truth[-log p_model(X)]``      ``cross_entropy``
+``sigma2``           variance (1-D) or ``tr(cov)/d``                   ``scale``
+``collapsed``        1 where ``sigma2 <= eps``, else 0                 ``scale``
+``prob_error``       ``mean_k (p_k - p*_k)^2`` (paper 2's convention)  ``probabilities``
+``cells_lost``       number of cells with ``p_k = 0``                  ``probabilities``
+``param_error``      ``|theta - theta*|^2`` (coefficients)             ``coefficients``
+``fit_failed``       1 where the fit failed (no estimate), else 0      ``converged``
+``cdf_error``        ``int (F_t - F)^2 dF`` (exact, nonparametric)     ``cdf_error``
+``distinct_ngrams``  n-grams a language model keeps                    ``distinct_ngrams``
+``vocabulary``       tokens in a kept n-gram                           ``vocabulary``
+``lost_mass``        real token mass on lost n-grams                   ``lost_mass``
+``perplexity``       held-out perplexity                               ``perplexity``
+``context_error``    per-context squared error, mean over contexts     ``context_error``
+===================  ================================================  ===================
 
 Each metric records its unit (:attr:`Metric.unit`: squared data units, nats, probability^2,
 cells, ...); :func:`axis_label` puts it on a plot's axis.
@@ -163,6 +168,41 @@ METRICS: dict[str, Metric] = {
             "int (F_t - F)^2 dF of a nonparametric fit, exact from its atoms",
             "cdf_error",
             lambda f, t, p, e: f.cdf_error(p),
+            unit="probability^2",
+        ),
+        Metric(
+            "distinct_ngrams",
+            "distinct n-grams the language model keeps",
+            "distinct_ngrams",
+            lambda f, t, p, e: f.distinct_ngrams(p),
+            unit="n-grams",
+        ),
+        Metric(
+            "vocabulary",
+            "tokens in at least one kept n-gram",
+            "vocabulary",
+            lambda f, t, p, e: f.vocabulary(p),
+            unit="tokens",
+        ),
+        Metric(
+            "lost_mass",
+            "the real text's token mass on the n-grams the model has lost",
+            "lost_mass",
+            lambda f, t, p, e: f.lost_mass(p),
+            unit="probability",
+        ),
+        Metric(
+            "perplexity",
+            "held-out perplexity (terms of an add-0 model floored)",
+            "perplexity",
+            lambda f, t, p, e: f.perplexity(p),
+            unit="perplexity",
+        ),
+        Metric(
+            "context_error",
+            "mean over frequent contexts of sum_x (p(x|c) - p*(x|c))^2",
+            "context_error",
+            lambda f, t, p, e: f.context_error(p),
             unit="probability^2",
         ),
     )

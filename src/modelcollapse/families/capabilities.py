@@ -49,8 +49,9 @@ __all__ = [
     "capabilities_of",
 ]
 
-#: Engine names (also :data:`modelcollapse.ENGINES`).
-ENGINE_NAMES = ("exact", "sample", "asymptotic")
+#: Engine names (also :data:`modelcollapse.ENGINES`): the three of every family, then the text
+#: engines of the n-gram language model (:mod:`modelcollapse.lm`).
+ENGINE_NAMES = ("exact", "sample", "asymptotic", "sequence", "counts")
 #: Hooks the metrics read.
 METRIC_HOOKS = (
     "mean",
@@ -62,6 +63,11 @@ METRIC_HOOKS = (
     "coefficients",
     "converged",
     "cdf_error",
+    "distinct_ngrams",
+    "vocabulary",
+    "lost_mass",
+    "perplexity",
+    "context_error",
 )
 #: Hooks of the asymptotic engine.
 ASYMPTOTIC_HOOKS = ("asymptotic_covariance", "fisher_information", "project")
@@ -93,7 +99,8 @@ class Capabilities:
     ----------
     engines : tuple of str
         The engines the family supports, in order of preference (``simulate``'s default is
-        the first): among ``"exact"``, ``"sample"``, ``"asymptotic"``.
+        the first): among ``"exact"``, ``"sample"``, ``"asymptotic"``, and the text engines
+        ``"sequence"`` and ``"counts"`` of :class:`~modelcollapse.lm.NGramModel`.
     hooks : iterable of str
         The optional methods the family offers, among :data:`HOOKS`.
     fixed_sample_size : int, optional

@@ -74,6 +74,7 @@ __all__ = [
     "probability",
     "tail_threshold",
     "vocabulary",
+    "word_counts",
 ]
 
 #: The smoothings of a model's next-token probabilities (see the module docstring).
@@ -648,11 +649,15 @@ def distinct_ngrams(values: Any, threshold: float | None = None) -> np.ndarray:
 
 
 def vocabulary(corpus: NGramCorpus, alive: Any) -> np.ndarray:
-    """The words each model can still produce: tokens in at least one alive n-gram.
+    """The words each model can still produce: tokens predicted by at least one alive n-gram.
 
-    A token counts in any position of an n-gram (context or next token); ``<s>`` and ``</s>``
-    are not words and are not counted, so the corpus's own vocabulary is
-    ``len(corpus.vocabulary) - 2``.
+    A token counts when it is the next token of an alive n-gram: text drawn from the model can
+    contain it. (A word left only in the context of an n-gram that no alive n-gram leads to,
+    which independent n-gram draws can leave behind, is not produced.) ``<s>`` and ``</s>`` are
+    not words and are not counted, so the corpus's own vocabulary is
+    ``len(corpus.vocabulary) - 2``. Under the replace recursion a word's occurrences form one
+    branching process, so its survival is that of its pool count
+    (:func:`modelcollapse.theory.expected_surviving` on the words' counts).
 
     Parameters
     ----------
@@ -672,12 +677,39 @@ def vocabulary(corpus: NGramCorpus, alive: Any) -> np.ndarray:
     >>> vocabulary(corpus, corpus.counts[None, :] > 0).tolist()
     [4]
     >>> dog = [corpus.ngram_text(u)[1] == "dog" for u in corpus.universe]  # (the, dog) lost
-    >>> vocabulary(corpus, ~np.array([dog])).tolist()  # dog is still in (dog, sat)
-    [4]
+    >>> vocabulary(corpus, ~np.array([dog])).tolist()  # dog only in (dog, sat): not produced
+    [3]
     """
     mask = _alive(alive, corpus.distinct_ngrams)
-    present = np.asarray(corpus.word_ngrams() @ mask.T.astype(np.int64)) > 0  # (V, R)
-    return present[2:].sum(axis=0).astype(np.int64)
+    size = len(corpus.vocabulary)
+    rows, cols = np.nonzero(mask)
+    produced = np.zeros((mask.shape[0], size), dtype=bool)
+    produced[rows, corpus.next_token[cols]] = True
+    return produced[:, 2:].sum(axis=1).astype(np.int64)
+
+
+def word_counts(corpus: NGramCorpus) -> np.ndarray:
+    """The pool count of each word (the tokens other than ``<s>`` and ``</s>``), in the order
+    of ``corpus.vocabulary[2:]``: what :func:`vocabulary`'s branching law starts from.
+
+    Parameters
+    ----------
+    corpus : NGramCorpus
+        The pool.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (V - 2,)
+
+    Examples
+    --------
+    >>> from modelcollapse.lm import NGramCorpus
+    >>> word_counts(NGramCorpus(["the cat sat", "the dog sat"], order=2)).tolist()
+    [2, 1, 2, 1]
+    """
+    size = len(corpus.vocabulary)
+    counts = np.bincount(corpus.next_token, weights=corpus.counts, minlength=size)
+    return counts[2:].astype(np.int64)
 
 
 def lost_mass(reference: Any, alive: Any) -> np.ndarray:
