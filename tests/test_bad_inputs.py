@@ -89,6 +89,7 @@ def scratch(tmp_path, monkeypatch):
     (tmp_path / "table.txt").write_text("a,b\n1,2\n")
     (tmp_path / "broken.parquet").write_bytes(b"not parquet")
     numbers.to_parquet(tmp_path / "plain.parquet")  # Parquet, but not a saved result
+    (tmp_path / "binary.bin").write_bytes(b"\x00\x01\x02 not text")
     (tmp_path / "afile").write_text("a file, not a directory\n")
     (tmp_path / "adir.csv").mkdir()
     (tmp_path / "bad-n0.toml").write_text("n0 = 0\n")

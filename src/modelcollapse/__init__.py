@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the names below, for type checkers and editors
     __version__: str
-    from . import generation, metrics, schedules, storage, theory
+    from . import generation, lm, metrics, schedules, storage, theory
     from ._validation import FitFailureWarning, InvalidArgumentError
     from .engine import ENGINES, simulate, simulate_weights
     from .families import (
@@ -51,6 +51,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors
         capabilities_of,
         make_family,
     )
+    from .lm import NGramModel
     from .regimes import Replace, make_regime
     from .results import SimulationResult
     from .schedules import (
@@ -98,6 +99,8 @@ _LAZY = {
     "LinearRegressionFixed": ".families",
     "LinearRegressionRandom": ".families",
     "LogDensityFamily": ".families",
+    "NGramModel": ".lm",
+    "lm": ".lm",
     "LogisticRegression": ".families",
     "LogisticTable": ".families",
     "make_family": ".families",
@@ -151,6 +154,7 @@ __all__ = [
     "LogisticRegression",
     "LogisticTable",
     "MultivariateGaussian",
+    "NGramModel",
     "Optimal",
     "Poisson",
     "PoissonRegression",
@@ -165,6 +169,7 @@ __all__ = [
     "TwoPhase",
     "capabilities_of",
     "generation",
+    "lm",
     "load",
     "make_family",
     "make_regime",

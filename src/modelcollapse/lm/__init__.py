@@ -1,5 +1,7 @@
 """n-gram language models retrained on their own text.
 
+- :class:`NGramModel` (:mod:`modelcollapse.lm.family`): the model as a family of
+  :func:`modelcollapse.simulate`, with the ``sequence`` and ``counts`` engines.
 - :mod:`modelcollapse.lm.corpus`: a tokenizer and :class:`NGramCorpus`, a training pool as
   n-gram counts over its fixed universe of distinct n-grams.
 - :mod:`modelcollapse.lm.engines`: drawing text as n-gram counts batched over replications:
@@ -16,5 +18,6 @@ The lost tail's closed form is :mod:`modelcollapse.theory.ngram`.
 from __future__ import annotations
 
 from .corpus import NGramCorpus, tokenize
+from .family import NGramModel
 
-__all__ = ["NGramCorpus", "tokenize"]
+__all__ = ["NGramCorpus", "NGramModel", "tokenize"]

@@ -34,9 +34,22 @@ import numpy as np
 from .._validation import check_real, fail
 from ..families.capabilities import Capabilities
 from ..random import ReplicationRandom
-from . import model as lm_model
 from .corpus import NGramCorpus
 from .engines import Transitions, draw_counts, draw_lines, draw_sequence
+from .model import (
+    FLOOR,
+    MIN_CONTEXT_COUNT,
+    HeldOut,
+    _options,
+    alive_ngrams,
+    conditional,
+    tail_threshold,
+)
+from .model import context_error as _context_error
+from .model import kl as _kl
+from .model import lost_mass as _lost_mass
+from .model import perplexity as _perplexity
+from .model import vocabulary as _vocabulary
 
 __all__ = ["NGramModel", "NGramParams", "NGramStats", "read_text", "split_holdout"]
 
@@ -193,17 +206,19 @@ class NGramModel:
         smoothing: str = "none",
         alpha: float = 1.0,
         discount: float = 0.75,
-        floor: float = lm_model.FLOOR,
+        floor: float = FLOOR,
         chains: int | None = None,
     ) -> None:
         lines, self.text = read_text(text)
         self.holdout = check_real("holdout", holdout, lower=0.0, upper=MAX_HOLDOUT)
-        self.smoothing, self.alpha, self.discount = lm_model._options(smoothing, alpha, discount)
+        self.smoothing, self.alpha, self.discount = _options(smoothing, alpha, discount)
         self.floor = check_real("floor", floor, lower=0.0, upper=1.0, lower_open=True)
         self.chains = None if chains is None else int(chains)
         if self.chains is not None and self.chains < 1:
             raise fail("chains", "must be an integer >= 1", chains)
         train, held = split_holdout(lines, self.holdout)
+        if not any(line.strip() for line in train):
+            raise fail("text", "holds no tokens to train on (an empty text)", self.text)
         self.corpus = NGramCorpus(train, order=order, level=level)
         if self.corpus.tokens < self.corpus.order:
             raise fail(
@@ -212,7 +227,7 @@ class NGramModel:
                 self.text,
             )
         self.level, self.order = self.corpus.level, self.corpus.order
-        self.heldout = lm_model.HeldOut.of(self.corpus, held) if held else None
+        self.heldout = HeldOut.of(self.corpus, held) if held else None
         if self.heldout is not None and self.heldout.tokens == 0:
             self.heldout = None
         self.transitions = Transitions.of(self.corpus)
@@ -221,12 +236,12 @@ class NGramModel:
         if self.heldout is not None:
             hooks.add("perplexity")
         by_context = np.bincount(self.corpus.context, weights=self.corpus.counts)
-        if by_context.max() >= lm_model.MIN_CONTEXT_COUNT:  # a context frequent enough
+        if by_context.max() >= MIN_CONTEXT_COUNT:  # a context frequent enough
             hooks.add("context_error")
         self.capabilities = Capabilities(
             engines=self.engines, hooks=frozenset(hooks), record_params=False
         )
-        self.threshold = None if self.smoothing == "none" else lm_model.tail_threshold(self.corpus)
+        self.threshold = None if self.smoothing == "none" else tail_threshold(self.corpus)
 
     # -- description ------------------------------------------------------------------------
     @property
@@ -355,9 +370,9 @@ class NGramModel:
         if getattr(params, "from_text", False):
             if n > self.tokens:
                 raise fail(
-                    "n",
-                    f"asks for more real tokens than the text has ({self.tokens:,}): real text "
-                    "is drawn without inventing lines",
+                    "n0",
+                    f"real text (n0, n_real) asks for more tokens than the training text has "
+                    f"({self.tokens:,}): real lines are drawn from it, never invented",
                     n,
                 )
             if n == self.tokens:
@@ -521,11 +536,9 @@ class NGramModel:
     # -- metric hooks -----------------------------------------------------------------------
     def _alive(self, params: NGramParams) -> np.ndarray:
         if self.threshold is None:
-            return lm_model.alive_ngrams(params.counts)
-        probs = lm_model.conditional(
-            self.corpus, params.counts, self.smoothing, self.alpha, self.discount
-        )
-        return lm_model.alive_ngrams(probs, self.threshold)
+            return alive_ngrams(params.counts)
+        probs = conditional(self.corpus, params.counts, self.smoothing, self.alpha, self.discount)
+        return alive_ngrams(probs, self.threshold)
 
     def distinct_ngrams(self, params: NGramParams) -> np.ndarray:
         """n-grams the model keeps (a count, or a probability at the stated threshold).
@@ -565,7 +578,7 @@ class NGramModel:
         >>> fam.vocabulary(fam.broadcast(fam.truth(), 1)).tolist()
         [2.0]
         """
-        return lm_model.vocabulary(self.corpus, self._alive(params)).astype(float)
+        return _vocabulary(self.corpus, self._alive(params)).astype(float)
 
     def lost_mass(self, params: NGramParams) -> np.ndarray:
         """The pool's token mass on the n-grams the model has lost.
@@ -585,7 +598,7 @@ class NGramModel:
         >>> fam.lost_mass(NGramParams(np.array([[1.0, 0.0, 1.0]]))).round(4).tolist()
         [0.3333]
         """
-        return lm_model.lost_mass(self.reference, self._alive(params))
+        return _lost_mass(self.reference, self._alive(params))
 
     def kl(self, truth: NGramParams, params: NGramParams) -> np.ndarray:
         """``KL(pool || model)`` in nats over the contexts (inf for a lost add-0 n-gram).
@@ -607,7 +620,7 @@ class NGramModel:
         >>> fam.kl(fam.truth(), fam.broadcast(fam.truth(), 1)).tolist()
         [0.0]
         """
-        return lm_model.kl(
+        return _kl(
             self.corpus, self.reference, params.counts, self.smoothing, self.alpha, self.discount
         )
 
@@ -630,7 +643,7 @@ class NGramModel:
         >>> fam.context_error(fam.broadcast(fam.truth(), 1)).tolist()
         [0.0]
         """
-        return lm_model.context_error(self.corpus, self.reference, params.counts).error
+        return _context_error(self.corpus, self.reference, params.counts).error
 
     def perplexity(self, params: NGramParams) -> np.ndarray:
         """Held-out perplexity (its terms floored at :attr:`floor` for an add-0 model).
@@ -652,7 +665,7 @@ class NGramModel:
         """
         if self.heldout is None:
             raise fail("perplexity", "needs held-out lines: holdout must be above 0", 0)
-        return lm_model.perplexity(
+        return _perplexity(
             self.corpus,
             params.counts,
             self.heldout,
