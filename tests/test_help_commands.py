@@ -10,7 +10,18 @@ import pytest
 from modelcollapse.cli import build_parser
 from modelcollapse.cli.theory import _THEORY_QUANTITIES
 
-COMMANDS = ["simulate", "list", "reproduce", "theory", "data", "recurse", "run", "plan", "report"]
+COMMANDS = [
+    "simulate",
+    "list",
+    "reproduce",
+    "theory",
+    "data",
+    "recurse",
+    "run",
+    "plan",
+    "lm",
+    "report",
+]
 
 
 @pytest.fixture(autouse=True)

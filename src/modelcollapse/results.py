@@ -183,6 +183,8 @@ def _theory_of(result: SimulationResult) -> tuple[dict[str, Expectation], str | 
     why: dict[str, str] = {}
     if result.family.name == "gaussian":
         _gaussian_theory(result, n0, real, synth, w, fresh, shrinkage, out, why)
+    elif result.family.name == "ngram":
+        _ngram_theory(result, n0, synth, fresh, out, why)
     else:
         _general_theory(result, n0, real, synth, w, fresh, shrinkage, out, why)
     out = {
@@ -303,6 +305,46 @@ def _gaussian_theory(
         )
     for m in ("collapsed", "kl", "risk"):
         why.setdefault(m, "no closed form with fresh real data")
+
+
+def _ngram_theory(
+    result: SimulationResult,
+    n0: int,
+    synth: np.ndarray,
+    fresh: bool,
+    out: dict[str, Expectation],
+    why: dict[str, str],
+) -> None:
+    """The branching-process law of an n-gram model's lost tail (:mod:`modelcollapse.theory.
+    ngram`): surviving n-grams, words the model can produce and lost mass, fully synthetic,
+    from generation 0 = the whole training text, for an add-0 model."""
+    from .lm.model import word_counts
+    from .theory import ngram
+
+    family: Any = result.family
+    names = result.metric_names
+    if fresh:
+        why.update(dict.fromkeys(names, "the branching law is fully synthetic (no fresh text)"))
+        return
+    if n0 != family.tokens:
+        reason = "generation 0 is a sample of the text; the law starts from the whole text"
+        why.update(dict.fromkeys(names, reason))
+        return
+    if family.smoothing != "none":
+        why.update(dict.fromkeys(names, "the law is the add-0 model's"))
+        return
+    source = "theory.ngram (Poisson branching)"
+    counts = family.corpus.counts
+    laws = {
+        "distinct_ngrams": lambda: ngram.expected_surviving(counts, synth),
+        "vocabulary": lambda: ngram.expected_surviving(
+            word_counts(family.corpus), synth, n0=family.tokens
+        ),
+        "lost_mass": lambda: ngram.expected_lost_mass(counts, synth),
+    }
+    for metric, law in laws.items():
+        if metric in names:
+            out[metric] = Expectation(metric, law(), "first-order", source)
 
 
 def _general_theory(

@@ -37,7 +37,8 @@ by paper:
   paper 2 (weights)     simulate --n-real --weight; theory optimal-weight, limiting-error;
                         plan weight; reproduce he2025-*; recurse --n-real --weight
   both                  list, reproduce, report, run (TOML files and sweeps), recurse (your
-                        own table), data (the shipped Adult data)
+                        own table), data (the shipped Adult data), lm (language models
+                        on real text)
 
 'modelcollapse COMMAND --help' describes a command's options."""
 

@@ -38,6 +38,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "run a simulation or a sweep described in a TOML configuration file",
     ),
     "plan": ("plan", "_add_plan", "which schedule, which weight: recommendations from the theory"),
+    "lm": (
+        "lm",
+        "_add_lm",
+        "an n-gram language model retrained on its own text: the lost tail and its law",
+    ),
     "report": (
         "experiments",
         "_add_report",

@@ -93,6 +93,11 @@ _TABLE_COLUMNS = (
     ("cdf_error", "mean", "E cdf error"),
     ("kl", "median", "median KL"),
     ("risk", "mean", "E risk"),
+    ("distinct_ngrams", "mean", "E n-grams"),
+    ("vocabulary", "mean", "E words"),
+    ("lost_mass", "mean", "E lost mass"),
+    ("perplexity", "mean", "E perplexity"),
+    ("context_error", "mean", "E context error"),
 )
 
 
@@ -157,6 +162,9 @@ _MEAN_LABELS = {
     "kl": "E KL",
     "risk": "E risk",
     "inflation": "E err_t/E err_0",
+    "distinct_ngrams": "E n-grams",
+    "vocabulary": "E words",
+    "lost_mass": "E lost mass",
 }
 
 
@@ -274,7 +282,20 @@ def _run_simulate(args: argparse.Namespace) -> int:
     quiet = bool(getattr(args, "quiet", False))
     options = {k: v for k, v in vars(args).items() if k not in ("theory", "quiet")}
     result = simulate_from_options(options, progress=not quiet)
-    if args.format == "json":
+    return write_result(result, args.format, args.rows, theory, target)
+
+
+def write_result(
+    result: SimulationResult,
+    fmt: str,
+    rows: int,
+    theory: bool,
+    target: tuple[Any, str] | None,
+) -> int:
+    """Print a run as ``simulate`` does (a header and the table, with ``theory`` beside it; or
+    JSON) and write its tidy table to ``target`` (``(path, "csv" | "parquet")``) atomically,
+    the configuration and provenance in a Parquet file's attrs."""
+    if fmt == "json":
         payload: dict[str, Any] = {
             "config": result.config,
             "summary": result.summary(theory=theory).to_dict(orient="records"),
@@ -286,7 +307,7 @@ def _run_simulate(args: argparse.Namespace) -> int:
     else:
         print(_header(result))
         print()
-        print(_theory_table(result, args.rows) if theory else _table(result, args.rows))
+        print(_theory_table(result, rows) if theory else _table(result, rows))
     if target is not None:
         path, kind = target
         from ..provenance import provenance
@@ -303,6 +324,6 @@ def _run_simulate(args: argparse.Namespace) -> int:
         except OSError as err:
             tmp.unlink(missing_ok=True)
             raise UsageError(f"--out: cannot write {path} ({err.strerror or err})") from None
-        if args.format == "table":
+        if fmt == "table":
             print(f"\nwrote {len(frame)} rows to {path}")
     return 0
