@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import modelcollapse as mc
+from modelcollapse.data import load_text
 from modelcollapse.lm import NGramCorpus, tokenize
 from modelcollapse.lm.corpus import END, START
 from modelcollapse.lm.model import (
@@ -25,6 +26,7 @@ from modelcollapse.lm.model import (
     conditional,
     context_error,
     context_error_theory,
+    design_effect,
     distinct_ngrams,
     heldout_log_prob,
     kl,
@@ -433,3 +435,56 @@ def test_bad_options_are_refused_in_one_line():
             call()
         assert str(err.value).startswith(message), str(err.value)
         assert "\n" not in str(err.value)
+
+
+# -- the design effect of drawing whole lines ---------------------------------------------------
+
+
+def _line_error(corpus, n, replications, seed, min_count):
+    """Mean over replications of each kept context's squared error, for fits to lines drawn
+    with replacement until n tokens."""
+    from modelcollapse.lm.engines import draw_lines
+    from modelcollapse.random import ReplicationRandom
+
+    rng = ReplicationRandom(np.random.SeedSequence(seed), 0, replications)
+    counts = draw_lines(corpus, n, rng)
+    out = context_error(corpus, corpus.counts, counts, min_count=min_count)
+    return out.per_context, out
+
+
+@pytest.mark.parametrize(("lines", "expected"), [(["a b a b", "a c a c"], 2.0), (["a b a c"], 0.0)])
+def test_design_effect_of_repeated_contexts(lines, expected):
+    """A context used twice per line with the same next token doubles the variance (D = 2);
+    with one of each next token it removes it (D = 0). Simulated errors of line draws, against
+    D C_c / m_c (the delta method: an approximation, here within 4 SE + 5%)."""
+    corpus = NGramCorpus(lines * 100, order=2)
+    effect = design_effect(corpus, min_count=100)
+    size = len(corpus.vocabulary)
+    a = corpus.vocabulary.index("a")
+    context_a = int(corpus.context[corpus.universe // size == a][0])  # the context "a"
+    slot = list(effect.contexts).index(context_a)
+    assert effect.per_context[slot] == pytest.approx(expected, abs=1e-12)
+    per, _ = _line_error(corpus, 400, 2000, 11, 100)
+    sim = per[:, slot]
+    in_a = corpus.counts[corpus.context == context_a]
+    p = in_a / in_a.sum()
+    m_c = 400 * in_a.sum() / corpus.tokens
+    law = expected * (1 - np.sum(p**2)) / m_c
+    se = sim.std(ddof=1) / np.sqrt(sim.size)
+    assert abs(sim.mean() - law) <= 4 * se + 0.05 * law + 1e-15
+
+
+def test_design_effect_on_the_shipped_text():
+    """On 3,000 lines of the shipped text: D C_c / m_c predicts the mean per-context error of
+    fits to whole lines (within 4 SE + 3%); with D = 1 it would be off by the stated D - 1."""
+    corpus = NGramCorpus(load_text()[:3000], order=2)
+    effect = design_effect(corpus, min_count=100)
+    per, out = _line_error(corpus, 20_000, 300, 12, 100)
+    sim = per.mean(axis=1)
+    share = out.reference_counts / corpus.tokens
+    p = conditional(corpus, corpus.counts[None, :])[0]
+    purity = np.bincount(corpus.context, p * p)[effect.contexts]
+    law = np.mean(effect.per_context * (1 - purity) / (20_000 * share))
+    se = sim.std(ddof=1) / np.sqrt(sim.size)
+    assert abs(sim.mean() - law) <= 4 * se + 0.03 * law
+    assert 1.0 < effect.overall < 1.2

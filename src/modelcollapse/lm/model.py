@@ -66,6 +66,7 @@ __all__ = [
     "conditional",
     "context_error",
     "context_error_theory",
+    "design_effect",
     "distinct_ngrams",
     "heldout_log_prob",
     "kl",
@@ -883,6 +884,99 @@ def context_error(
     p_ref = conditional(corpus, ref[None, :])[0]
     per_context = _context_totals(corpus, (p - p_ref) ** 2)[:, kept]
     return ContextError(per_context.mean(axis=1), per_context, kept, totals[kept])
+
+
+@dataclass(frozen=True, eq=False)
+class DesignEffect:
+    """The result of :func:`design_effect`.
+
+    Parameters
+    ----------
+    overall : float
+        ``D`` for the mean per-context error: the contexts' ``D_c`` weighted by their
+        first-order error ``C_c / pi_c``.
+    per_context : numpy.ndarray, shape (K,)
+        ``D_c`` of each kept context.
+    contexts : numpy.ndarray of int64, shape (K,)
+        The kept contexts (as in :func:`context_error`).
+
+    Examples
+    --------
+    >>> out = DesignEffect(1.0, np.ones(1), np.array([0]))
+    >>> out.overall
+    1.0
+    """
+
+    overall: float
+    per_context: np.ndarray
+    contexts: np.ndarray
+
+
+def design_effect(corpus: NGramCorpus, min_count: float = MIN_CONTEXT_COUNT) -> DesignEffect:
+    """How much drawing whole lines inflates the variance of each context's frequencies, against
+    drawing the same number of independent tokens.
+
+    A fit to lines drawn with replacement estimates ``p_c(x)`` by the ratio of the lines'
+    counts ``y_ic(x) / n_ic`` summed over the lines; by the delta method its variance is ``D_c``
+    times the multinomial ``p_c(x) (1 - p_c(x)) / m_c`` at the same expected context count
+    ``m_c``, with
+
+        ``D_c = sum_i sum_x (y_ic(x) - p_c(x) n_ic)^2 / (N_c (1 - sum_x p_c(x)^2))``
+
+    over the pool's lines ``i`` (``N_c`` the pool's count of context ``c``). ``D_c = 1`` when
+    every line holds the context at most once; repeated contexts within a line (a word used
+    twice in a verse, followed alike) raise it. The overall ``D`` weights ``D_c`` by the
+    context's first-order error ``C_c / pi_c`` (``C_c = 1 - sum_x p_c(x)^2``), as the mean
+    error of :func:`context_error` does; :func:`context_error_theory` takes it as
+    ``design_effect``, and paper 2's optimal weight for real lines becomes ``w*(k / D)``.
+
+    Parameters
+    ----------
+    corpus : NGramCorpus
+        The pool, with its lines.
+    min_count : float
+        The least pool count of a kept context (default :data:`MIN_CONTEXT_COUNT`).
+
+    Returns
+    -------
+    DesignEffect
+
+    Examples
+    --------
+    >>> from modelcollapse.lm import NGramCorpus
+    >>> corpus = NGramCorpus(["a b"] * 100 + ["a c"] * 100, order=2)
+    >>> round(design_effect(corpus, min_count=100).overall, 6)  # one context use per line
+    1.0
+    >>> corpus = NGramCorpus(["a b a b"] * 100 + ["a c a c"] * 100, order=2)
+    >>> round(float(design_effect(corpus, min_count=100).per_context[1]), 6)  # context "a"
+    2.0
+    """
+    from scipy import sparse
+
+    ref = corpus.counts.astype(float)
+    kept, totals = _kept(corpus, ref, min_count)
+    p = conditional(corpus, ref[None, :])[0]
+    lines: Any = corpus.line_counts.astype(float)  # sparse (L, G)
+    size = corpus.contexts
+    to_context = sparse.csr_matrix(
+        (np.ones(corpus.distinct_ngrams), (np.arange(corpus.distinct_ngrams), corpus.context)),
+        shape=(corpus.distinct_ngrams, size),
+    )
+    n_ic: Any = lines @ to_context  # (L, C): each line's count of each context
+    squares = np.bincount(
+        corpus.context, np.asarray(lines.multiply(lines).sum(axis=0)).ravel(), minlength=size
+    )
+    cross = np.asarray(n_ic.multiply((lines @ sparse.diags(p)) @ to_context).sum(axis=0)).ravel()
+    n_squares = np.asarray(n_ic.multiply(n_ic).sum(axis=0)).ravel()
+    purity = np.bincount(corpus.context, p * p, minlength=size)  # sum_x p_c(x)^2
+    spread = totals * (1.0 - purity)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per = (squares - 2.0 * cross + n_squares * purity) / spread
+    per_kept = per[kept]
+    weight = (1.0 - purity[kept]) / totals[kept]  # C_c / pi_c, up to a constant
+    usable = np.isfinite(per_kept) & (weight > 0)
+    overall = float(np.sum(per_kept[usable] * weight[usable]) / np.sum(weight[usable]))
+    return DesignEffect(overall, np.where(np.isfinite(per_kept), per_kept, 1.0), kept)
 
 
 @dataclass(frozen=True, eq=False)
