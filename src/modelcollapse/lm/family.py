@@ -155,7 +155,7 @@ def split_holdout(lines: Sequence[str], holdout: float) -> tuple[list[str], list
 
 
 class NGramModel:
-    """An n-gram language model retrained on its own text (see the module docstring).
+    """An n-gram language model retrained on its own text (see :mod:`modelcollapse.lm.family`).
 
     Parameters
     ----------
