@@ -25,6 +25,7 @@ from modelcollapse.lm.model import (
     alive_ngrams,
     conditional,
     context_error,
+    context_error_path,
     context_error_theory,
     design_effect,
     distinct_ngrams,
@@ -390,6 +391,21 @@ def test_context_theory_agrees_with_a_simulation_and_a_wrong_weight_is_detected(
     assert abs(mean - theory) < 4 * se
     wrong = context_error_theory(corpus, ref, 0.4, n, m, min_count=6).error
     assert abs(mean - wrong) > 4 * se
+
+
+def test_context_error_path_before_the_limit_and_a_wrong_weight_is_detected():
+    """Three generations, far from the limit: the exact expected path against the same
+    per-context simulation (an exact law: each context an independent categorical)."""
+    corpus = _corpus(2)
+    ref = 3.0 * corpus.counts
+    n, m = 2 * int(ref.sum()), 3 * int(ref.sum())
+    mean, se = _simulate(corpus, ref, 0.3, n, m, 6, 4000, 3, seed=12)
+    path = context_error_path(corpus, ref, 0.3, n, m, 3, min_count=6)
+    assert abs(mean - path[-1]) < 4 * se
+    limit = context_error_theory(corpus, ref, 0.3, n, m, min_count=6).error
+    assert abs(mean - limit) > 4 * se  # not yet at the limit: the path is needed
+    wrong = context_error_path(corpus, ref, 0.5, n, m, 3, min_count=6)
+    assert abs(mean - wrong[-1]) > 4 * se
 
 
 # -- bad inputs ---------------------------------------------------------------------------------

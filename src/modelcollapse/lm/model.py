@@ -65,6 +65,7 @@ __all__ = [
     "alive_ngrams",
     "conditional",
     "context_error",
+    "context_error_path",
     "context_error_theory",
     "design_effect",
     "distinct_ngrams",
@@ -884,6 +885,80 @@ def context_error(
     p_ref = conditional(corpus, ref[None, :])[0]
     per_context = _context_totals(corpus, (p - p_ref) ** 2)[:, kept]
     return ContextError(per_context.mean(axis=1), per_context, kept, totals[kept])
+
+
+def context_error_path(
+    corpus: NGramCorpus,
+    reference: Any,
+    w: float,
+    n: int,
+    m: int,
+    generations: int,
+    n0: int | None = None,
+    min_count: float = MIN_CONTEXT_COUNT,
+    design_effect: float = 1.0,
+) -> np.ndarray:
+    """The expected per-context error at every generation ``t = 0..T``, mean over the kept
+    contexts (:func:`context_error_theory` is its limit).
+
+    Per context, with ``C_c = 1 - sum_x p_c(x)^2`` and the sizes of
+    :func:`context_error_theory`, paper 2's categorical recursion is exact in expectation:
+
+        ``e_0 = C_c / n0_c``,
+        ``e_t = w^2 C_c / n_c + (1 - w)^2 [e_{t-1} (1 - 1/m_c) + C_c / m_c]``,
+
+    since drawing ``m_c`` tokens from ``p_{t-1}`` adds ``(C_c - e_{t-1}) / m_c`` to its error
+    ``e_{t-1}``. It approaches the limit geometrically, at the rate ``(1 - w)^2 (1 - 1/m_c)``.
+
+    Parameters
+    ----------
+    corpus : NGramCorpus
+        The universe.
+    reference : array_like, shape (G,)
+        The reference counts.
+    w : float
+        The weight on the real data, in ``[0, 1]``.
+    n, m : int
+        Real and synthetic tokens per generation.
+    generations : int
+        ``T``, at least 0.
+    n0 : int, optional
+        Real tokens of generation 0 (default ``n``).
+    min_count : float
+        The least reference count of a kept context.
+    design_effect : float
+        ``D``: every size is divided by it.
+
+    Returns
+    -------
+    numpy.ndarray, shape (T + 1,)
+
+    Examples
+    --------
+    >>> from modelcollapse.lm import NGramCorpus
+    >>> corpus = NGramCorpus(["a b", "b"], order=2)
+    >>> path = context_error_path(corpus, [1, 1, 1, 2], 0.5, 500, 500, 50, min_count=2)
+    >>> limit = context_error_theory(corpus, [1, 1, 1, 2], 0.5, 500, 500, min_count=2).error
+    >>> round(float(path[0]), 6), bool(abs(path[-1] - limit) < 1e-12)  # C/n0 in one of 2
+    (0.00125, True)
+    """
+    theory = context_error_theory(corpus, reference, w, n, m, min_count, design_effect)
+    horizon = check_int("generations", generations, minimum=0)
+    first = check_int("n0", n if n0 is None else n0, minimum=1)
+    weight = float(w)
+    ref = _reference(reference, corpus.distinct_ngrams)
+    p_ref = conditional(corpus, ref[None, :])[0]
+    spread = _context_totals(corpus, p_ref * (1.0 - p_ref))[theory.contexts]
+    start = first * theory.real / n  # n0_c: the real sizes scaled from n to n0
+    error = spread / start
+    path = [float(error.mean())]
+    keep = (1.0 - weight) ** 2
+    for _ in range(horizon):
+        error = weight**2 * spread / theory.real + keep * (
+            error * (1.0 - 1.0 / theory.synthetic) + spread / theory.synthetic
+        )
+        path.append(float(error.mean()))
+    return np.array(path)
 
 
 @dataclass(frozen=True, eq=False)
