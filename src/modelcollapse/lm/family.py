@@ -180,6 +180,9 @@ class NGramModel:
     chains : int, optional
         Chains per replication of the sequence engine (its default: ``n // 300`` in
         ``[1, 1024]``).
+    min_context_count : float
+        The least pool count of a context that the ``context_error`` metric keeps (default
+        :data:`~modelcollapse.lm.model.MIN_CONTEXT_COUNT`, 100).
 
     Examples
     --------
@@ -208,12 +211,16 @@ class NGramModel:
         discount: float = 0.75,
         floor: float = FLOOR,
         chains: int | None = None,
+        min_context_count: float = MIN_CONTEXT_COUNT,
     ) -> None:
         lines, self.text = read_text(text)
         self.holdout = check_real("holdout", holdout, lower=0.0, upper=MAX_HOLDOUT)
         self.smoothing, self.alpha, self.discount = _options(smoothing, alpha, discount)
         self.floor = check_real("floor", floor, lower=0.0, upper=1.0, lower_open=True)
         self.chains = None if chains is None else int(chains)
+        self.min_context_count = check_real(
+            "min_context_count", min_context_count, lower=0.0, lower_open=True
+        )
         if self.chains is not None and self.chains < 1:
             raise fail("chains", "must be an integer >= 1", chains)
         train, held = split_holdout(lines, self.holdout)
@@ -236,7 +243,7 @@ class NGramModel:
         if self.heldout is not None:
             hooks.add("perplexity")
         by_context = np.bincount(self.corpus.context, weights=self.corpus.counts)
-        if by_context.max() >= MIN_CONTEXT_COUNT:  # a context frequent enough
+        if by_context.max() >= self.min_context_count:  # a context frequent enough
             hooks.add("context_error")
         self.capabilities = Capabilities(
             engines=self.engines, hooks=frozenset(hooks), record_params=False
@@ -283,6 +290,8 @@ class NGramModel:
         )
         if self.chains is not None:
             out["chains"] = self.chains
+        if self.min_context_count != MIN_CONTEXT_COUNT:
+            out["min_context_count"] = self.min_context_count
         return out
 
     def __repr__(self) -> str:
@@ -625,8 +634,8 @@ class NGramModel:
         )
 
     def context_error(self, params: NGramParams) -> np.ndarray:
-        """Mean over the frequent contexts (reference count at least
-        :data:`~modelcollapse.lm.model.MIN_CONTEXT_COUNT`) of ``sum_x (p(x|c) - p*(x|c))^2``.
+        """Mean over the frequent contexts (pool count at least :attr:`min_context_count`) of
+        ``sum_x (p(x|c) - p*(x|c))^2``.
 
         Parameters
         ----------
@@ -643,7 +652,9 @@ class NGramModel:
         >>> fam.context_error(fam.broadcast(fam.truth(), 1)).tolist()
         [0.0]
         """
-        return _context_error(self.corpus, self.reference, params.counts).error
+        return _context_error(
+            self.corpus, self.reference, params.counts, self.min_context_count
+        ).error
 
     def perplexity(self, params: NGramParams) -> np.ndarray:
         """Held-out perplexity (its terms floored at :attr:`floor` for an add-0 model).
