@@ -52,7 +52,12 @@ PAPERS: tuple[tuple[str, str, Callable[[str], bool]], ...] = (
     (
         "related",
         "Related regimes and every strategy compared",
-        lambda i: not (i.startswith("xu2025") or i.startswith("he2025")),
+        lambda i: not i.startswith(("xu2025", "he2025", "lm-")),
+    ),
+    (
+        "beyond",
+        "Beyond the papers: language models on real text",
+        lambda i: i.startswith("lm-"),
     ),
 )
 

@@ -54,6 +54,7 @@ EXPERIMENT_MODULES = (
     "peers.bounds",
     "peers.discrete",
     "peers.strategies",
+    "extensions.lm_tail",
 )
 
 

@@ -1,0 +1,1 @@
+"""Experiments beyond the two papers: language-model collapse on real text (``lm-tail``)."""
