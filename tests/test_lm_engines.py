@@ -61,6 +61,19 @@ def test_sequence_counts_have_the_models_frequencies(small):
     assert np.max(np.abs(mean - expected) / se) < 4
 
 
+def test_walking_replications_in_groups_changes_nothing(small, monkeypatch):
+    """The chains are walked a few replications at a time for the cache; the group size must
+    not change a single count (the uniforms are drawn for every replication at once)."""
+    import modelcollapse.lm.engines as engines
+
+    model = _model(small, 5)
+    one = draw_sequence(small, model, 3000, _rng(9, 5), chains=7)
+    monkeypatch.setattr(engines, "_CACHE_FLOATS", 1)  # one replication per group
+    alone = draw_sequence(small, model, 3000, _rng(9, 5), chains=7)
+    assert np.array_equal(one.counts, alone.counts)
+    assert np.array_equal(one.sentences, alone.sentences)
+
+
 def test_a_dead_end_starts_a_new_sentence():
     corpus = NGramCorpus(["a b", "b a"], order=2)
     model = np.array([corpus.counts], dtype=float)
