@@ -53,6 +53,19 @@ def test_a_discrepancy_of_twice_detectable_always_fails():
     assert not compare(sim * (1 + 2 * c.detectable), expected, se).agree
 
 
+def test_a_tolerance_allows_an_approximate_law_and_still_fails_beyond_it():
+    """An approximate law: a 2% bias passes a 3% allowance, and a discrepancy of twice the
+    stated detectable (which includes the allowance) fails."""
+    rng = np.random.default_rng(1)
+    expected = rng.uniform(1, 10, size=50)
+    se = rng.uniform(0.001, 0.01, size=50)
+    sim = 1.02 * expected + se * rng.standard_normal(50)
+    assert not compare(sim, expected, se).agree
+    c = compare(sim, expected, se, tolerance=0.03)
+    assert c.agree and c.detectable > 0.03
+    assert not compare(sim * (1 + 2 * c.detectable), expected, se, tolerance=0.03).agree
+
+
 def test_verdict_kinds_are_validated():
     with pytest.raises(ValueError, match="kind"):
         Verdict("c", True, "e", kind="guess")

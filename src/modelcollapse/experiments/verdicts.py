@@ -197,7 +197,8 @@ class Comparison:
 
     ``detectable`` is the smallest relative discrepancy, common to every compared simulated
     value, that fails at least one cell with probability above 97.7%:
-    ``min_i (threshold + DETECTION_MARGIN) se_i / |scale_i|``.
+    ``min_i (threshold + DETECTION_MARGIN) se_i / |scale_i| + tolerance`` (``tolerance``: the
+    relative allowance of an approximate law, 0 for an exact one).
     """
 
     ok: np.ndarray
@@ -222,7 +223,9 @@ class Comparison:
         )
 
 
-def compare(sim: Any, expected: Any, se: Any, *, scale: Any = None) -> Comparison:
+def compare(
+    sim: Any, expected: Any, se: Any, *, scale: Any = None, tolerance: float = 0.0
+) -> Comparison:
     """Compare ``sim`` with ``expected`` cell by cell within :func:`threshold` SEs.
 
     Parameters
@@ -233,6 +236,9 @@ def compare(sim: Any, expected: Any, se: Any, *, scale: Any = None) -> Compariso
     scale : array_like, optional
         The size a relative discrepancy is measured against (default ``|expected|``); pass the
         quantity's natural scale where the reference is zero (a mean of 0, say).
+    tolerance : float, optional
+        A relative allowance on top of the SEs, for a law known to be approximate: a cell agrees
+        within ``threshold se + tolerance |scale|`` (default 0: an exact law).
     """
     sim, expected, se = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (sim, expected, se))
     sim, expected, se = np.broadcast_arrays(sim, expected, se)
@@ -241,12 +247,12 @@ def compare(sim: Any, expected: Any, se: Any, *, scale: Any = None) -> Compariso
     )
     z_max = threshold(sim.size)
     diff = np.abs(sim - expected)
-    ok = diff <= z_max * se + 1e-12
+    ok = diff <= z_max * se + tolerance * ref + 1e-12
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, diff / se, np.where(diff > 1e-12, np.inf, 0.0))
         cell = np.where(ref > 0, (z_max + DETECTION_MARGIN) * se / ref, np.inf)
     cell = np.where(se > 0, cell, np.where(ref > 0, 1e-12 / np.maximum(ref, 1e-300), np.inf))
-    detectable = float(np.min(cell)) if cell.size else math.inf
+    detectable = (float(np.min(cell)) if cell.size else math.inf) + tolerance
     return Comparison(ok=ok, z=z, threshold=z_max, detectable=max(detectable, 1e-12))
 
 

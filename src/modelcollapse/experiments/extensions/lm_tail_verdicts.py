@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..verdicts import DETECTION_MARGIN, MAX_DETECTABLE, Verdict, ordering, threshold
+from ..verdicts import Verdict, compare, ordering
 
 __all__ = [
     "FORMULA_TOLERANCE",
@@ -31,19 +31,10 @@ FORMULA_TOLERANCE = 0.05
 LAW_METRICS = ("distinct_ngrams", "vocabulary", "lost_mass")
 
 
-def _within(
-    sim: np.ndarray, law: np.ndarray, se: np.ndarray, tolerance: float
-) -> tuple[np.ndarray, float, float, float]:
-    """``|sim - law| <= z se + tolerance |law|`` per cell; the threshold ``z``, the largest
-    relative gap, and the smallest relative discrepancy detected:
-    ``min (z + DETECTION_MARGIN) se / |law| + tolerance``."""
-    z = threshold(sim.size)
-    ok = np.abs(sim - law) <= z * se + tolerance * np.abs(law) + 1e-12
+def _largest_gap(sim: np.ndarray, law: np.ndarray) -> float:
+    """The largest ``|sim - law| / |law|`` where the law is not zero."""
     ref = np.abs(law)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cell = np.where(ref > 0, (z + DETECTION_MARGIN) * se / ref, np.inf)
-        gap = np.where(ref > 0, np.abs(sim - law) / ref, 0.0)
-    return ok, z, float(np.max(gap)), float(np.min(cell)) + tolerance
+    return float(np.max(np.abs(sim - law)[ref > 0] / ref[ref > 0], initial=0.0))
 
 
 def _law_verdict(table: pd.DataFrame) -> Verdict:
@@ -54,16 +45,17 @@ def _law_verdict(table: pd.DataFrame) -> Verdict:
         & (table.t >= 1)
     ]
     sim, law, se = (rows[c].to_numpy(float) for c in ("simulated", "theory", "se"))
-    ok, z, gap, detectable = _within(sim, law, se, LAW_TOLERANCE)
+    c = compare(sim, law, se, tolerance=LAW_TOLERANCE)
     return Verdict(
         "The branching-process law predicts, from the text's own counts, the surviving bigrams, "
         "the words the model can still produce and the real token mass on lost bigrams at "
         "every generation of the replace recursion, for constant, linear, t^1.5 and t^2 sizes.",
-        None if detectable > MAX_DETECTABLE else bool(np.all(ok)),
-        f"({int(ok.sum())}/{ok.size} within {z:.2g} SE + {LAW_TOLERANCE:.0%} of the law; largest "
-        f"relative gap {gap:.2%}; the law is a Poisson approximation of the binomial step)",
+        c.holds(),
+        f"({int(c.ok.sum())}/{c.ok.size} within {c.threshold:.2g} SE + {LAW_TOLERANCE:.0%} of "
+        f"the law; largest relative gap {_largest_gap(sim, law):.2%}; the law is a Poisson "
+        "approximation of the binomial step)",
         kind="approximation",
-        detectable=detectable,
+        detectable=c.detectable,
         inputs=("simulated",),
     )
 
@@ -208,19 +200,19 @@ def _weight_verdict(table: pd.DataFrame) -> Verdict:
 def _formula_verdict(table: pd.DataFrame) -> Verdict:
     rows = table[(table.panel == "weights") & (table.metric == "context_error")]
     sim, law, se = (rows[c].to_numpy(float) for c in ("simulated", "theory", "se"))
-    ok, z, gap, detectable = _within(sim, law, se, FORMULA_TOLERANCE)
+    c = compare(sim, law, se, tolerance=FORMULA_TOLERANCE)
     design = float(table[table.panel == "design"].theory.iloc[0])
     iid = rows.scale.to_numpy(float)
     return Verdict(
         "Paper 2's categorical formula applied per context, with the design effect D of drawing "
         "whole lines, predicts the per-context error at every weight, for k = 1 and k = 0.25.",
-        None if detectable > MAX_DETECTABLE else bool(np.all(ok)),
-        f"({int(ok.sum())}/{ok.size} within {z:.2g} SE + {FORMULA_TOLERANCE:.0%}; simulated / "
-        f"formula {np.min(sim / law):.3f} to {np.max(sim / law):.3f} with D = {design:.3f}, "
-        f"{np.min(sim / iid):.3f} to {np.max(sim / iid):.3f} without it; largest relative gap "
-        f"{gap:.2%})",
+        c.holds(),
+        f"({int(c.ok.sum())}/{c.ok.size} within {c.threshold:.2g} SE + {FORMULA_TOLERANCE:.0%}; "
+        f"simulated / formula {np.min(sim / law):.3f} to {np.max(sim / law):.3f} with D = "
+        f"{design:.3f}, {np.min(sim / iid):.3f} to {np.max(sim / iid):.3f} without it; largest "
+        f"relative gap {_largest_gap(sim, law):.2%})",
         kind="approximation",
-        detectable=detectable,
+        detectable=c.detectable,
         inputs=("simulated",),
     )
 
@@ -249,23 +241,18 @@ def _engines_verdict(table: pd.DataFrame) -> Verdict:
     rows = table[table.panel == "engines"]
     counts = rows[rows.arm == "counts"].set_index(["metric", "t"]).sort_index()
     sequence = rows[rows.arm == "sequence"].set_index(["metric", "t"]).sort_index()
-    diff = (counts.simulated - sequence.simulated).to_numpy(float)
     se = np.hypot(counts.se.to_numpy(float), sequence.se.to_numpy(float))
-    z = threshold(diff.size)
-    ok = np.abs(diff) <= z * se + 1e-12
-    ref = np.abs(counts.simulated.to_numpy(float))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cell = np.where((ref > 0) & (se > 0), (z + DETECTION_MARGIN) * se / ref, np.inf)
-    detectable = float(np.min(cell))
-    worst = counts.index[int(np.argmax(np.where(se > 0, np.abs(diff) / se, 0.0)))]
+    c = compare(counts.simulated, sequence.simulated, se)
+    worst = counts.index[int(np.argmax(np.where(np.isfinite(c.z), c.z, 0.0)))]
     return Verdict(
         "The counts engine (every bigram's count drawn at once) agrees with the sequence engine "
         "(text drawn token by token in whole sentences) on every metric at every generation.",
-        None if detectable > MAX_DETECTABLE else bool(np.all(ok)),
-        f"({int(ok.sum())}/{ok.size} differences within {z:.2g} SE; largest at {worst[0]}, "
-        f"t = {int(worst[1])}; the counts engine is an approximation of the sequence engine)",
+        c.holds(),
+        f"({int(c.ok.sum())}/{c.ok.size} differences within {c.threshold:.2g} SE; largest at "
+        f"{worst[0]}, t = {int(worst[1])}; the counts engine is an approximation of the "
+        "sequence engine)",
         kind="approximation",
-        detectable=detectable,
+        detectable=c.detectable,
         inputs=("simulated",),
         perturb=counts_shifted,
     )
