@@ -150,3 +150,17 @@ def test_a_binary_file_is_refused(tmp_path):
 def test_more_real_tokens_than_the_text_has(family):
     with pytest.raises(mc.InvalidArgumentError, match="^n0: real text"):
         mc.simulate(family, n0=family.tokens + 1, schedule=100, generations=1, replications=2)
+
+
+def test_raw_points_are_the_drawn_ngrams():
+    """sample gives n n-gram indices per replication; their statistics are n tokens of the
+    model's own n-grams (from the truth: the first n tokens of whole lines)."""
+    from modelcollapse.random import ReplicationRandom
+
+    fam = mc.NGramModel(["a b c", "b c", "a a"] * 5, holdout=0)
+    truth = fam.broadcast(fam.truth(), 4)
+    points = fam.sample(truth, 7, ReplicationRandom(np.random.SeedSequence(3), 0, 4))
+    assert points.shape == (4, 7) and np.all(np.diff(points, axis=1) >= 0)
+    stats = fam.statistics(points)
+    assert stats.tokens.tolist() == [7.0] * 4
+    assert np.all(stats.counts <= fam.corpus.counts)  # at most what the lines hold

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_real, fail
+from .._validation import check_int, check_real, fail
 from ..families.capabilities import Capabilities
 from ..random import ReplicationRandom
 from .corpus import NGramCorpus
@@ -217,12 +217,10 @@ class NGramModel:
         self.holdout = check_real("holdout", holdout, lower=0.0, upper=MAX_HOLDOUT)
         self.smoothing, self.alpha, self.discount = _options(smoothing, alpha, discount)
         self.floor = check_real("floor", floor, lower=0.0, upper=1.0, lower_open=True)
-        self.chains = None if chains is None else int(chains)
+        self.chains = None if chains is None else check_int("chains", chains, minimum=1)
         self.min_context_count = check_real(
             "min_context_count", min_context_count, lower=0.0, lower_open=True
         )
-        if self.chains is not None and self.chains < 1:
-            raise fail("chains", "must be an integer >= 1", chains)
         train, held = split_holdout(lines, self.holdout)
         if not any(line.strip() for line in train):
             raise fail("text", "holds no tokens to train on (an empty text)", self.text)
@@ -339,12 +337,6 @@ class NGramModel:
         counts = np.broadcast_to(params.counts, (int(size), params.counts.shape[-1]))
         return type(params)(counts)
 
-    def _check_tokens(self, n: int) -> int:
-        n = int(n)
-        if n < 1:
-            raise fail("n", "must be an integer >= 1", n)
-        return n
-
     def draw(self, params: NGramParams, n: int, rng: ReplicationRandom, engine: str) -> NGramStats:
         """The n-gram counts of ``n`` tokens of text per replication.
 
@@ -374,7 +366,7 @@ class NGramModel:
         >>> fam.draw(fam.broadcast(fam.truth(), 2), fam.tokens, rng, "counts").tokens.tolist()
         [6.0, 6.0]
         """
-        n = self._check_tokens(n)
+        n = check_int("n", n, minimum=1)
         size = params.counts.shape[0]
         if getattr(params, "from_text", False):
             if n > self.tokens:
@@ -424,10 +416,12 @@ class NGramModel:
         >>> fam.sample(fam.broadcast(fam.truth(), 1), 6, rng).tolist()
         [[0, 1, 2, 3, 4, 5]]
         """
+        n = check_int("n", n, minimum=1)
         counts = self.draw(params, n, rng, "sequence").counts.astype(np.int64)
-        index = np.arange(counts.shape[1])
-        rows = [np.repeat(index, row)[: int(n)] for row in counts]  # lines may pass n
-        return np.stack(rows)
+        size, universe = counts.shape
+        points = np.repeat(np.tile(np.arange(universe), size), counts.ravel())
+        starts = np.concatenate([[0], np.cumsum(counts.sum(axis=1))[:-1]])
+        return points[starts[:, None] + np.arange(n)]  # the first n (lines may pass n)
 
     def statistics(self, data: Any) -> NGramStats:
         """The counts of raw points (universe indices of shape ``(R, n)``).
