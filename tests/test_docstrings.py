@@ -1,5 +1,5 @@
-"""Every public callable of the Python API documents its Parameters, Returns and an Example,
-and the Examples run.
+"""Every public callable of the Python API documents its Parameters, Returns and an Example
+(the Examples run in ``tests/test_docs.py``, with every docstring of the package).
 
 The API checked: the callables in ``modelcollapse.__all__`` and ``modelcollapse.theory.__all__``
 (modules and constants excluded), the functions and family classes of
@@ -13,14 +13,12 @@ without options, a method taking only ``self``).
 
 from __future__ import annotations
 
-import doctest
 import inspect
 import types
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import pytest
 from numpydoc.docscrape import NumpyDocString  # type: ignore[import-untyped]
 
 import modelcollapse
@@ -204,23 +202,3 @@ def test_the_checker_reports_a_missing_section() -> None:
     assert offenders({"undocumented": undocumented, "documented": documented}) == [
         "undocumented: Examples"
     ]
-
-
-def _doctests(name: str, obj: Any) -> list[doctest.DocTest]:
-    module = inspect.getmodule(obj)
-    finder = doctest.DocTestFinder(recurse=False)
-    return finder.find(obj, name, module=module, globs=dict(vars(module)) if module else {})
-
-
-@pytest.mark.parametrize("name", sorted(API))
-def test_examples_run(name: str) -> None:
-    tests = [t for t in _doctests(name, API[name]) if t.examples]
-    if not tests:
-        pytest.skip("no examples (reported by the section check)")
-    runner = doctest.DocTestRunner(
-        optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS, verbose=False
-    )
-    report: list[str] = []
-    for test in tests:
-        runner.run(test, out=report.append)
-    assert runner.failures == 0, "".join(report)
