@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ... import theory
@@ -152,14 +153,24 @@ def _plot_weights(table: pd.DataFrame) -> Any:
 
 
 def _plot_engines(table: pd.DataFrame) -> Any:
+    """Per metric, the counts engine's relative difference from the sequence engine over the
+    generations, with a 95% band: the two curves themselves lie on top of each other."""
     rows = table[table.panel == "engines"]
     metrics = list(dict.fromkeys(rows.metric))
     fig, axes = new_figure(len(metrics), width=3.6)
     for ax, metric in zip(axes, metrics, strict=True):
-        for arm in ("counts", "sequence"):
-            part = rows[(rows.arm == arm) & (rows.metric == metric)]
-            plot_band(ax, part.t, part.simulated, part.se, arm)
-        ax.set(xlabel="generation t", ylabel=_LABELS[metric], title=f"(e) {metric}")
+        counts = rows[(rows.arm == "counts") & (rows.metric == metric)].set_index("t")
+        sequence = rows[(rows.arm == "sequence") & (rows.metric == metric)].set_index("t")
+        base = sequence.simulated.abs()
+        gap = (counts.simulated - sequence.simulated) / base
+        band = np.hypot(counts.se, sequence.se) / base
+        plot_band(ax, gap.index, gap, band, "counts - sequence")
+        ax.axhline(0.0, color="black", linewidth=0.8, label="no difference")
+        ax.set(
+            xlabel="generation t",
+            ylabel="(counts - sequence) / sequence (ratio)",
+            title=f"(e) {metric}",
+        )
         ax.legend(fontsize=7)
     return fig
 
